@@ -1,0 +1,32 @@
+"""CatalogSweep: on a schedule, converge every published database (catches missed events)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from meshgov.aws.session import AwsSessions
+from meshgov.catalog.service import build_catalog_service
+from meshgov.settings import CatalogSettings
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    settings = CatalogSettings.from_env(os.environ)
+    service = build_catalog_service(settings, AwsSessions(boto3.Session()), "meshgov:catalog-sweep")
+    report = service.sweep(str(event.get("id") or context.aws_request_id))
+    metrics.add_metric("SweepFailures", MetricUnit.Count, len(report.failed))
+    if report.failed:  # fail the invocation: async retries, then the sweep DLQ
+        raise RuntimeError(f"sweep incomplete: {report.failed[:5]}")
+    return report.as_dict()

@@ -1,0 +1,69 @@
+"""One small factory for boto3 clients, per invocation: own account or an assumed role.
+
+Clients use botocore's adaptive retry mode because Glue throttles per account and Region
+(https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html). Endpoints come
+from the environment (``AWS_ENDPOINT_URL``), so the same code runs against AWS and the local mesh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from meshgov.errors import SourceUnavailableError
+
+CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 8})
+
+# Called with every client the factory creates: the benchmarks count calls with it.
+ClientHook = Callable[[Any], None]
+
+
+class AwsSessions:
+    """Creates and caches clients for one principal; ``assume`` hops to another account."""
+
+    def __init__(
+        self,
+        session: boto3.Session,
+        hooks: Sequence[ClientHook] = (),
+        label: str = "self",
+    ) -> None:
+        self._session = session
+        self._hooks = tuple(hooks)
+        self._clients: dict[str, Any] = {}
+        self._assumed: dict[str, AwsSessions] = {}
+        self.label = label
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            client = self._session.client(service, config=CLIENT_CONFIG)  # type: ignore[call-overload]
+            for hook in self._hooks:
+                hook(client)
+            self._clients[service] = client
+        return self._clients[service]
+
+    def assume(self, role_arn: str, session_name: str) -> AwsSessions:
+        """Sessions of ``role_arn`` (cached for the invocation: one AssumeRole per role)."""
+        if role_arn not in self._assumed:
+            try:
+                creds = self.client("sts").assume_role(
+                    RoleArn=role_arn, RoleSessionName=session_name[:64]
+                )["Credentials"]
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code", "")
+                raise SourceUnavailableError(f"cannot assume {role_arn}: {code}") from exc
+            session = boto3.Session(
+                aws_access_key_id=creds["AccessKeyId"],
+                aws_secret_access_key=creds["SecretAccessKey"],
+                aws_session_token=creds["SessionToken"],
+                region_name=self._session.region_name,
+            )
+            self._assumed[role_arn] = AwsSessions(session, self._hooks, label=role_arn)
+        return self._assumed[role_arn]
+
+
+def error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))

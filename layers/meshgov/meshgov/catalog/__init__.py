@@ -1,0 +1,1 @@
+"""Propagation of producer catalogs into the central catalog (DESIGN.md flow 1)."""

@@ -1,0 +1,160 @@
+"""From queued EventBridge events to units of work: parse, trust-check, group.
+
+A batch often names the same table many times (a producer adding partitions in a loop). Grouping by
+database and table turns N events into one reconcile per table, with the partitions they named
+merged, which is what keeps partition propagation at one BatchCreatePartition per 100 partitions.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+
+from meshgov.catalog.naming import Producer
+from meshgov.catalog.plan import PartitionKey
+from meshgov.contracts.glue_events import (
+    DATABASE_STATE_CHANGE,
+    TABLE_STATE_CHANGE,
+    CatalogSyncRequestedDetail,
+    DatabaseChange,
+    DatabaseStateChangeDetail,
+    EventEnvelope,
+    TableChange,
+    TableStateChangeDetail,
+)
+from meshgov.errors import EventMalformedError, ProducerUnknownError
+
+SYNC_REQUESTED = "Catalog Sync Requested"
+MAX_BODY_BYTES = 256 * 1024  # an EventBridge event is at most 256 KB
+
+
+@dataclass(frozen=True)
+class CatalogEvent:
+    """A validated event: who sent it (per EventBridge) and what it names."""
+
+    event_id: str
+    producer: Producer
+    database: str
+    whole_database: bool
+    tables: tuple[str, ...] = ()
+    table: str | None = None
+    partitions: tuple[PartitionKey, ...] | None = ()  # None: could not read them, take all
+    change: str = ""
+
+
+def parse_event(body: str, producers: Mapping[str, Producer]) -> CatalogEvent:
+    if len(body.encode()) > MAX_BODY_BYTES:
+        raise EventMalformedError(f"event body of {len(body.encode())} bytes exceeds 256 KB")
+    try:
+        raw = json.loads(body)
+        envelope = EventEnvelope.model_validate(raw)
+    except (ValueError, ValidationError) as exc:
+        raise EventMalformedError(
+            f"not an EventBridge event meshgov accepts: {_short(exc)}"
+        ) from exc
+    producer = producers.get(envelope.account)
+    if producer is None:
+        raise ProducerUnknownError(
+            f"account {envelope.account} is not a registered producer (PRODUCER_DOMAINS)"
+        )
+    try:
+        return _to_event(envelope, producer)
+    except ValidationError as exc:
+        raise EventMalformedError(f"{envelope.detail_type}: {_short(exc)}") from exc
+
+
+def _to_event(envelope: EventEnvelope, producer: Producer) -> CatalogEvent:
+    if envelope.source == "aws.glue" and envelope.detail_type == DATABASE_STATE_CHANGE:
+        db = DatabaseStateChangeDetail.model_validate(envelope.detail)
+        whole = db.type_of_change in (
+            DatabaseChange.CREATE_DATABASE,
+            DatabaseChange.DELETE_DATABASE,
+        )
+        if not whole and not db.changed_tables:
+            raise EventMalformedError(f"{db.type_of_change} event names no table")
+        return CatalogEvent(
+            event_id=envelope.id,
+            producer=producer,
+            database=db.database_name.lower(),
+            whole_database=whole,
+            tables=tuple(t.lower() for t in db.changed_tables),
+            change=db.type_of_change.value,
+        )
+    if envelope.source == "aws.glue" and envelope.detail_type == TABLE_STATE_CHANGE:
+        tb = TableStateChangeDetail.model_validate(envelope.detail)
+        partitions: tuple[PartitionKey, ...] | None = ()
+        if tb.type_of_change is not TableChange.UPDATE_TABLE:
+            partitions = parse_partitions(tb.changed_partitions)
+        return CatalogEvent(
+            event_id=envelope.id,
+            producer=producer,
+            database=tb.database_name.lower(),
+            whole_database=False,
+            table=tb.table_name.lower(),
+            partitions=partitions,
+            change=tb.type_of_change.value,
+        )
+    if envelope.source == "meshgov.catalog" and envelope.detail_type == SYNC_REQUESTED:
+        req = CatalogSyncRequestedDetail.model_validate(envelope.detail)
+        return CatalogEvent(
+            event_id=envelope.id,
+            producer=producer,
+            database=req.database_name.lower(),
+            whole_database=not req.table_names,
+            tables=tuple(t.lower() for t in req.table_names),
+            change=SYNC_REQUESTED,
+        )
+    raise EventMalformedError(f"unexpected event {envelope.source}/{envelope.detail_type}")
+
+
+_BRACKETED = re.compile(r"^\[(.*)\]$")
+
+
+def parse_partitions(items: list[str]) -> tuple[PartitionKey, ...] | None:
+    """Glue names partitions as ``"[v1, v2]"`` strings. The format cannot carry a value that
+    contains ``", "`` unambiguously, so anything unexpected means "look at every partition"
+    (None): a hint that cannot be read costs reads, never correctness."""
+    keys: list[PartitionKey] = []
+    for item in items:
+        match = _BRACKETED.match(item.strip())
+        if not match:
+            return None
+        keys.append(tuple(v.strip() for v in match.group(1).split(",")))
+    return tuple(keys) if keys else None
+
+
+@dataclass
+class WorkItem:
+    """Everything a batch asks of one producer database."""
+
+    producer: Producer
+    database: str
+    whole_database: bool = False
+    tables: set[str] = field(default_factory=set)
+    # table -> partitions named by events; None means every partition
+    partition_scopes: dict[str, frozenset[PartitionKey] | None] = field(default_factory=dict)
+    message_ids: list[str] = field(default_factory=list)
+    event_ids: list[str] = field(default_factory=list)
+
+    def add(self, event: CatalogEvent, message_id: str) -> None:
+        self.message_ids.append(message_id)
+        self.event_ids.append(event.event_id)
+        if event.whole_database:
+            self.whole_database = True
+        self.tables.update(event.tables)
+        if event.table is not None:
+            self.tables.add(event.table)
+            scope = self.partition_scopes.get(event.table, frozenset())
+            if scope is None or event.partitions is None:
+                self.partition_scopes[event.table] = None
+            else:
+                self.partition_scopes[event.table] = scope | frozenset(event.partitions)
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).replace("\n", " ")
+    return text[:300]

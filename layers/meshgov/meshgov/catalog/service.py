@@ -1,0 +1,252 @@
+"""The catalog functions' one entry point each: process a batch of queued events; sweep."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from meshgov.audit import AuditEntry, AuditOutcome, AuditTrail, DynamoAuditTrail
+from meshgov.aws.session import AwsSessions
+from meshgov.catalog.central import CentralCatalog
+from meshgov.catalog.events_out import CatalogEventPublisher
+from meshgov.catalog.ledger import SyncLedger
+from meshgov.catalog.messages import CatalogEvent, WorkItem, parse_event
+from meshgov.catalog.naming import Producer
+from meshgov.catalog.reconcile import CatalogReconciler, ReconcileReport
+from meshgov.catalog.source import ProducerCatalog
+from meshgov.errors import EventRejectedError, MeshgovError
+from meshgov.settings import CatalogSettings
+
+
+@dataclass(frozen=True)
+class QueueMessage:
+    message_id: str
+    body: str
+
+
+class MessageFailedError(MeshgovError):
+    """Raised for a message whose work failed: the batch processor reports it for retry."""
+
+
+@dataclass
+class BatchResult:
+    failed: dict[str, str] = field(default_factory=dict)  # message id -> reason
+    dead_lettered: list[str] = field(default_factory=list)
+    report: ReconcileReport = field(default_factory=ReconcileReport)
+
+    def check(self, message_id: str) -> None:
+        if message_id in self.failed:
+            raise MessageFailedError(self.failed[message_id])
+
+
+class DeadLetters:
+    """Sends a message that can never succeed straight to the dead-letter queue, with the reason.
+
+    Retrying a malformed event five times changes nothing; the DLQ keeps it for ``dlq replay``.
+    """
+
+    def __init__(self, sqs: Any, queue_url: str) -> None:
+        self._sqs = sqs
+        self._url = queue_url
+
+    def send(self, body: str, error: EventRejectedError) -> None:
+        self._sqs.send_message(
+            QueueUrl=self._url,
+            MessageBody=body,
+            MessageAttributes={
+                "meshgov-error-code": {"DataType": "String", "StringValue": error.code},
+                "meshgov-error": {"DataType": "String", "StringValue": str(error)[:1000]},
+            },
+        )
+
+
+class CatalogSyncService:
+    def __init__(
+        self,
+        *,
+        reconciler: CatalogReconciler,
+        producers: dict[str, Producer],
+        audit: AuditTrail,
+        dead_letters: DeadLetters | None,
+        actor: str,
+    ) -> None:
+        self._reconciler = reconciler
+        self._producers = producers
+        self._audit = audit
+        self._dead_letters = dead_letters
+        self._actor = actor
+
+    def process(self, messages: Sequence[QueueMessage]) -> BatchResult:
+        result = BatchResult()
+        work: dict[tuple[str, str], WorkItem] = {}
+        for message in messages:
+            event = self._accept(message, result)
+            if event is not None:
+                key = (event.producer.account_id, event.database)
+                work.setdefault(key, WorkItem(event.producer, event.database)).add(
+                    event, message.message_id
+                )
+        for item in work.values():
+            self._run(item, result)
+        return result
+
+    def sweep(self, correlation_id: str) -> ReconcileReport:
+        self._record("sweep:started", AuditOutcome.RECEIVED, "catalog", correlation_id)
+        return self._reconciler.sweep(self._producers.values(), correlation_id)
+
+    def _accept(self, message: QueueMessage, result: BatchResult) -> CatalogEvent | None:
+        try:
+            event = parse_event(message.body, self._producers)
+        except EventRejectedError as exc:
+            self._refuse(message, exc, result)
+            return None
+        self._record(
+            "event:received",
+            AuditOutcome.RECEIVED,
+            f"{event.producer.account_id}:{event.database}",
+            event.event_id,
+            event.change,
+            tables=list(event.tables or ([event.table] if event.table else [])),
+        )
+        return event
+
+    def _refuse(self, message: QueueMessage, exc: EventRejectedError, result: BatchResult) -> None:
+        correlation = _event_id(message.body) or message.message_id
+        try:
+            self._record(
+                "event:received",
+                AuditOutcome.REFUSED,
+                "catalog",
+                correlation,
+                str(exc),
+                error_code=exc.code,
+                message_id=message.message_id,
+            )
+            if self._dead_letters is None:
+                raise MessageFailedError(str(exc))
+            self._dead_letters.send(message.body, exc)
+            result.dead_lettered.append(message.message_id)
+        except (MeshgovError, ClientError, BotoCoreError) as failure:
+            # Could not record or park it: leave it on the queue (SQS redrive will park it).
+            result.failed[message.message_id] = f"{exc}; then {failure}"
+
+    def _run(self, item: WorkItem, result: BatchResult) -> None:
+        correlation = item.event_ids[0]
+        try:
+            if item.whole_database:
+                report = self._reconciler.reconcile_database(
+                    item.producer, item.database, correlation
+                )
+                if item.partition_scopes:
+                    report.merge(
+                        self._reconciler.reconcile_tables(
+                            item.producer,
+                            item.database,
+                            sorted(item.partition_scopes),
+                            item.partition_scopes,
+                            correlation,
+                        )
+                    )
+            else:
+                report = self._reconciler.reconcile_tables(
+                    item.producer,
+                    item.database,
+                    sorted(item.tables),
+                    item.partition_scopes,
+                    correlation,
+                )
+            result.report.merge(report)
+        except (MeshgovError, ClientError, BotoCoreError) as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+            for message_id in item.message_ids:
+                result.failed[message_id] = reason
+            # The failure already goes back to the queue; an audit outage shows in the logs.
+            with contextlib.suppress(MeshgovError):
+                self._record(
+                    "catalog:reconcile",
+                    AuditOutcome.FAILED,
+                    f"{item.producer.account_id}:{item.database}",
+                    correlation,
+                    reason,
+                    events=item.event_ids,
+                )
+
+    def _record(
+        self,
+        action: str,
+        outcome: AuditOutcome,
+        target: str,
+        correlation: str,
+        reason: str = "",
+        **detail: Any,
+    ) -> None:
+        self._audit.record(
+            AuditEntry(
+                action=action,
+                outcome=outcome,
+                actor=self._actor,
+                target=target,
+                correlation_id=correlation,
+                reason=reason,
+                detail=detail,
+            )
+        )
+
+
+def _event_id(body: str) -> str | None:
+    try:
+        value = json.loads(body).get("id")
+    except (ValueError, AttributeError):
+        return None
+    return str(value) if value else None
+
+
+def build_catalog_service(
+    settings: CatalogSettings,
+    sessions: AwsSessions,
+    actor: str,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> CatalogSyncService:
+    """Wire adapters for one invocation (clients are created lazily, never at import time)."""
+    producers = {
+        account: Producer(account, domain) for account, domain in settings.producer_domains.items()
+    }
+    audit = DynamoAuditTrail(sessions.client("dynamodb"), settings.audit_table_name, clock)
+
+    def source_for(producer: Producer) -> ProducerCatalog:
+        role = f"arn:aws:iam::{producer.account_id}:role/{settings.reader_role_name}"
+        reader = sessions.assume(role, f"meshgov-{actor.rsplit(':', 1)[-1]}")
+        return ProducerCatalog(
+            reader.client("glue"), reader.client("lakeformation"), producer.account_id
+        )
+
+    reconciler = CatalogReconciler(
+        source_for=source_for,
+        central=CentralCatalog(
+            sessions.client("glue"), sessions.client("lakeformation"), settings.central_account_id
+        ),
+        ledger=SyncLedger(sessions.client("dynamodb"), settings.ledger_table_name),
+        audit=audit,
+        publisher=CatalogEventPublisher(sessions.client("events"), settings.central_bus_name),
+        region=settings.region,
+        actor=actor,
+        clock=clock,
+    )
+    dead_letters = (
+        DeadLetters(sessions.client("sqs"), settings.dead_letter_queue_url)
+        if settings.dead_letter_queue_url
+        else None
+    )
+    return CatalogSyncService(
+        reconciler=reconciler,
+        producers=producers,
+        audit=audit,
+        dead_letters=dead_letters,
+        actor=actor,
+    )

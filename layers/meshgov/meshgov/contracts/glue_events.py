@@ -1,0 +1,81 @@
+"""Glue Data Catalog events as EventBridge delivers them (source ``aws.glue``).
+
+Per https://docs.aws.amazon.com/glue/latest/dg/automating-awsglue-with-cloudwatch-events.html:
+database events carry ``changedTables`` (at most 100 names per event), table events carry
+``tableName`` and, for partition operations, ``changedPartitions``. Events carry names, never
+schemas: meshgov treats them as triggers and reads the source's current state.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from meshgov.contracts.names import GlueName
+
+DATABASE_STATE_CHANGE = "Glue Data Catalog Database State Change"
+TABLE_STATE_CHANGE = "Glue Data Catalog Table State Change"
+
+
+class DatabaseChange(StrEnum):
+    CREATE_DATABASE = "CreateDatabase"
+    DELETE_DATABASE = "DeleteDatabase"
+    CREATE_TABLE = "CreateTable"
+    DELETE_TABLE = "DeleteTable"
+    BATCH_DELETE_TABLE = "BatchDeleteTable"
+
+
+class TableChange(StrEnum):
+    UPDATE_TABLE = "UpdateTable"
+    CREATE_PARTITION = "CreatePartition"
+    BATCH_CREATE_PARTITION = "BatchCreatePartition"
+    UPDATE_PARTITION = "UpdatePartition"
+    BATCH_UPDATE_PARTITION = "BatchUpdatePartition"
+    DELETE_PARTITION = "DeletePartition"
+    BATCH_DELETE_PARTITION = "BatchDeletePartition"
+
+
+class DatabaseStateChangeDetail(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    database_name: GlueName = Field(alias="databaseName")
+    type_of_change: DatabaseChange = Field(alias="typeOfChange")
+    changed_tables: list[GlueName] = Field(default_factory=list, alias="changedTables")
+
+
+class TableStateChangeDetail(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    database_name: GlueName = Field(alias="databaseName")
+    table_name: GlueName = Field(alias="tableName")
+    type_of_change: TableChange = Field(alias="typeOfChange")
+    changed_partitions: list[str] = Field(default_factory=list, alias="changedPartitions")
+
+
+class CatalogSyncRequestedDetail(BaseModel):
+    """A producer (or operator) asks central to reconcile a database now (``meshgov.catalog``).
+
+    Glue emits no event for UpdateDatabase, so publishing a whole database by setting its
+    ``meshgov:publish`` parameter is picked up by the sweep, or at once with this event.
+    """
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    database_name: GlueName = Field(alias="databaseName")
+    table_names: list[GlueName] = Field(default_factory=list, alias="tableNames", max_length=100)
+
+
+class EventEnvelope(BaseModel):
+    """The EventBridge envelope fields meshgov relies on. ``account`` is set by EventBridge and is
+    the only account meshgov trusts (never an account id inside ``detail``)."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    id: str = Field(min_length=1, max_length=128)
+    source: Literal["aws.glue", "meshgov.catalog"]
+    account: str = Field(pattern=r"^\d{12}$")
+    region: str = Field(min_length=1)
+    detail_type: str = Field(alias="detail-type")
+    detail: dict[str, object]

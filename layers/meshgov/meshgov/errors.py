@@ -1,0 +1,48 @@
+"""The project's exceptions: named ``<Noun><Problem>Error`` so a log line says what broke."""
+
+from __future__ import annotations
+
+
+class MeshgovError(Exception):
+    """Base of every error meshgov raises on purpose."""
+
+
+class EventRejectedError(MeshgovError):
+    """An event that can never be processed as it is: retrying it cannot help.
+
+    It is audited as refused and sent to the dead-letter queue with the reason, so an operator can
+    fix the cause (e.g. register the producer) and replay it.
+    """
+
+    code = "EventRejected"
+
+
+class EventMalformedError(EventRejectedError):
+    code = "EventMalformed"
+
+
+class ProducerUnknownError(EventRejectedError):
+    code = "ProducerUnknown"
+
+
+class NameInvalidError(MeshgovError):
+    """A name Glue would refuse (or one that would collide centrally)."""
+
+
+class SettingsInvalidError(MeshgovError):
+    """A function's configuration is missing or malformed: fail loudly at the handler's entry."""
+
+
+class SourceUnavailableError(MeshgovError):
+    """The producer catalog could not be read (role not assumable, access denied, throttled).
+
+    Transient from meshgov's point of view: the message is retried, then dead-lettered.
+    """
+
+
+class CatalogWriteError(MeshgovError):
+    """A write to the central catalog failed for a reason other than 'already in that state'."""
+
+
+class AuditWriteError(MeshgovError):
+    """An audit record could not be written: the action that needed it fails too."""

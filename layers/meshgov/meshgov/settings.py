@@ -1,0 +1,94 @@
+"""Typed settings, read once at a handler's entry from the environment mapping it is given.
+
+Domain code never reads ``os.environ``: handlers pass the mapping in, tests pass a dict.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from meshgov.errors import SettingsInvalidError
+
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+# Domains prefix central database names (``<domain>_<database>``). No underscore is allowed in a
+# domain, so the first underscore of a central name always separates domain from database and two
+# producers can never collide (docs/adr/0003-central-naming.md).
+DOMAIN = re.compile(r"^[a-z][a-z0-9]{0,31}$")
+
+
+def parse_producer_domains(raw: str) -> dict[str, str]:
+    """Parse ``"222222222222=sales,444444444444=hr"`` into ``{account: domain}``."""
+    result: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        account, sep, domain = item.partition("=")
+        account, domain = account.strip(), domain.strip()
+        if not sep or not ACCOUNT_ID.match(account) or not DOMAIN.match(domain):
+            raise SettingsInvalidError(
+                f"PRODUCER_DOMAINS entry {item!r} must be '<12-digit account>=<domain>', "
+                "domain matching [a-z][a-z0-9]{0,31}"
+            )
+        if account in result:
+            raise SettingsInvalidError(f"PRODUCER_DOMAINS lists account {account} twice")
+        if domain in result.values():
+            raise SettingsInvalidError(f"PRODUCER_DOMAINS gives domain {domain!r} to two accounts")
+        result[account] = domain
+    return result
+
+
+class CatalogSettings(BaseModel):
+    """Settings of the central catalog functions (sync and sweep)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    region: str
+    central_account_id: str
+    audit_table_name: str
+    ledger_table_name: str
+    central_bus_name: str
+    producer_domains: dict[str, str]
+    reader_role_name: str = "meshgov-catalog-reader"
+    dead_letter_queue_url: str | None = None
+
+    @field_validator("producer_domains")
+    @classmethod
+    def _domains_valid(cls, value: dict[str, str]) -> dict[str, str]:
+        for account, domain in value.items():
+            if not ACCOUNT_ID.match(account) or not DOMAIN.match(domain):
+                raise ValueError(f"invalid producer {account}={domain}")
+        return value
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Self:
+        try:
+            return cls(
+                region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "",
+                central_account_id=env.get("CENTRAL_ACCOUNT_ID", ""),
+                audit_table_name=env.get("AUDIT_TABLE_NAME", ""),
+                ledger_table_name=env.get("LEDGER_TABLE_NAME", ""),
+                central_bus_name=env.get("CENTRAL_BUS_NAME", ""),
+                producer_domains=parse_producer_domains(env.get("PRODUCER_DOMAINS", "")),
+                reader_role_name=env.get("READER_ROLE_NAME") or "meshgov-catalog-reader",
+                dead_letter_queue_url=env.get("DEAD_LETTER_QUEUE_URL") or None,
+            )._checked()
+        except ValidationError as exc:
+            raise SettingsInvalidError(str(exc)) from exc
+
+    def _checked(self) -> Self:
+        missing = [
+            name
+            for name in (
+                "region",
+                "central_account_id",
+                "audit_table_name",
+                "ledger_table_name",
+                "central_bus_name",
+            )
+            if not getattr(self, name)
+        ]
+        if missing:
+            raise SettingsInvalidError(f"missing settings: {', '.join(missing)}")
+        return self

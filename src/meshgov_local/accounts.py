@@ -1,0 +1,59 @@
+"""Acting as an account of the local mesh, the way real cross-account code does: sts.assume_role.
+
+moto maps the credentials that AssumeRole returns to the role's account, in-process (``mock_aws``)
+and in server mode alike, so this is the same code path as real access. Every account gets a
+bootstrap role, ``meshgov-local-admin``, written straight into moto's IAM backend by
+:func:`meshgov_local.emulator.iam_bootstrap.ensure_admin_role` (the stand-in for the
+administrator access a real account would already have).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+ADMIN_ROLE_NAME = "meshgov-local-admin"
+CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 2})
+
+
+class AccountSessions:
+    """boto3 sessions for each account of the mesh, obtained with sts.assume_role."""
+
+    def __init__(self, region: str, endpoint_url: str | None = None) -> None:
+        self.region = region
+        self.endpoint_url = endpoint_url
+        self._operator = boto3.Session(
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",  # noqa: S106 - fake credentials for moto
+            region_name=region,
+        )
+        self._sessions: dict[str, boto3.Session] = {}
+
+    def session(self, account_id: str, role_name: str = ADMIN_ROLE_NAME) -> boto3.Session:
+        key = f"{account_id}/{role_name}"
+        if key not in self._sessions:
+            sts = self._operator.client("sts", endpoint_url=self.endpoint_url)
+            creds = sts.assume_role(
+                RoleArn=f"arn:aws:iam::{account_id}:role/{role_name}",
+                RoleSessionName="meshgov-local",
+            )["Credentials"]
+            self._sessions[key] = boto3.Session(
+                aws_access_key_id=creds["AccessKeyId"],
+                aws_secret_access_key=creds["SecretAccessKey"],
+                aws_session_token=creds["SessionToken"],
+                region_name=self.region,
+            )
+        return self._sessions[key]
+
+    def client(self, account_id: str, service: str, role_name: str = ADMIN_ROLE_NAME) -> Any:
+        return _client(self, account_id, service, role_name)
+
+
+@cache
+def _client(owner: AccountSessions, account_id: str, service: str, role_name: str) -> Any:
+    return owner.session(account_id, role_name).client(
+        service, endpoint_url=owner.endpoint_url, config=CLIENT_CONFIG  # type: ignore[call-overload]
+    )
