@@ -1,6 +1,7 @@
-"""CatalogSync: Glue catalog events (EventBridge -> SQS) -> central catalog converges.
+"""CatalogSync: Glue catalog events (EventBridge -> SQS) -> the central catalog converges.
 
-Parse the SQS batch, hand it to the library in one call, report partial failures.
+Parse the SQS batch (Powertools Parser), hand it to the library in one call, report partial
+failures (Powertools batch processing) so only failed messages are retried, then dead-lettered.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from aws_lambda_powertools.utilities.batch import (
     process_partial_response,
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.parser.models import SqsModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from meshgov.aws.session import AwsSessions
@@ -33,14 +36,15 @@ processor = BatchProcessor(event_type=EventType.SQS)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    batch = parse(event=event, model=SqsModel)
     settings = CatalogSettings.from_env(os.environ)
     service = build_catalog_service(settings, AwsSessions(boto3.Session()), "meshgov:catalog-sync")
-    records = event.get("Records", [])
-    result = service.process([QueueMessage(r["messageId"], r["body"]) for r in records])
+    result = service.process([QueueMessage(r.messageId, r.body) for r in batch.Records])
+    report = result.report
     metrics.add_metric(
         "TablesChanged",
         MetricUnit.Count,
-        result.report.tables_created + result.report.tables_updated + result.report.tables_deleted,
+        report.tables_created + report.tables_updated + report.tables_deleted,
     )
     metrics.add_metric("EventsDeadLettered", MetricUnit.Count, len(result.dead_lettered))
 

@@ -1,0 +1,121 @@
+"""Calling a function of template.yaml in-process, the way the Lambda service would.
+
+Lambda gives a handler its environment variables and its execution role's credentials; so does
+this module, around each call. Handlers are imported once per binding (a warm container).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from meshgov_local.accounts import AccountSessions
+from meshgov_local.deploy import FunctionBinding
+
+# Local runs keep the console readable and never try to reach X-Ray or CloudWatch.
+LOCAL_ENV = {
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "POWERTOOLS_DEV": "false",
+}
+
+_modules: dict[str, ModuleType] = {}
+
+
+@dataclass
+class FakeContext:
+    """The attributes of a Lambda context that Powertools and meshgov read."""
+
+    function_name: str
+    aws_request_id: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int = 512
+    function_version: str = "$LATEST"
+    log_group_name: str = "/aws/lambda/local"
+    log_stream_name: str = "local"
+    timeout_ms: int = 60_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.timeout_ms
+
+
+def load_handler(binding: FunctionBinding) -> Any:
+    module = _modules.get(binding.logical_id)
+    if module is None:
+        for path in (*binding.layer_paths, binding.code_path):
+            if str(path) not in sys.path:
+                sys.path.append(str(path))
+        name = f"meshgov_function_{binding.logical_id}"
+        spec = importlib.util.spec_from_file_location(name, binding.handler_file)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot load {binding.handler_file}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        _modules[binding.logical_id] = module
+    return getattr(module, binding.handler_attribute)
+
+
+@contextmanager
+def lambda_environment(
+    binding: FunctionBinding,
+    sessions: AccountSessions,
+    account_id: str,
+    endpoint_url: str | None,
+    extra: Mapping[str, str] | None = None,
+) -> Iterator[None]:
+    """Set the function's environment and role credentials for the duration of one call."""
+    role_name = (binding.role_arn or "").rsplit("/", 1)[-1] or "meshgov-local-admin"
+    creds = sessions.session(account_id, role_name).get_credentials()
+    frozen = creds.get_frozen_credentials()
+    env = {
+        **binding.environment,
+        **LOCAL_ENV,
+        "AWS_REGION": sessions.region,
+        "AWS_DEFAULT_REGION": sessions.region,
+        "AWS_ACCESS_KEY_ID": frozen.access_key,
+        "AWS_SECRET_ACCESS_KEY": frozen.secret_key,
+        "AWS_SESSION_TOKEN": frozen.token or "",
+        "AWS_LAMBDA_FUNCTION_NAME": binding.logical_id,
+        **(extra or {}),
+    }
+    if endpoint_url:
+        env["AWS_ENDPOINT_URL"] = endpoint_url
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def invoke(
+    binding: FunctionBinding,
+    event: Mapping[str, Any],
+    sessions: AccountSessions,
+    account_id: str,
+    endpoint_url: str | None,
+) -> Any:
+    handler = load_handler(binding)
+    context = FakeContext(
+        function_name=binding.logical_id,
+        aws_request_id=str(uuid.uuid4()),
+        invoked_function_arn=(
+            f"arn:aws:lambda:{sessions.region}:{account_id}:function:{binding.logical_id}"
+        ),
+        timeout_ms=binding.timeout * 1000,
+    )
+    with lambda_environment(binding, sessions, account_id, endpoint_url):
+        return handler(dict(event), context)

@@ -1,0 +1,97 @@
+"""The local mesh: one moto, three (or more) accounts, template.yaml deployed, handlers routed.
+
+Used the same way by the tests (in-process under ``mock_aws``), the demo and ``meshgov mesh up``
+(moto server on loopback). Lambda code never imports this package.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from meshgov.audit import AuditRecord
+from meshgov.audit.dynamodb import read_day
+from meshgov_local import emulator
+from meshgov_local.accounts import AccountSessions
+from meshgov_local.config import MeshConfig
+from meshgov_local.deploy import Deployment, deploy
+from meshgov_local.router import Chaos, DeliveryReport, EventRouter
+from meshgov_local.template import TEMPLATE_PATH, Template
+
+SYNC_FUNCTION = "CatalogSyncFunction"
+SWEEP_FUNCTION = "CatalogSweepFunction"
+
+
+class LocalMesh:
+    def __init__(
+        self,
+        config: MeshConfig | None = None,
+        endpoint_url: str | None = None,
+        template_path: Path = TEMPLATE_PATH,
+    ) -> None:
+        emulator.install()
+        self.config = config or MeshConfig()
+        self.endpoint_url = endpoint_url
+        self.sessions = AccountSessions(self.config.region, endpoint_url)
+        self.template = Template.load(template_path)
+        self.deployment: Deployment = deploy(self.config, self.sessions, self.template)
+        self.router = EventRouter(self.deployment, self.sessions, endpoint_url)
+
+    # --- acting as an account ----------------------------------------------------------------
+    def client(self, account_id: str, service: str) -> Any:
+        return self.sessions.client(account_id, service)
+
+    @property
+    def central(self) -> str:
+        return self.config.central_account
+
+    @property
+    def producer(self) -> str:
+        return self.config.producers[0].account_id
+
+    # --- time passing --------------------------------------------------------------------------
+    def settle(self, chaos: Chaos | None = None) -> DeliveryReport:
+        """Deliver every queued event to its handler until the queues are quiet."""
+        return self.router.deliver(chaos)
+
+    def sweep(self) -> Any:
+        return self.router.run_schedule(SWEEP_FUNCTION)
+
+    # --- looking ---------------------------------------------------------------------------------
+    def audit_records(self, day: str | None = None) -> list[AuditRecord]:
+        day = day or datetime.now(UTC).date().isoformat()
+        return read_day(
+            self.client(self.central, "dynamodb"), self.deployment.audit_table_name, day
+        )
+
+    def dead_letters(self, logical_id: str = "CatalogEventsDLQ") -> list[dict[str, Any]]:
+        """Messages parked in a central DLQ (received then made visible again)."""
+        sqs = self.client(self.central, "sqs")
+        url = self.deployment.queue_urls[logical_id]
+        seen: dict[str, dict[str, Any]] = {}
+        while True:
+            batch = sqs.receive_message(
+                QueueUrl=url,
+                MaxNumberOfMessages=10,
+                MessageAttributeNames=["All"],
+                VisibilityTimeout=0,
+            ).get("Messages", [])
+            fresh = [m for m in batch if m["MessageId"] not in seen]
+            if not fresh:
+                return list(seen.values())
+            seen.update((m["MessageId"], m) for m in fresh)
+
+    def chaos(self, seed: int = 0, duplicate_rate: float = 0.0) -> Chaos:
+        return Chaos(seed=seed, shuffle=True, duplicate_rate=duplicate_rate)
+
+
+def differences(mesh: LocalMesh) -> list[str]:
+    """Empty when the central catalog equals the published source (see :mod:`verify`)."""
+    from meshgov_local.verify import catalog_differences
+
+    producers = [
+        (p.account_id, p.domain or "", mesh.client(p.account_id, "glue"))
+        for p in mesh.config.producers
+    ]
+    return catalog_differences(producers, mesh.client(mesh.central, "glue"), mesh.central)

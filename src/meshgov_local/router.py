@@ -1,0 +1,165 @@
+"""The event router: what the Lambda service's SQS event source and scheduler do, in-process.
+
+Events reach the central queues through moto's EventBridge with the rules and patterns that
+template.yaml declares (deployed by :mod:`meshgov_local.deploy`). The router plays the event
+source mapping: it receives from each function's queue, invokes the handler with an SQS batch,
+deletes what succeeded and makes failed messages visible again, so that SQS's redrive policy
+moves a message that keeps failing to the dead-letter queue, as on AWS.
+
+Chaos (for the tests that prove convergence): deliveries can be shuffled across batches and
+duplicated (SQS standard queues are at-least-once); dropping happens earlier, at Glue, whose
+delivery is best effort (:mod:`meshgov_local.emulator.controls`).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from meshgov_local.accounts import AccountSessions
+from meshgov_local.deploy import Deployment, FunctionBinding
+from meshgov_local.invoke import invoke
+
+
+@dataclass(frozen=True)
+class Chaos:
+    seed: int = 0
+    shuffle: bool = True
+    duplicate_rate: float = 0.0
+
+
+@dataclass
+class DeliveryReport:
+    invocations: int = 0
+    messages: int = 0
+    failed_messages: int = 0
+    results: list[Any] = field(default_factory=list)
+
+
+class EventRouter:
+    def __init__(
+        self,
+        deployment: Deployment,
+        sessions: AccountSessions,
+        endpoint_url: str | None = None,
+        on_result: Callable[[str, Any], None] | None = None,
+    ) -> None:
+        self.deployment = deployment
+        self._sessions = sessions
+        self._endpoint = endpoint_url
+        self._on_result = on_result
+
+    @property
+    def _central(self) -> str:
+        return self.deployment.central_account
+
+    def _sqs(self) -> Any:
+        return self._sessions.client(self._central, "sqs")
+
+    def deliver(self, chaos: Chaos | None = None, max_rounds: int = 20) -> DeliveryReport:
+        """Drain every queue-fed function until its queue stays empty."""
+        report = DeliveryReport()
+        rng = random.Random(chaos.seed if chaos else 0)
+        for binding in self.deployment.functions.values():
+            if not binding.source_queue_url:
+                continue
+            for _ in range(max_rounds):
+                messages = self._receive_all(binding.source_queue_url)
+                if not messages:
+                    break
+                self._deliver_batch_set(binding, messages, chaos, rng, report)
+        return report
+
+    def run_schedule(self, logical_id: str) -> Any:
+        """Invoke a scheduled function once with an EventBridge ``Scheduled Event``."""
+        binding = self.deployment.functions[logical_id]
+        event = {
+            "version": "0",
+            "id": f"schedule-{random.getrandbits(64):016x}",
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": self._central,
+            "region": self.deployment.region,
+            "resources": [],
+            "detail": {},
+        }
+        result = invoke(binding, event, self._sessions, self._central, self._endpoint)
+        if self._on_result:
+            self._on_result(logical_id, result)
+        return result
+
+    # --- the SQS event source mapping -------------------------------------------------------
+    def _receive_all(self, queue_url: str) -> list[dict[str, Any]]:
+        received: list[dict[str, Any]] = []
+        while True:
+            response = self._sqs().receive_message(
+                QueueUrl=queue_url,
+                MaxNumberOfMessages=10,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            )
+            batch = response.get("Messages", [])
+            if not batch:
+                return received
+            received.extend(batch)
+
+    def _deliver_batch_set(
+        self,
+        binding: FunctionBinding,
+        messages: list[dict[str, Any]],
+        chaos: Chaos | None,
+        rng: random.Random,
+        report: DeliveryReport,
+    ) -> None:
+        deliveries = list(messages)
+        if chaos and chaos.duplicate_rate:
+            deliveries += [m for m in messages if rng.random() < chaos.duplicate_rate]
+        if chaos and chaos.shuffle:
+            rng.shuffle(deliveries)
+        size = binding.batch_size or 10
+        failed: dict[str, dict[str, Any]] = {}
+        succeeded: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(deliveries), size):
+            batch = deliveries[start : start + size]
+            event = {"Records": [self._record(binding, m) for m in batch]}
+            result = invoke(binding, event, self._sessions, self._central, self._endpoint)
+            report.invocations += 1
+            report.messages += len(batch)
+            report.results.append(result)
+            if self._on_result:
+                self._on_result(binding.logical_id, result)
+            bad = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
+            for message in batch:
+                target = failed if message["MessageId"] in bad else succeeded
+                target[message["MessageId"]] = message
+        sqs = self._sqs()
+        for message_id, message in succeeded.items():
+            if message_id not in failed:
+                sqs.delete_message(
+                    QueueUrl=binding.source_queue_url, ReceiptHandle=message["ReceiptHandle"]
+                )
+        for message in failed.values():
+            report.failed_messages += 1
+            sqs.change_message_visibility(
+                QueueUrl=binding.source_queue_url,
+                ReceiptHandle=message["ReceiptHandle"],
+                VisibilityTimeout=0,
+            )
+
+    def _record(self, binding: FunctionBinding, message: dict[str, Any]) -> dict[str, Any]:
+        queue_name = (binding.source_queue_url or "").rsplit("/", 1)[-1]
+        return {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": message.get("Attributes", {}),
+            "messageAttributes": message.get("MessageAttributes", {}),
+            "md5OfBody": message.get("MD5OfBody", ""),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": (
+                f"arn:aws:sqs:{self.deployment.region}:{self._central}:{queue_name}"
+            ),
+            "awsRegion": self.deployment.region,
+        }
