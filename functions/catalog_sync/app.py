@@ -39,7 +39,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     batch = parse(event=event, model=SqsModel)
     settings = CatalogSettings.from_env(os.environ)
     service = build_catalog_service(settings, AwsSessions(boto3.Session()), "meshgov:catalog-sync")
-    result = service.process([QueueMessage(r.messageId, r.body) for r in batch.Records])
+    result = service.process([QueueMessage(r.messageId, str(r.body)) for r in batch.Records])
     report = result.report
     metrics.add_metric(
         "TablesChanged",

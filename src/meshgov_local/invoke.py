@@ -64,6 +64,31 @@ def load_handler(binding: FunctionBinding) -> Any:
     return getattr(module, binding.handler_attribute)
 
 
+def execution_role_credentials(role_arn: str, region: str) -> dict[str, str]:
+    """Credentials of a function's execution role, as the Lambda service obtains them.
+
+    The role trusts ``lambda.amazonaws.com``, not the operator, so the router cannot assume it
+    through the STS API (the emulator enforces trust policies): it asks moto's STS backend
+    directly, which is what the service principal's AssumeRole amounts to.
+    """
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sts.models import sts_backends
+
+    role = sts_backends[DEFAULT_ACCOUNT_ID]["aws"].assume_role(
+        region_name=region,
+        role_session_name="meshgov-local-lambda",
+        role_arn=role_arn,
+        policy="",
+        duration=3600,
+        external_id="",
+    )
+    return {
+        "AWS_ACCESS_KEY_ID": role.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": role.secret_access_key,
+        "AWS_SESSION_TOKEN": role.session_token,
+    }
+
+
 @contextmanager
 def lambda_environment(
     binding: FunctionBinding,
@@ -73,17 +98,21 @@ def lambda_environment(
     extra: Mapping[str, str] | None = None,
 ) -> Iterator[None]:
     """Set the function's environment and role credentials for the duration of one call."""
-    role_name = (binding.role_arn or "").rsplit("/", 1)[-1] or "meshgov-local-admin"
-    creds = sessions.session(account_id, role_name).get_credentials()
-    frozen = creds.get_frozen_credentials()
+    if binding.role_arn:
+        creds = execution_role_credentials(binding.role_arn, sessions.region)
+    else:
+        frozen = sessions.session(account_id).get_credentials().get_frozen_credentials()
+        creds = {
+            "AWS_ACCESS_KEY_ID": frozen.access_key,
+            "AWS_SECRET_ACCESS_KEY": frozen.secret_key,
+            "AWS_SESSION_TOKEN": frozen.token or "",
+        }
     env = {
         **binding.environment,
         **LOCAL_ENV,
         "AWS_REGION": sessions.region,
         "AWS_DEFAULT_REGION": sessions.region,
-        "AWS_ACCESS_KEY_ID": frozen.access_key,
-        "AWS_SECRET_ACCESS_KEY": frozen.secret_key,
-        "AWS_SESSION_TOKEN": frozen.token or "",
+        **creds,
         "AWS_LAMBDA_FUNCTION_NAME": binding.logical_id,
         **(extra or {}),
     }
