@@ -1,0 +1,365 @@
+"""template.yaml as the local mesh reads it: short tags, routing queries, functions, intrinsics."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from localmesh_support import CENTRAL, PRODUCER, REGION
+from moto.events.models import EventPattern
+
+from meshgov_local.template import (
+    Resolver,
+    Template,
+    TemplateError,
+    TemplateResolveError,
+    load_template_document,
+)
+
+# The detail-types Glue uses for Data Catalog events (DESIGN.md, "Facts to build on").
+GLUE_CATALOG_DETAIL_TYPES = [
+    "Glue Data Catalog Database State Change",
+    "Glue Data Catalog Table State Change",
+]
+
+
+def central_resolver(template: Template, **parameters: str) -> Resolver:
+    values = {**template.parameter_defaults(), "StackRole": "central", **parameters}
+    return Resolver(template, values, CENTRAL, REGION)
+
+
+def member_resolver(template: Template, **parameters: str) -> Resolver:
+    values = {
+        **template.parameter_defaults(),
+        "StackRole": "member",
+        "CentralAccountId": CENTRAL,
+        **parameters,
+    }
+    return Resolver(template, values, PRODUCER, REGION)
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------------
+
+
+def test_short_tags_load_as_their_long_form(tmp_path: Path) -> None:
+    # Given a template using every CloudFormation short tag
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "AWSTemplateFormatVersion: 2010-09-09\n"
+        "Resources:\n"
+        "  R:\n"
+        "    Type: X\n"
+        "    Properties:\n"
+        "      Ref: !Ref P\n"
+        "      Sub: !Sub 'a-${P}'\n"
+        "      SubList: !Sub ['${x}', {x: !Ref P}]\n"
+        "      GetAtt: !GetAtt Q.Arn\n"
+        "      GetAttList: !GetAtt [Q, Arn]\n"
+        "      If: !If [C, 1, !Ref 'AWS::NoValue']\n"
+        "      Equals: !Equals [a, b]\n"
+        "      Not: !Not [!Condition C]\n"
+        "      And: !And [!Condition C, !Condition D]\n"
+        "      Or: !Or [!Condition C, !Condition D]\n"
+        "      Split: !Split [',', 'a,b']\n"
+        "      Join: !Join ['-', [a, b]]\n"
+        "      Select: !Select [0, [a]]\n"
+        "      FindInMap: !FindInMap [M, k, v]\n"
+        "      ImportValue: !ImportValue exported\n"
+        "      Base64: !Base64 text\n"
+        "      Cidr: !Cidr ['10.0.0.0/16', 2, 8]\n"
+        "      GetAZs: !GetAZs ''\n"
+    )
+
+    # When it is loaded
+    document = load_template_document(path)
+
+    # Then every tag is the long form, and the version date stays a string
+    props = document["Resources"]["R"]["Properties"]
+    assert document["AWSTemplateFormatVersion"] == "2010-09-09"
+    assert props["Ref"] == {"Ref": "P"}
+    assert props["Sub"] == {"Fn::Sub": "a-${P}"}
+    assert props["SubList"] == {"Fn::Sub": ["${x}", {"x": {"Ref": "P"}}]}
+    assert props["GetAtt"] == {"Fn::GetAtt": ["Q", "Arn"]}
+    assert props["GetAttList"] == {"Fn::GetAtt": ["Q", "Arn"]}
+    assert props["If"] == {"Fn::If": ["C", 1, {"Ref": "AWS::NoValue"}]}
+    assert props["Not"] == {"Fn::Not": [{"Condition": "C"}]}
+    assert props["And"] == {"Fn::And": [{"Condition": "C"}, {"Condition": "D"}]}
+    assert props["Or"] == {"Fn::Or": [{"Condition": "C"}, {"Condition": "D"}]}
+    assert props["Equals"] == {"Fn::Equals": ["a", "b"]}
+    assert props["Split"] == {"Fn::Split": [",", "a,b"]}
+    assert props["Join"] == {"Fn::Join": ["-", ["a", "b"]]}
+    assert props["Select"] == {"Fn::Select": [0, ["a"]]}
+    assert props["FindInMap"] == {"Fn::FindInMap": ["M", "k", "v"]}
+    assert props["ImportValue"] == {"Fn::ImportValue": "exported"}
+    assert props["Base64"] == {"Fn::Base64": "text"}
+    assert props["Cidr"] == {"Fn::Cidr": ["10.0.0.0/16", 2, 8]}
+    assert props["GetAZs"] == {"Fn::GetAZs": ""}
+
+
+def test_a_file_without_resources_is_refused(tmp_path: Path) -> None:
+    # Given a YAML file that is no CloudFormation template
+    path = tmp_path / "not-a-template.yaml"
+    path.write_text("just: data\n")
+
+    # When / Then loading it fails clearly
+    with pytest.raises(TemplateError, match="not a CloudFormation template"):
+        Template.load(path)
+
+
+# --------------------------------------------------------------------------------------------
+# Routing: rules, patterns, queues
+# --------------------------------------------------------------------------------------------
+
+
+def test_central_rules_route_glue_catalog_events_and_sync_requests(
+    mesh_template: Template,
+) -> None:
+    # Given / When the patterns of the central rules are read
+    catalog = mesh_template.event_pattern("CatalogEventsRule")
+    requests = mesh_template.event_pattern("CatalogSyncRequestRule")
+
+    # Then they match the documented Glue detail-types and meshgov's own sync request
+    assert catalog == {"source": ["aws.glue"], "detail-type": GLUE_CATALOG_DETAIL_TYPES}
+    assert requests == {"source": ["meshgov.catalog"], "detail-type": ["Catalog Sync Requested"]}
+
+
+def test_members_forward_every_event_a_central_rule_consumes(mesh_template: Template) -> None:
+    # Given one sample event per detail-type the central rules consume
+    samples = [
+        {"source": "aws.glue", "detail-type": detail_type, "detail": {}}
+        for detail_type in GLUE_CATALOG_DETAIL_TYPES
+    ] + [{"source": "meshgov.catalog", "detail-type": "Catalog Sync Requested", "detail": {}}]
+    forwarding = [
+        EventPattern.load(json.dumps(mesh_template.event_pattern(rule)))
+        for rule in ("ForwardGlueCatalogEventsRule", "ForwardMeshgovEventsRule")
+    ]
+
+    # When each is matched against the member forwarding rules (moto's matcher)
+    unforwarded = [s for s in samples if not any(p.matches_event(s) for p in forwarding)]
+
+    # Then none is left behind in the member account
+    assert unforwarded == []
+
+
+def test_both_central_rules_target_the_catalog_events_queue(mesh_template: Template) -> None:
+    # Given / When the rules targeting the queue are listed
+    rules = mesh_template.rules_targeting("CatalogEventsQueue")
+
+    # Then both central rules feed it
+    assert rules == ["CatalogEventsRule", "CatalogSyncRequestRule"]
+
+
+def test_catalog_events_queue_redrives_to_its_dlq_after_five_receives(
+    mesh_template: Template,
+) -> None:
+    # Given / When the queue's redrive is read
+    redrive = mesh_template.queue_redrive("CatalogEventsQueue")
+
+    # Then poison messages go to the DLQ after 5 receives, and the DLQ itself has no redrive
+    assert redrive == ("CatalogEventsDLQ", 5)
+    assert mesh_template.queue_redrive("CatalogEventsDLQ") is None
+
+
+def test_visibility_timeout_is_six_times_the_consuming_function_timeout(
+    mesh_template: Template,
+) -> None:
+    # Given the function consuming the catalog events queue
+    (consumer,) = [f for f in mesh_template.functions() if f.sqs_queue == "CatalogEventsQueue"]
+
+    # When the queue's visibility timeout is read
+    visibility = mesh_template.queue_visibility_timeout("CatalogEventsQueue")
+
+    # Then it is 6 x the function timeout, as AWS recommends for SQS event sources
+    assert visibility == 6 * consumer.timeout
+
+
+def test_asking_a_queue_for_an_event_pattern_is_an_error(mesh_template: Template) -> None:
+    # Given / When / Then a query on the wrong resource type names the mistake
+    with pytest.raises(TemplateError, match="not a AWS::Events::Rule"):
+        mesh_template.event_pattern("CatalogEventsQueue")
+    with pytest.raises(TemplateError, match="no resource"):
+        mesh_template.resource("NoSuchThing")
+
+
+# --------------------------------------------------------------------------------------------
+# Functions
+# --------------------------------------------------------------------------------------------
+
+
+def test_functions_carry_globals_handler_and_event_sources(mesh_template: Template) -> None:
+    # Given / When the functions are read
+    functions = {f.logical_id: f for f in mesh_template.functions()}
+
+    # Then each has its handler file, the Globals environment merged with its own, its source
+    assert set(functions) == {"CatalogSyncFunction", "CatalogSweepFunction"}
+    for spec in functions.values():
+        assert spec.handler_file.is_file()
+        assert (spec.handler_module, spec.handler_function) == ("app", "handler")
+        assert {
+            "POWERTOOLS_SERVICE_NAME",
+            "POWERTOOLS_METRICS_NAMESPACE",
+            "POWERTOOLS_LOG_LEVEL",
+            "LOG_LEVEL",
+            "AUDIT_TABLE_NAME",
+            "LEDGER_TABLE_NAME",
+            "CENTRAL_BUS_NAME",
+            "PRODUCER_DOMAINS",
+            "READER_ROLE_NAME",
+        } <= set(spec.environment_names)
+        assert spec.layers == ("MeshgovLayer",)
+    sync, sweep = functions["CatalogSyncFunction"], functions["CatalogSweepFunction"]
+    assert (sync.sqs_queue, sync.batch_size, sync.timeout) == ("CatalogEventsQueue", 10, 60)
+    assert (sweep.sqs_queue, sweep.schedule, sweep.timeout) == (
+        None,
+        {"Ref": "SweepSchedule"},
+        900,
+    )
+
+
+def test_the_layer_content_holds_the_meshgov_package(mesh_template: Template) -> None:
+    # Given / When the layer's content directory is read
+    content = mesh_template.layer_content_uri("MeshgovLayer")
+
+    # Then the meshgov package is inside it (SAM copies it into python/)
+    assert (content / "meshgov").is_dir()
+    assert (content / "requirements.txt").is_file()
+
+
+# --------------------------------------------------------------------------------------------
+# Resolving intrinsics
+# --------------------------------------------------------------------------------------------
+
+
+def test_conditions_pick_the_stack_role(mesh_template: Template) -> None:
+    # Given a central and a member resolver
+    central, member = central_resolver(mesh_template), member_resolver(mesh_template)
+
+    # When / Then the conditions follow StackRole
+    assert central.condition("IsCentral") and not central.condition("IsMember")
+    assert member.condition("IsMember") and not member.condition("IsCentral")
+    assert central.condition(None)
+
+
+def test_sub_resolves_parameters_and_pseudo_parameters(mesh_template: Template) -> None:
+    # Given the central function role's name and the member reader role's trust policy
+    central, member = central_resolver(mesh_template), member_resolver(mesh_template)
+
+    # When they are resolved
+    role_name = central.resolve(mesh_template.properties("CatalogSyncRole")["RoleName"])
+    trust = member.resolve(
+        mesh_template.properties("CatalogReaderRole")["AssumeRolePolicyDocument"]
+    )
+
+    # Then names and ARNs are the physical ones
+    assert role_name == f"meshgov-central-catalog-sync-{REGION}"
+    (statement,) = trust["Statement"]
+    assert statement["Principal"] == {"AWS": f"arn:aws:iam::{CENTRAL}:root"}
+    assert statement["Condition"] == {
+        "ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{CENTRAL}:role/meshgov-central-*"}
+    }
+
+
+def test_the_central_function_roles_match_what_member_reader_roles_trust(
+    mesh_template: Template,
+) -> None:
+    # Given the reader role's trusted principal pattern and the central function role names
+    trust = member_resolver(mesh_template).resolve(
+        mesh_template.properties("CatalogReaderRole")["AssumeRolePolicyDocument"]
+    )
+    pattern = trust["Statement"][0]["Condition"]["ArnLike"]["aws:PrincipalArn"]
+    central = central_resolver(mesh_template)
+    roles = [
+        f"arn:aws:iam::{CENTRAL}:role/"
+        + central.resolve(mesh_template.properties(role)["RoleName"])
+        for role in ("CatalogSyncRole", "CatalogSweepRole")
+    ]
+
+    # When / Then every central function role matches the pattern
+    assert all(role.startswith(pattern.removesuffix("*")) for role in roles)
+
+
+def test_comma_delimited_lists_and_if_feed_the_bus_policy(mesh_template: Template) -> None:
+    # Given member accounts as one comma-separated value, no organization
+    physical = {"MeshgovBus": "meshgov"}
+    arn = f"arn:aws:events:{REGION}:{CENTRAL}:event-bus/meshgov"
+    resolver = Resolver(
+        mesh_template,
+        {
+            **mesh_template.parameter_defaults(),
+            "StackRole": "central",
+            "MemberAccounts": "222222222222,333333333333",
+        },
+        CENTRAL,
+        REGION,
+        physical=physical,
+        attributes={"MeshgovBus.Arn": arn},
+    )
+
+    # When the bus policy is resolved
+    policy = resolver.resolve(mesh_template.properties("MeshgovBusPolicy"))
+
+    # Then it lists the accounts (the organization branch of the !If is not taken)
+    assert policy["EventBusName"] == "meshgov"
+    assert policy["Statement"]["Principal"] == {"AWS": ["222222222222", "333333333333"]}
+    assert "Condition" not in policy["Statement"]
+
+
+@pytest.mark.parametrize(
+    ("admin_arn", "expected_admins"),
+    [("", 2), ("arn:aws:iam::111111111111:role/platform-lf-admin", 3)],
+)
+def test_the_optional_lake_formation_admin_is_dropped_when_empty(
+    mesh_template: Template, admin_arn: str, expected_admins: int
+) -> None:
+    # Given the function role ARNs and an optional platform admin
+    attributes = {
+        "CatalogSyncRole.Arn": "arn:aws:iam::111111111111:role/sync",
+        "CatalogSweepRole.Arn": "arn:aws:iam::111111111111:role/sweep",
+    }
+    resolver = Resolver(
+        mesh_template,
+        {
+            **mesh_template.parameter_defaults(),
+            "StackRole": "central",
+            "LakeFormationAdminArn": admin_arn,
+        },
+        CENTRAL,
+        REGION,
+        attributes=attributes,
+    )
+
+    # When the Lake Formation settings are resolved
+    admins = resolver.resolve(mesh_template.properties("LakeFormationSettings"))["Admins"]
+
+    # Then AWS::NoValue removed the empty admin from the list
+    assert len(admins) == expected_admins
+    assert admins[0] == {"DataLakePrincipalIdentifier": "arn:aws:iam::111111111111:role/sync"}
+
+
+def test_unknown_names_and_functions_are_refused(mesh_template: Template) -> None:
+    # Given a resolver that knows no physical names
+    resolver = central_resolver(mesh_template)
+
+    # When / Then unknown references and unsupported functions fail loudly
+    with pytest.raises(TemplateResolveError, match="Ref AuditTable"):
+        resolver.resolve({"Ref": "AuditTable"})
+    with pytest.raises(TemplateResolveError, match=r"GetAtt AuditTable\.Arn"):
+        resolver.resolve({"Fn::Sub": "${AuditTable.Arn}"})
+    with pytest.raises(TemplateResolveError, match="Fn::ImportValue"):
+        resolver.resolve({"Fn::ImportValue": "x"})
+    with pytest.raises(TemplateResolveError, match="list parameter"):
+        resolver.resolve({"Fn::Sub": "${MemberAccounts}"})
+
+
+def test_sub_keeps_escaped_variables_literal(mesh_template: Template) -> None:
+    # Given a Sub with an escaped ${!...} and an explicit variable map
+    resolver = central_resolver(mesh_template)
+
+    # When it is resolved
+    text = resolver.resolve({"Fn::Sub": ["${!Literal}-${x}-${AWS::Region}", {"x": "y"}]})
+
+    # Then the escaped one stays, the others are substituted
+    assert text == f"${{Literal}}-y-{REGION}"
