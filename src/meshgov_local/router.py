@@ -36,6 +36,8 @@ class DeliveryReport:
     messages: int = 0
     failed_messages: int = 0
     results: list[Any] = field(default_factory=list)
+    # A handler that raises fails its whole batch, as on AWS: every message is retried.
+    invocation_errors: list[str] = field(default_factory=list)
 
 
 class EventRouter:
@@ -124,13 +126,18 @@ class EventRouter:
         for start in range(0, len(deliveries), size):
             batch = deliveries[start : start + size]
             event = {"Records": [self._record(binding, m) for m in batch]}
-            result = invoke(binding, event, self._sessions, self._central, self._endpoint)
             report.invocations += 1
             report.messages += len(batch)
-            report.results.append(result)
-            if self._on_result:
-                self._on_result(binding.logical_id, result)
-            bad = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
+            try:
+                result = invoke(binding, event, self._sessions, self._central, self._endpoint)
+            except Exception as exc:  # noqa: BLE001 - a failed invocation returns the whole batch
+                report.invocation_errors.append(f"{type(exc).__name__}: {exc}")
+                bad = {m["MessageId"] for m in batch}
+            else:
+                report.results.append(result)
+                if self._on_result:
+                    self._on_result(binding.logical_id, result)
+                bad = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
             for message in batch:
                 target = failed if message["MessageId"] in bad else succeeded
                 target[message["MessageId"]] = message

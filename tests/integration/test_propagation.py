@@ -48,7 +48,8 @@ def test_created_table_appears_centrally_with_provenance(local_mesh: LocalMesh) 
     glue.create_table(
         DatabaseName="sales",
         TableInput=table_input(
-            "orders", columns("id:int", "amount:double"),
+            "orders",
+            columns("id:int", "amount:double"),
             **{"meshgov:classification": "internal", "meshgov:owner_contact": "sales@example.com"},
         ),
     )
@@ -94,7 +95,8 @@ def test_schema_change_updates_only_what_differs_and_flags_breaking(local_mesh: 
         "QueueArn"
     ]
     events.put_rule(
-        Name="listen", EventBusName="meshgov",
+        Name="listen",
+        EventBusName="meshgov",
         EventPattern=json.dumps({"source": ["meshgov.catalog"]}),
     )
     events.put_targets(Rule="listen", EventBusName="meshgov", Targets=[{"Id": "q", "Arn": arn}])
@@ -143,7 +145,8 @@ def test_partitions_propagate_in_batches_and_deletes_follow(local_mesh: LocalMes
     days = [f"2026-01-{i:03d}" for i in range(250)]
     for start in range(0, 250, 100):
         glue.batch_create_partition(
-            DatabaseName="sales", TableName="events",
+            DatabaseName="sales",
+            TableName="events",
             PartitionInputList=[partition_input("events", d) for d in days[start : start + 100]],
         )
     local_mesh.settle()
@@ -155,7 +158,8 @@ def test_partitions_propagate_in_batches_and_deletes_follow(local_mesh: LocalMes
     }
     assert central == {(d,) for d in days}
     glue.batch_delete_partition(
-        DatabaseName="sales", TableName="events",
+        DatabaseName="sales",
+        TableName="events",
         PartitionsToDelete=[{"Values": [d]} for d in days[:25]],
     )
     glue.delete_partition(DatabaseName="sales", TableName="events", PartitionValues=[days[25]])
@@ -211,7 +215,10 @@ def test_two_producers_never_collide(local_mesh: LocalMesh) -> None:
     mesh.settle()
     central = mesh.client(mesh.central, "glue")
     assert {d["Name"] for d in central.get_databases()["DatabaseList"]} == {"sales_core", "hr_core"}
-    assert central.get_table(DatabaseName="hr_core", Name="people")["Table"]["Parameters"][
-        "meshgov:source_account"
-    ] == "444444444444"
+    assert (
+        central.get_table(DatabaseName="hr_core", Name="people")["Table"]["Parameters"][
+            "meshgov:source_account"
+        ]
+        == "444444444444"
+    )
     assert differences(mesh) == []

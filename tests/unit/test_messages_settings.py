@@ -95,13 +95,34 @@ def test_malformed_events_are_rejected_with_a_clear_error(body: str) -> None:
 def test_work_item_merges_partition_scopes_and_all_wins() -> None:
     item = WorkItem(Producer("222222222222", "sales"), "sales")
     base = {"databaseName": "sales", "tableName": "t", "typeOfChange": "CreatePartition"}
-    item.add(parse_event(envelope("Glue Data Catalog Table State Change",
-                                  {**base, "changedPartitions": ["[1]"]}), PRODUCERS), "m1")
-    item.add(parse_event(envelope("Glue Data Catalog Table State Change",
-                                  {**base, "changedPartitions": ["[2]"]}), PRODUCERS), "m2")
+    item.add(
+        parse_event(
+            envelope(
+                "Glue Data Catalog Table State Change", {**base, "changedPartitions": ["[1]"]}
+            ),
+            PRODUCERS,
+        ),
+        "m1",
+    )
+    item.add(
+        parse_event(
+            envelope(
+                "Glue Data Catalog Table State Change", {**base, "changedPartitions": ["[2]"]}
+            ),
+            PRODUCERS,
+        ),
+        "m2",
+    )
     assert item.partition_scopes["t"] == frozenset({("1",), ("2",)})
-    item.add(parse_event(envelope("Glue Data Catalog Table State Change",
-                                  {**base, "changedPartitions": ["odd"]}), PRODUCERS), "m3")
+    item.add(
+        parse_event(
+            envelope(
+                "Glue Data Catalog Table State Change", {**base, "changedPartitions": ["odd"]}
+            ),
+            PRODUCERS,
+        ),
+        "m3",
+    )
     assert item.partition_scopes["t"] is None
     assert item.message_ids == ["m1", "m2", "m3"]
 
@@ -122,8 +143,15 @@ def test_settings_from_env() -> None:
 
 
 @pytest.mark.parametrize(
-    "raw", ["222222222222", "22=sales", "222222222222=Sales", "222222222222=a_b",
-            "222222222222=a,222222222222=b", "222222222222=a,333333333333=a"],
+    "raw",
+    [
+        "222222222222",
+        "22=sales",
+        "222222222222=Sales",
+        "222222222222=a_b",
+        "222222222222=a,222222222222=b",
+        "222222222222=a,333333333333=a",
+    ],
 )
 def test_bad_producer_domains_are_refused(raw: str) -> None:
     with pytest.raises(SettingsInvalidError):

@@ -9,7 +9,9 @@ from meshgov.catalog.canonical import LAST_BREAKING_CHANGE, SCHEMA_VERSION, SYNC
 from meshgov.catalog.plan import Action, chunks, plan_partitions, plan_table
 
 
-def table(columns: list[tuple[str, str]], keys: list[tuple[str, str]] = (), **params: str) -> dict[str, Any]:  # type: ignore[assignment]
+def table(
+    columns: list[tuple[str, str]], keys: list[tuple[str, str]] = (), **params: str
+) -> dict[str, Any]:  # type: ignore[assignment]
     return {
         "Name": "orders",
         "StorageDescriptor": {
@@ -40,7 +42,9 @@ def test_new_table_is_created_at_schema_version_1() -> None:
 
 def test_only_volatile_provenance_differs_is_noop() -> None:
     # Given central equal to the source except for the sync time
-    current = table([("id", "int")], **{SYNCED_AT: "2020-01-01T00:00:00+00:00", SCHEMA_VERSION: "3"})
+    current = table(
+        [("id", "int")], **{SYNCED_AT: "2020-01-01T00:00:00+00:00", SCHEMA_VERSION: "3"}
+    )
     desired = table([("id", "int")])
     # Then nothing is written
     assert plan_table(desired, current).action is Action.NOOP
@@ -96,7 +100,9 @@ def test_partition_plan_creates_updates_and_deletes_within_scope() -> None:
     assert plan.delete == [("c",)]
     # Scoped to one key, nothing else is touched
     scoped = plan_partitions(desired, current, scope=[("a",)])
-    assert [p["Values"] for p in scoped.create] == [["a"]] and not scoped.update and not scoped.delete
+    assert (
+        [p["Values"] for p in scoped.create] == [["a"]] and not scoped.update and not scoped.delete
+    )
 
 
 def test_chunks_split_at_the_api_limit() -> None:

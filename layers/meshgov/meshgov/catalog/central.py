@@ -273,19 +273,38 @@ class CentralCatalog:
         except ClientError as exc:
             raise self._failed(f"LF-Tags on {resource}", exc) from exc
 
-    def resource_tags(self, resource: dict[str, Any]) -> tuple[TagMap, dict[str, TagMap]]:
-        """Tags assigned directly to a central resource: (resource tags, column tags)."""
+    def resource_tags(
+        self, resource: dict[str, Any], column_names: Sequence[str] = ()
+    ) -> tuple[TagMap, dict[str, TagMap]]:
+        """Tags assigned directly to a central resource: (resource tags, column tags).
+
+        Only needed when the ledger has no row (lost or never written): the columns are asked
+        for explicitly, as on the source side.
+        """
+        responses = []
         try:
-            response = self._lf.get_resource_lf_tags(
-                CatalogId=self.account_id, Resource=resource, ShowAssignedLFTags=True
+            responses.append(
+                self._lf.get_resource_lf_tags(
+                    CatalogId=self.account_id, Resource=resource, ShowAssignedLFTags=True
+                )
             )
+            if column_names and "Table" in resource:
+                with_columns = {**resource["Table"], "ColumnNames": list(column_names)}
+                responses.append(
+                    self._lf.get_resource_lf_tags(
+                        CatalogId=self.account_id,
+                        Resource={"TableWithColumns": with_columns},
+                        ShowAssignedLFTags=True,
+                    )
+                )
         except ClientError as exc:
             if error_code(exc) == NOT_FOUND:
                 return {}, {}
             raise self._failed(f"GetResourceLFTags {resource}", exc) from exc
-        own = tag_map(response.get("LFTagsOnTable") or response.get("LFTagOnDatabase"))
+        own = tag_map(responses[0].get("LFTagsOnTable") or responses[0].get("LFTagOnDatabase"))
         columns = {
             str(c["Name"]).lower(): tag_map(c.get("LFTags"))
+            for response in responses
             for c in response.get("LFTagsOnColumns") or []
             if c.get("LFTags")
         }

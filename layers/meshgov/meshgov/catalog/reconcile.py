@@ -131,7 +131,11 @@ class CatalogReconciler:
                 db_tags = ctx.source.database_tags(database)
                 db_row = self._ensure_database(ctx, source_db, db_tags, None)
             for name, (source_table, table_input) in desired.items():
-                tags = ctx.source.table_tags(database, name, db_row.tags)
+                column_names = [
+                    str(c["Name"])
+                    for c in (source_table.get("StorageDescriptor") or {}).get("Columns") or []
+                ]
+                tags = ctx.source.table_tags(database, name, db_row.tags, column_names)
                 scope = partition_scopes.get(name, frozenset())
                 self._converge_table(ctx, source_table, table_input, tags, rows.get(name), scope)
         gone = [name for name in tables if name not in desired and name in rows]
@@ -389,7 +393,12 @@ class CatalogReconciler:
                     self._breaking_change(ctx, name, plan.table_input, change.summary())
             if plan.action is Action.NOOP:
                 ctx.report.tables_unchanged += 1
-            self._converge_table_tags(ctx, name, tags, row, created or current is None)
+            column_names = [
+                str(c["Name"]) for c in (desired.get("StorageDescriptor") or {}).get("Columns", [])
+            ]
+            self._converge_table_tags(
+                ctx, name, tags, row, created or current is None, column_names
+            )
             partitions_hash = None if created or row is None else row.partitions_hash
         if partitioned and (partition_scope is ALL or partition_scope or created):
             scope = ALL if created else partition_scope
@@ -406,7 +415,13 @@ class CatalogReconciler:
             self._ledger.put_table(new_row)
 
     def _converge_table_tags(
-        self, ctx: _Context, name: str, tags: TableTags, row: TableRow | None, is_new: bool
+        self,
+        ctx: _Context,
+        name: str,
+        tags: TableTags,
+        row: TableRow | None,
+        is_new: bool,
+        column_names: list[str],
     ) -> None:
         if row is not None:
             current = TableTags.from_dict(row.tags)
@@ -414,7 +429,7 @@ class CatalogReconciler:
             current = TableTags()
         else:
             own, columns = self._central.resource_tags(
-                self._central.table_resource(ctx.central_database, name)
+                self._central.table_resource(ctx.central_database, name), column_names
             )
             current = TableTags(table=own, columns=columns)
         changes = [

@@ -110,23 +110,41 @@ class ProducerCatalog:
             raise self._unavailable(f"partitions of {database}.{table}", exc) from exc
         return found
 
-    def table_tags(self, database: str, table: str, database_tags: TagMap) -> TableTags:
-        """One table's own LF-Tags (event path: one call instead of a search)."""
+    def table_tags(
+        self, database: str, table: str, database_tags: TagMap, column_names: list[str]
+    ) -> TableTags:
+        """One table's own LF-Tags (event path: two calls instead of a search).
+
+        The API reference does not say whether a ``Table`` resource also reports its columns'
+        tags, so columns are asked for explicitly (``TableWithColumns``) and both are merged: the
+        mirror is right either way.
+        """
+        table_ref = {"CatalogId": self.account_id, "DatabaseName": database, "Name": table}
         try:
-            response = self._lf.get_resource_lf_tags(
-                CatalogId=self.account_id,
-                Resource={
-                    "Table": {"CatalogId": self.account_id, "DatabaseName": database, "Name": table}
-                },
-                ShowAssignedLFTags=True,
+            on_table = self._lf.get_resource_lf_tags(
+                CatalogId=self.account_id, Resource={"Table": table_ref}, ShowAssignedLFTags=True
+            )
+            on_columns = (
+                self._lf.get_resource_lf_tags(
+                    CatalogId=self.account_id,
+                    Resource={"TableWithColumns": {**table_ref, "ColumnNames": column_names}},
+                    ShowAssignedLFTags=True,
+                )
+                if column_names
+                else {}
             )
         except ClientError as exc:
             if error_code(exc) in NOT_FOUND:
                 return TableTags()
             raise self._unavailable(f"LF-Tags of {database}.{table}", exc) from exc
-        return own_tags(
-            database_tags, response.get("LFTagsOnTable"), response.get("LFTagsOnColumns")
-        )
+        columns = {
+            str(c["Name"]): c
+            for c in [
+                *(on_table.get("LFTagsOnColumns") or []),
+                *(on_columns.get("LFTagsOnColumns") or []),
+            ]
+        }
+        return own_tags(database_tags, on_table.get("LFTagsOnTable"), list(columns.values()))
 
     def database_tags(self, database: str) -> TagMap:
         try:

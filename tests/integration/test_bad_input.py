@@ -1,0 +1,114 @@
+"""Bad input: a clear error or a recorded skip, no partial central state, the DLQ keeps it."""
+
+from __future__ import annotations
+
+import json
+
+from meshgov.audit import AuditOutcome
+from meshgov_local.emulator import controls
+from meshgov_local.mesh import LocalMesh, differences
+from tests.integration.helpers import columns, create_published_database, table_input
+
+
+def central_databases(mesh: LocalMesh) -> list[str]:
+    glue = mesh.client(mesh.central, "glue")
+    return [d["Name"] for d in glue.get_databases()["DatabaseList"]]
+
+
+def refused(mesh: LocalMesh) -> list[str]:
+    return [r.entry.reason for r in mesh.audit_records() if r.entry.outcome is AuditOutcome.REFUSED]
+
+
+def test_event_from_an_account_that_is_not_a_registered_producer(local_mesh: LocalMesh) -> None:
+    # Given the consumer account (a member, but no producer) changes its own catalog
+    consumer = local_mesh.config.consumers[0].account_id
+    create_published_database(local_mesh.client(consumer, "glue"), "shadow")
+    # When its forwarded Glue event reaches central
+    report = local_mesh.settle()
+    # Then nothing is created centrally, the refusal is audited and the event is parked
+    assert report.messages == 1
+    assert central_databases(local_mesh) == []
+    assert any("not a registered producer" in reason for reason in refused(local_mesh))
+    parked = local_mesh.dead_letters()
+    assert len(parked) == 1
+    assert json.loads(parked[0]["Body"])["account"] == consumer
+    assert parked[0]["MessageAttributes"]["meshgov-error-code"]["StringValue"] == "ProducerUnknown"
+
+
+def test_malformed_sync_request_is_refused_and_parked(local_mesh: LocalMesh) -> None:
+    # Given a producer sends a sync request with an unknown field and a bad name
+    events = local_mesh.client(local_mesh.producer, "events")
+    events.put_events(
+        Entries=[
+            {
+                "Source": "meshgov.catalog",
+                "DetailType": "Catalog Sync Requested",
+                "Detail": json.dumps({"databaseName": "bad\nname", "drop": "everything"}),
+            }
+        ]
+    )
+    local_mesh.settle()
+    assert central_databases(local_mesh) == []
+    assert any("Catalog Sync Requested" in reason for reason in refused(local_mesh))
+    parked = local_mesh.dead_letters()
+    assert [m["MessageAttributes"]["meshgov-error-code"]["StringValue"] for m in parked] == [
+        "EventMalformed"
+    ]
+
+
+def test_a_name_glue_would_refuse_centrally_is_refused_with_no_partial_state(
+    local_mesh: LocalMesh,
+) -> None:
+    # Given a producer database whose central name (domain prefix added) exceeds 255 characters
+    glue = local_mesh.client(local_mesh.producer, "glue")
+    long_name = "x" * 250
+    create_published_database(glue, long_name)
+    glue.create_table(DatabaseName=long_name, TableInput=table_input("t", columns("id:int")))
+    # When its events are delivered and a sweep runs
+    local_mesh.settle()
+    local_mesh.sweep()
+    # Then no central database exists, and the audit says why
+    assert central_databases(local_mesh) == []
+    assert any("1-255" in reason for reason in refused(local_mesh))
+
+
+def test_object_vanished_before_it_was_read_is_a_recorded_skip(local_mesh: LocalMesh) -> None:
+    glue = local_mesh.client(local_mesh.producer, "glue")
+    create_published_database(glue, "sales")
+    local_mesh.settle()
+    # Given a table created and dropped again, and the drop's event lost
+    glue.create_table(DatabaseName="sales", TableInput=table_input("brief", columns("id:int")))
+    controls.set_event_drop_rate(1.0)
+    glue.delete_table(DatabaseName="sales", Name="brief")
+    controls.set_event_drop_rate(0.0)
+    # When the create event is delivered
+    local_mesh.settle()
+    # Then nothing is created and the skip is audited with its reason
+    glue_central = local_mesh.client(local_mesh.central, "glue")
+    assert glue_central.get_tables(DatabaseName="sales_sales")["TableList"] == []
+    skips = [r.entry for r in local_mesh.audit_records() if r.entry.outcome is AuditOutcome.SKIPPED]
+    assert any("not found" in e.reason and e.target.endswith("/sales/brief") for e in skips)
+    assert local_mesh.dead_letters() == []
+    assert differences(local_mesh) == []
+
+
+def test_producer_catalog_unreadable_retries_then_dead_letters(local_mesh: LocalMesh) -> None:
+    # Given the producer removed meshgov's reader role (central cannot read its catalog)
+    iam = local_mesh.client(local_mesh.producer, "iam")
+    role = "meshgov-catalog-reader"
+    for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+        iam.delete_role_policy(RoleName=role, PolicyName=name)
+    for policy in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:
+        iam.detach_role_policy(RoleName=role, PolicyArn=policy["PolicyArn"])
+    iam.delete_role(RoleName=role)
+    create_published_database(local_mesh.client(local_mesh.producer, "glue"), "sales")
+    # When the event is delivered until the queue's redrive policy gives up
+    report = local_mesh.settle()
+    # Then each attempt failed and was audited, nothing was written, and the event is in the DLQ
+    assert report.failed_messages >= 1
+    assert central_databases(local_mesh) == []
+    failures = [
+        r.entry for r in local_mesh.audit_records() if r.entry.outcome is AuditOutcome.FAILED
+    ]
+    assert failures and all("cannot assume" in f.reason for f in failures)
+    assert len(local_mesh.dead_letters()) == 1
