@@ -101,11 +101,14 @@ def lambda_environment(
     if binding.role_arn:
         creds = execution_role_credentials(binding.role_arn, sessions.region)
     else:
-        frozen = sessions.session(account_id).get_credentials().get_frozen_credentials()
+        credentials = sessions.session(account_id).get_credentials()
+        if credentials is None:
+            raise RuntimeError(f"no credentials for account {account_id}")
+        frozen = credentials.get_frozen_credentials()
         creds = {
-            "AWS_ACCESS_KEY_ID": frozen.access_key,
-            "AWS_SECRET_ACCESS_KEY": frozen.secret_key,
-            "AWS_SESSION_TOKEN": frozen.token or "",
+            "AWS_ACCESS_KEY_ID": str(frozen.access_key),
+            "AWS_SECRET_ACCESS_KEY": str(frozen.secret_key),
+            "AWS_SESSION_TOKEN": str(frozen.token or ""),
         }
     env = {
         **binding.environment,

@@ -130,7 +130,7 @@ class EventRouter:
             report.messages += len(batch)
             try:
                 result = invoke(binding, event, self._sessions, self._central, self._endpoint)
-            except Exception as exc:  # noqa: BLE001 - a failed invocation returns the whole batch
+            except Exception as exc:
                 report.invocation_errors.append(f"{type(exc).__name__}: {exc}")
                 bad = {m["MessageId"] for m in batch}
             else:

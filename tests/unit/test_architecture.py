@@ -71,9 +71,16 @@ def test_no_boto3_client_is_created_at_import_time() -> None:
     )
     # When every handler module is imported
     result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=False,
-        env={"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "eu-west-1",
-             "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_SERVICE_NAME": "meshgov"},
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "AWS_DEFAULT_REGION": "eu-west-1",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_SERVICE_NAME": "meshgov",
+        },
     )
     # Then none created a client
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]
@@ -83,9 +90,7 @@ def test_no_boto3_client_is_created_at_import_time() -> None:
 def test_handlers_stay_thin(path: Path) -> None:
     """A handler parses, makes one library call and returns: no branching on business data."""
     tree = ast.parse(path.read_text())
-    handler = next(
-        n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "handler"
-    )
+    handler = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "handler")
     branches = [n for n in ast.walk(handler) if isinstance(n, (ast.If, ast.For, ast.While))]
     assert len(branches) <= 1, f"{path}: {len(branches)} branches in the handler"
     assert len(path.read_text().splitlines()) < 80

@@ -47,7 +47,7 @@ def test_partition_event_carries_partition_hints() -> None:
             "databaseName": "sales",
             "tableName": "orders",
             "typeOfChange": "BatchCreatePartition",
-            "changedPartitions": ["[2026-01-01, eu]", "[2026-01-02, us]"],
+            "changedPartitions": ["2026-01-01,eu", "[2026-01-02, us]"],
         },
     )
     event = parse_event(body, PRODUCERS)
@@ -55,7 +55,8 @@ def test_partition_event_carries_partition_hints() -> None:
 
 
 def test_unreadable_partition_hints_mean_all_partitions() -> None:
-    assert parse_partitions(["2026-01-01"]) is None
+    assert parse_partitions(["2026-01-01"]) == (("2026-01-01",),)
+    assert parse_partitions([" "]) is None
     assert parse_partitions([]) is None
 
 
@@ -106,9 +107,7 @@ def test_work_item_merges_partition_scopes_and_all_wins() -> None:
     )
     item.add(
         parse_event(
-            envelope(
-                "Glue Data Catalog Table State Change", {**base, "changedPartitions": ["[2]"]}
-            ),
+            envelope("Glue Data Catalog Table State Change", {**base, "changedPartitions": ["2"]}),
             PRODUCERS,
         ),
         "m2",
@@ -116,9 +115,7 @@ def test_work_item_merges_partition_scopes_and_all_wins() -> None:
     assert item.partition_scopes["t"] == frozenset({("1",), ("2",)})
     item.add(
         parse_event(
-            envelope(
-                "Glue Data Catalog Table State Change", {**base, "changedPartitions": ["odd"]}
-            ),
+            envelope("Glue Data Catalog Table State Change", {**base, "changedPartitions": [""]}),
             PRODUCERS,
         ),
         "m3",

@@ -115,15 +115,22 @@ _BRACKETED = re.compile(r"^\[(.*)\]$")
 
 
 def parse_partitions(items: list[str]) -> tuple[PartitionKey, ...] | None:
-    """Glue names partitions as ``"[v1, v2]"`` strings. The format cannot carry a value that
-    contains ``", "`` unambiguously, so anything unexpected means "look at every partition"
-    (None): a hint that cannot be read costs reads, never correctness."""
+    """Glue names a partition by its values joined with commas (``"2018,01"`` for Year, Month:
+    https://docs.aws.amazon.com/glue/latest/dg/automating-awsglue-with-cloudwatch-events.html);
+    a bracketed ``"[2018, 01]"`` form is read too. A value containing a comma makes the split
+    ambiguous: the reconciler checks each key against the table's partition keys and looks at
+    every partition when they disagree. A hint that cannot be read costs reads, never
+    correctness (None: all partitions)."""
     keys: list[PartitionKey] = []
     for item in items:
-        match = _BRACKETED.match(item.strip())
-        if not match:
+        text = item.strip()
+        match = _BRACKETED.match(text)
+        if match:
+            keys.append(tuple(v.strip() for v in match.group(1).split(",")))
+        elif text:
+            keys.append(tuple(text.split(",")))
+        else:
             return None
-        keys.append(tuple(v.strip() for v in match.group(1).split(",")))
     return tuple(keys) if keys else None
 
 

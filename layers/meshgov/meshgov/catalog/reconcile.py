@@ -32,6 +32,7 @@ from meshgov.catalog.projection import (
 from meshgov.catalog.publication import database_published, table_published
 from meshgov.catalog.source import ProducerCatalog, ProducerTags
 from meshgov.catalog.tags import TableTags, TagMap, diff_tags
+from meshgov.contracts.glue_events import BreakingSchemaChangeDetail
 from meshgov.errors import MeshgovError, NameInvalidError
 
 ALL = None  # partition scope meaning "every partition of the table"
@@ -401,7 +402,9 @@ class CatalogReconciler:
             )
             partitions_hash = None if created or row is None else row.partitions_hash
         if partitioned and (partition_scope is ALL or partition_scope or created):
-            scope = ALL if created else partition_scope
+            arity = len(desired.get("PartitionKeys") or [])
+            readable = partition_scope is not ALL and all(len(k) == arity for k in partition_scope)
+            scope = partition_scope if readable and not created else ALL
             partitions_hash = self._converge_partitions(ctx, name, scope, partitions_hash)
         new_row = TableRow(
             account_id=ctx.producer.account_id,
@@ -580,14 +583,14 @@ class CatalogReconciler:
             f"arn:aws:glue:{self._region}:{self._central.account_id}:"
             f"table/{ctx.central_database}/{table}"
         )
-        detail = {
-            "centralDatabase": ctx.central_database,
-            "table": table,
-            "producerAccount": ctx.producer.account_id,
-            "domain": ctx.producer.domain,
-            "schemaVersion": (table_input.get("Parameters") or {}).get("meshgov:schema_version"),
-            "change": summary,
-        }
+        detail = BreakingSchemaChangeDetail(
+            central_database=ctx.central_database,
+            table=table,
+            producer_account=ctx.producer.account_id,
+            domain=ctx.producer.domain,
+            schema_version=(table_input.get("Parameters") or {}).get("meshgov:schema_version"),
+            change=summary,
+        ).model_dump(by_alias=True)
         self._publisher.publish(BREAKING_SCHEMA_CHANGE, detail, [central_arn])
         ctx.report.breaking_changes.append(f"{ctx.central_database}.{table}")
         self._record(

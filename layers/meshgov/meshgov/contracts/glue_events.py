@@ -79,3 +79,18 @@ class EventEnvelope(BaseModel):
     region: str = Field(min_length=1)
     detail_type: str = Field(alias="detail-type")
     detail: dict[str, object]
+
+
+class BreakingSchemaChangeDetail(BaseModel):
+    """What meshgov emits (source ``meshgov.catalog``, detail-type ``Breaking Schema Change``)
+    on the central bus when a published table loses a column, changes a column's type or its
+    partition keys, so that consumers of that table can be told."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    central_database: str = Field(alias="centralDatabase")
+    table: str
+    producer_account: str = Field(alias="producerAccount", pattern=r"^\d{12}$")
+    domain: str
+    schema_version: str | None = Field(alias="schemaVersion")
+    change: dict[str, object]

@@ -1,0 +1,55 @@
+"""Export meshgov's event contracts as JSON Schema into ``events/schemas/``.
+
+``python -m meshgov_local.schemas`` rewrites them; a test fails when they are out of date.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from meshgov.contracts.glue_events import (
+    BreakingSchemaChangeDetail,
+    CatalogSyncRequestedDetail,
+    DatabaseStateChangeDetail,
+    EventEnvelope,
+    TableStateChangeDetail,
+)
+
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "events" / "schemas"
+
+CONTRACTS: dict[str, type[BaseModel]] = {
+    "eventbridge-envelope": EventEnvelope,
+    "aws.glue.database-state-change.detail": DatabaseStateChangeDetail,
+    "aws.glue.table-state-change.detail": TableStateChangeDetail,
+    "meshgov.catalog.catalog-sync-requested.detail": CatalogSyncRequestedDetail,
+    "meshgov.catalog.breaking-schema-change.detail": BreakingSchemaChangeDetail,
+}
+
+
+def render() -> dict[str, str]:
+    return {
+        f"{name}.schema.json": json.dumps(
+            model.model_json_schema(by_alias=True), indent=2, sort_keys=True
+        )
+        + "\n"
+        for name, model in CONTRACTS.items()
+    }
+
+
+def export(directory: Path = SCHEMA_DIR) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for filename, text in render().items():
+        path = directory / filename
+        path.write_text(text)
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for path in export(Path(sys.argv[1]) if len(sys.argv) > 1 else SCHEMA_DIR):
+        print(path)
