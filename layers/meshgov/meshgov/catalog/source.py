@@ -178,12 +178,15 @@ class ProducerCatalog:
                 for t in page.get("LFTags", [])
             ]
             for key, values in keys:
-                if wanted_dbs - set(found_dbs) and wanted_dbs:
+                if wanted_dbs - set(found_dbs):
                     self._search_databases(key, values, wanted_dbs, found_dbs)
-                if wanted_tables - set(found_tables):
-                    self._search_tables(key, values, wanted_tables, found_tables)
-                if not (wanted_dbs - set(found_dbs)) and not (wanted_tables - set(found_tables)):
+            # Keys set on databases first: every table of those databases inherits them, so one
+            # such key usually covers every table and the search can stop there.
+            on_databases = {k for tags in found_dbs.values() for k in tags}
+            for key, values in sorted(keys, key=lambda kv: kv[0] not in on_databases):
+                if not wanted_tables - set(found_tables):
                     break
+                self._search_tables(key, values, wanted_tables, found_tables)
         except ClientError as exc:
             raise self._unavailable("LF-Tags", exc) from exc
         db_tags = {db: found_dbs.get(db, {}) for db in wanted_dbs}
