@@ -1,0 +1,45 @@
+"""Patches of moto (pinned: moto==5.2.5) reproducing documented AWS behaviour that moto lacks.
+
+Lambda code never imports this package. Call :func:`install` once per process, before the moto
+server (if any) serves its first request; it is idempotent. Each module names the AWS documents it
+follows:
+
+- :mod:`.glue_events`: Glue Data Catalog events on the default event bus.
+- :mod:`.glue_paging`: Glue ``MaxResults``/``NextToken`` paging and batch limits.
+- :mod:`.glue_access`: no cross-account catalog access by ``CatalogId``; ``SkipArchive``.
+- :mod:`.sts_trust`: AssumeRole checks that the role exists and trusts the caller.
+- :mod:`.lakeformation`: ``SearchTablesByLFTags``/``SearchDatabasesByLFTags``, LF-Tag merging,
+  inheritance and lower-casing.
+- :mod:`.eventbridge`: event envelope and cross-account delivery, one hop, bus policies,
+  disabled rules.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from . import eventbridge, glue_access, glue_events, glue_paging, lakeformation, sts_trust
+from .controls import EmulatorControls, controls
+from .iam_bootstrap import ensure_admin_role
+
+_lock = threading.Lock()
+_installed = False
+
+
+def install() -> None:
+    """Apply every patch, once."""
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        # glue_access replaces GlueBackend.update_table, which glue_events then wraps.
+        glue_access.install()
+        glue_paging.install()
+        glue_events.install()
+        sts_trust.install()
+        lakeformation.install()
+        eventbridge.install()
+        _installed = True
+
+
+__all__ = ["EmulatorControls", "controls", "ensure_admin_role", "install"]
