@@ -2,9 +2,10 @@
 
 Followed documents:
 
-- Event structure, https://docs.aws.amazon.com/eventbridge/latest/ref/overiew-event-structure.html:
-  every event delivered to a target carries ``version, id, detail-type, source, account, time,
-  region, resources, detail`` (moto's default delivery template drops ``account``).
+- Event structure, https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-events-structure.html
+  ("the following fields appear in all events delivered to an event bus"): an event carries
+  ``version, id, detail-type, source, account, time, region, resources, detail`` (moto's default
+  delivery template drops ``account``).
 - Targets' input, https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-transform-target-input.html
   and https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_Target.html: without
   ``Input``, ``InputPath`` or ``InputTransformer`` the whole event is passed; ``Input`` passes a
