@@ -82,8 +82,12 @@ class ProducerCatalog:
 
     def get_partitions(self, database: str, table: str) -> list[dict[str, Any]]:
         try:
+            # GetPartitions serves up to 1,000 partitions a page (API_GetPartitions, MaxResults).
             pages = self._glue.get_paginator("get_partitions").paginate(
-                CatalogId=self.account_id, DatabaseName=database, TableName=table
+                CatalogId=self.account_id,
+                DatabaseName=database,
+                TableName=table,
+                PaginationConfig={"PageSize": 1000},
             )
             return [p for page in pages for p in page.get("Partitions", [])]
         except ClientError as exc:
