@@ -36,7 +36,9 @@ def _all(client: Any, op: str, key: str, **kwargs: Any) -> list[dict[str, Any]]:
 def _view(table: dict[str, Any]) -> dict[str, Any]:
     sd = table.get("StorageDescriptor") or {}
     params = {
-        k: v for k, v in (table.get("Parameters") or {}).items() if not k.startswith("meshgov:")
+        k: v
+        for k, v in (table.get("Parameters") or {}).items()
+        if not k.startswith("meshgov:")
         or k in ("meshgov:classification", "meshgov:owner_contact", PUBLISH)
         or k.startswith("meshgov:quality")
     }
@@ -50,11 +52,10 @@ def _view(table: dict[str, Any]) -> dict[str, Any]:
 
 
 def _partitions(glue: Any, catalog: str, db: str, table: str) -> dict[tuple[str, ...], Any]:
-    parts = _all(glue, "get_partitions", "Partitions", CatalogId=catalog, DatabaseName=db,
-                 TableName=table)
-    return {
-        tuple(p["Values"]): (p.get("StorageDescriptor") or {}).get("Location") for p in parts
-    }
+    parts = _all(
+        glue, "get_partitions", "Partitions", CatalogId=catalog, DatabaseName=db, TableName=table
+    )
+    return {tuple(p["Values"]): (p.get("StorageDescriptor") or {}).get("Location") for p in parts}
 
 
 def catalog_differences(
@@ -68,8 +69,9 @@ def catalog_differences(
     expected_dbs: set[str] = set()
     for account, domain, glue in producers:
         for db in _all(glue, "get_databases", "DatabaseList", CatalogId=account):
-            tables = _all(glue, "get_tables", "TableList", CatalogId=account,
-                          DatabaseName=db["Name"])
+            tables = _all(
+                glue, "get_tables", "TableList", CatalogId=account, DatabaseName=db["Name"]
+            )
             published = [t for t in tables if _published(db, t)]
             db_flag = str((db.get("Parameters") or {}).get(PUBLISH, "")).lower() == "true"
             central_db = f"{domain}_{db['Name']}"
