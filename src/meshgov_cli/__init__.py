@@ -1,0 +1,1 @@
+"""The ``meshgov`` command line: the demo, the local mesh, and watching it."""

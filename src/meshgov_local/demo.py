@@ -1,0 +1,455 @@
+"""``make demo``: the governance loop of a data mesh, end to end, on a local moto server.
+
+A producer account changes its Glue catalog; Glue's events travel the way template.yaml routes
+them (producer default bus -> central bus -> queue); the catalog sync handler, running in this
+process but talking to the server over HTTP, makes the central catalog follow; every action lands
+in the central audit trail. Each step shows what the producer did, the central catalog after it and
+the audit records it caused. The last step checks, independently of meshgov's own code, that the
+central catalog equals what the producer publishes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from meshgov.audit import AuditRecord
+from meshgov_local.config import MeshConfig
+from meshgov_local.emulator import controls
+from meshgov_local.mesh import LocalMesh, differences
+from meshgov_local.observe import (
+    AuditFollower,
+    CentralTable,
+    breaking_change_summary,
+    central_catalog,
+    plural,
+    sweep_summary,
+)
+from meshgov_local.router import DeliveryReport
+from meshgov_local.server import moto_server
+from meshgov_local.views import audit_table, catalog_table
+
+SOURCE_DB = "sales"
+BUCKET = "s3://sales-data-products"
+FINAL_STATEMENT = "central equals the published source"
+STEPS = 8
+
+# --------------------------------------------------------------------------------------------
+# What the producer sends to Glue
+# --------------------------------------------------------------------------------------------
+
+
+def _columns(*spec: str) -> list[dict[str, str]]:
+    return [{"Name": s.split(":")[0], "Type": s.split(":")[1]} for s in spec]
+
+
+def _table(
+    name: str,
+    columns: list[dict[str, str]],
+    *,
+    partition_keys: list[dict[str, str]] | None = None,
+    parameters: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    return {
+        "Name": name,
+        "Description": f"{name} data product of the sales domain",
+        "TableType": "EXTERNAL_TABLE",
+        "StorageDescriptor": {
+            "Columns": columns,
+            "Location": f"{BUCKET}/{name}/",
+            "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+            "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+            "SerdeInfo": {
+                "SerializationLibrary": (
+                    "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+                )
+            },
+        },
+        "PartitionKeys": partition_keys or [],
+        "Parameters": {"classification": "parquet", **(parameters or {})},
+    }
+
+
+ORDERS_V1 = ("order_id:bigint", "customer_id:bigint", "amount:decimal(10,2)", "coupon:string")
+ORDERS_V2 = (*ORDERS_V1, "currency:string")
+ORDERS_V3 = ("order_id:bigint", "customer_id:bigint", "amount:decimal(10,2)", "currency:string")
+UNPUBLISHED = {"meshgov:publish": "false"}
+ORDERS_PARAMS = {
+    "meshgov:classification": "internal",
+    "meshgov:owner_contact": "sales-data@example.com",
+}
+
+
+# --------------------------------------------------------------------------------------------
+# The story
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Flow:
+    """Glue events of member accounts since the last delivery (central's own writes excluded)."""
+
+    central: str
+    emitted: int = 0
+    dropped_before: int = 0
+
+    def on_glue_event(self, account_id: str, entry: dict[str, Any]) -> None:
+        if account_id != self.central:
+            self.emitted += 1
+
+
+class Demo:
+    def __init__(self, console: Console, mesh: LocalMesh) -> None:
+        self.console = console
+        self.mesh = mesh
+        self.glue = mesh.client(mesh.producer, "glue")
+        self.central_glue = mesh.client(mesh.central, "glue")
+        self.central_db = f"{self._domain}_{SOURCE_DB}"
+        self.audit = AuditFollower.from_now(
+            mesh.client(mesh.central, "dynamodb"), mesh.deployment.audit_table_name
+        )
+        self.flow = _Flow(mesh.central, dropped_before=controls.glue_events_dropped)
+        self._number = 0
+
+    @property
+    def _domain(self) -> str:
+        return self.mesh.config.producers[0].domain or "domain"
+
+    # --- the steps ----------------------------------------------------------------------------
+    def run(self) -> int:
+        controls.add_listener(self.flow.on_glue_event)
+        try:
+            self.start()
+            self.publish()
+            self.schema_change()
+            self.partitions()
+            self.drop_table()
+            self.unpublish()
+            self.resilience()
+            return self.finish()
+        finally:
+            controls.remove_listener(self.flow.on_glue_event)
+
+    def start(self) -> None:
+        with self.step("Start the local mesh"):
+            mesh, config = self.mesh, self.mesh.config
+            self.say(
+                f"A moto server answers at [bold]{mesh.endpoint_url}[/]; template.yaml is deployed "
+                "into three emulated AWS accounts. Every call below goes over HTTP, acting as an "
+                "account through sts:AssumeRole of its meshgov-local-admin role."
+            )
+            table = Table(title="Accounts", title_justify="left")
+            table.add_column("account")
+            table.add_column("id")
+            table.add_column("role in the mesh")
+            table.add_row("central", config.central_account, "governance: central catalog, audit")
+            for member in config.members:
+                what = (
+                    f"producer of the '{member.domain}' domain: owns its data and catalog"
+                    if member.domain
+                    else f"{member.kind.value}: queries what it was granted"
+                )
+                table.add_row(member.name, member.account_id, what)
+            self.console.print(table)
+            deployment = mesh.deployment
+            self.say(
+                f"Central bus [bold]{deployment.bus_name}[/], audit table "
+                f"[bold]{deployment.audit_table_name}[/], handlers "
+                f"{', '.join(sorted(deployment.functions))} (run in this process, as Lambda would: "
+                "fed from their SQS queues, AWS_ENDPOINT_URL pointing at the server)."
+            )
+
+    def publish(self) -> None:
+        with self.step("A producer publishes data products"):
+            self.did(
+                f"CreateDatabase [bold]{SOURCE_DB}[/] with meshgov:publish=true "
+                "(publish every table by default)"
+            )
+            self.glue.create_database(
+                DatabaseInput={
+                    "Name": SOURCE_DB,
+                    "Description": "sales domain data products",
+                    "Parameters": {"meshgov:publish": "true"},
+                }
+            )
+            self.did(
+                "CreateTable [bold]orders[/] (classification internal, owner contact), "
+                "[bold]customers[/], and [bold]drafts[/] with meshgov:publish=false (opts out)"
+            )
+            self.glue.create_table(
+                DatabaseName=SOURCE_DB,
+                TableInput=_table("orders", _columns(*ORDERS_V1), parameters=ORDERS_PARAMS),
+            )
+            self.glue.create_table(
+                DatabaseName=SOURCE_DB,
+                TableInput=_table("customers", _columns("customer_id:bigint", "country:string")),
+            )
+            self.glue.create_table(
+                DatabaseName=SOURCE_DB,
+                TableInput=_table("drafts", _columns("id:bigint"), parameters=UNPUBLISHED),
+            )
+            self.settle()
+            self.expect(
+                {"orders", "customers"},
+                f"Central database [bold]{self.central_db}[/] (domain_database: producers never "
+                "collide) holds orders and customers; drafts stays private.",
+            )
+            params = self.central_glue.get_table(DatabaseName=self.central_db, Name="orders")[
+                "Table"
+            ]["Parameters"]
+            shown = ("meshgov:source_account", "meshgov:classification", "meshgov:owner_contact")
+            self.say(
+                "Central orders points at the producer's S3 data (nothing is copied) and carries "
+                + ", ".join(f"{k}=[bold]{escape(str(params.get(k, '-')))}[/]" for k in shown)
+                + "."
+            )
+
+    def schema_change(self) -> None:
+        with self.step("Schema changes: additive, then breaking"):
+            self.did("UpdateTable orders: add column [bold]currency[/] (not breaking)")
+            self.update_orders(ORDERS_V2)
+            self.settle()
+            self.did("UpdateTable orders: remove column [bold]coupon[/] (breaking for consumers)")
+            self.update_orders(ORDERS_V3)
+            self.settle()
+            orders = self.central_table("orders")
+            self.say(
+                f"Central orders is at schema version [bold]{orders.schema_version}[/]; "
+                "meshgov:last_breaking_change = "
+                f"[bold]{escape(breaking_change_summary(orders.last_breaking_change))}[/], and a "
+                "[bold]Breaking Schema Change[/] event went out on the central bus "
+                "(events:PutEvents below) for consumers to react to."
+            )
+
+    def partitions(self) -> None:
+        with self.step("Partitions, in batches"):
+            self.did(
+                "CreateTable [bold]events[/] partitioned by dt, then 300 partitions in 3 "
+                "BatchCreatePartition calls of 100 (Glue's limit per call)"
+            )
+            self.glue.create_table(
+                DatabaseName=SOURCE_DB,
+                TableInput=_table(
+                    "events",
+                    _columns("event_id:string", "order_id:bigint", "kind:string"),
+                    partition_keys=_columns("dt:string"),
+                ),
+            )
+            days = [f"dt={n:03d}" for n in range(300)]
+            for start in range(0, len(days), 100):
+                self.glue.batch_create_partition(
+                    DatabaseName=SOURCE_DB,
+                    TableName="events",
+                    PartitionInputList=[
+                        {
+                            "Values": [day.removeprefix("dt=")],
+                            "StorageDescriptor": {"Location": f"{BUCKET}/events/{day}/"},
+                        }
+                        for day in days[start : start + 100]
+                    ],
+                )
+            self.settle()
+            events = self.central_table("events")
+            self.say(f"Central events has [bold]{events.partitions}[/] partitions.")
+
+    def drop_table(self) -> None:
+        with self.step("The producer drops a table"):
+            self.did("DeleteTable [bold]customers[/]")
+            self.glue.delete_table(DatabaseName=SOURCE_DB, Name="customers")
+            self.settle()
+            self.expect({"orders", "events"}, "customers is gone from the central catalog too.")
+
+    def unpublish(self) -> None:
+        with self.step("The producer unpublishes a table"):
+            self.did("UpdateTable [bold]events[/] with meshgov:publish=false")
+            table = self.glue.get_table(DatabaseName=SOURCE_DB, Name="events")["Table"]
+            self.glue.update_table(
+                DatabaseName=SOURCE_DB,
+                TableInput=_table(
+                    "events",
+                    table["StorageDescriptor"]["Columns"],
+                    partition_keys=table["PartitionKeys"],
+                    parameters=UNPUBLISHED,
+                ),
+            )
+            self.settle()
+            self.expect(
+                {"orders"},
+                "events and its 300 partitions left the central catalog; the producer keeps them.",
+            )
+
+    def resilience(self) -> None:
+        with self.step("Resilience: a lost event, then the sweep"):
+            self.say(
+                "Glue delivers catalog events on a best-effort basis: they can go missing. "
+                "The emulator's drop switch loses the next one on purpose."
+            )
+            controls.set_event_drop_rate(1.0)
+            try:
+                self.did("CreateTable [bold]returns[/] (its Glue event is lost)")
+                self.glue.create_table(
+                    DatabaseName=SOURCE_DB,
+                    TableInput=_table("returns", _columns("order_id:bigint", "reason:string")),
+                )
+            finally:
+                controls.set_event_drop_rate(0.0)
+            self.settle()
+            stale = "returns" not in self.central_names()
+            self.say(
+                "Central is [bold yellow]stale[/]: returns is missing (no event, nothing to do)."
+                if stale
+                else "[red]Central already has returns: the event was not dropped.[/]"
+            )
+            self.catalog_table("Central catalog before the sweep")
+            self.did("(meshgov) the scheduled sweep runs: CatalogSweepFunction reads every source")
+            self.sweep()
+            self.expect({"orders", "returns"}, "The sweep found returns and converged.")
+
+    def finish(self) -> int:
+        with self.step("Verify: central equals the published source", show_catalog=False):
+            self.did("(meshgov) a last sweep, then an independent comparison of both catalogs")
+            self.sweep()
+            problems = differences(self.mesh)
+            compared = len(central_catalog(self.central_glue))
+            self.say(
+                f"Compared the central catalog ({plural(compared, 'table')}) with what the "
+                f"producer publishes, partitions included: {plural(len(problems), 'difference')}."
+            )
+        if problems:
+            self.console.print(f"[bold red]{len(problems)} difference(s) found:[/]")
+            for problem in problems:
+                self.console.print(f"  [red]-[/] {escape(problem)}")
+            return 1
+        self.console.print(f"[bold green]{FINAL_STATEMENT}[/]")
+        return 0
+
+    # --- acting and settling ---------------------------------------------------------------
+    def update_orders(self, columns: Sequence[str]) -> None:
+        self.glue.update_table(
+            DatabaseName=SOURCE_DB,
+            TableInput=_table("orders", _columns(*columns), parameters=ORDERS_PARAMS),
+        )
+
+    def settle(self) -> None:
+        started = time.monotonic()
+        emitted = self.flow.emitted
+        dropped = controls.glue_events_dropped - self.flow.dropped_before
+        report = self.mesh.settle()
+        self.flow.emitted, self.flow.dropped_before = 0, controls.glue_events_dropped
+        self.flow_line(emitted, dropped, report, time.monotonic() - started)
+
+    def sweep(self) -> None:
+        started = time.monotonic()
+        result = self.mesh.sweep() or {}
+        self.console.print(
+            f"    [dim]-> CatalogSweepFunction: {sweep_summary(result)} "
+            f"({time.monotonic() - started:.1f} s)[/]"
+        )
+
+    # --- showing ---------------------------------------------------------------------------
+    @contextmanager
+    def step(self, title: str, show_catalog: bool = True) -> Iterator[None]:
+        self._number += 1
+        self.console.print()
+        self.console.rule(f"[bold]Step {self._number}/{STEPS} · {title}", align="left")
+        yield
+        if self._number > 1 and show_catalog:
+            self.catalog_table("Central catalog")
+        self.audit_table(self.audit.poll())
+
+    def say(self, text: str) -> None:
+        self.console.print(text)
+
+    def did(self, text: str) -> None:
+        self.console.print(f"  [bold cyan]>[/] {text}")
+
+    def expect(self, names: set[str], text: str) -> None:
+        have = self.central_names()
+        if have == names:
+            self.console.print(text)
+        else:
+            self.console.print(
+                f"[bold red]Unexpected central tables:[/] {sorted(have)} (expected {sorted(names)})"
+            )
+
+    def flow_line(self, emitted: int, dropped: int, report: DeliveryReport, seconds: float) -> None:
+        """How the producer's Glue events travelled: default bus -> central bus -> queue."""
+        events = plural(emitted, "Glue event")
+        lost = f" ([yellow]{dropped} lost[/])" if dropped else ""
+        if report.messages:
+            handled = (
+                f"CatalogSyncFunction: {plural(report.invocations, 'invocation')}, "
+                f"{plural(report.messages, 'message')}"
+            )
+            if report.failed_messages:
+                handled += f", [red]{report.failed_messages} failed[/]"
+            for error in report.invocation_errors:
+                handled += f", [red]{escape(error)}[/]"
+        else:
+            handled = "nothing reached CatalogSyncFunction"
+        self.console.print(
+            f"    [dim]-> {events}{lost} -> central bus -> queue -> {handled} ({seconds:.1f} s)[/]"
+        )
+
+    def central_names(self) -> set[str]:
+        return {t.table for t in central_catalog(self.central_glue)}
+
+    def central_table(self, name: str) -> CentralTable:
+        for table in central_catalog(self.central_glue):
+            if table.table == name:
+                return table
+        raise LookupError(f"{name} is not in the central catalog")
+
+    def catalog_table(self, title: str) -> None:
+        rows = central_catalog(self.central_glue)
+        self.console.print(catalog_table(rows, f"{title} (account {self.mesh.central})"))
+
+    def audit_table(self, records: Sequence[AuditRecord]) -> None:
+        if records:
+            self.console.print(audit_table(records, "Audit records written in this step"))
+        else:
+            self.console.print("[dim]No audit records in this step.[/]")
+
+
+# --------------------------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------------------------
+
+
+def run(
+    console: Console | None = None,
+    *,
+    config: MeshConfig | None = None,
+    on_endpoint: Callable[[str], None] | None = None,
+) -> int:
+    """Run the demo against its own moto server; 0 when central equals the published source.
+
+    ``on_endpoint`` is told the server's URL once it listens (tests use it to check the port is
+    closed afterwards). The server is stopped whatever happens.
+    """
+    console = console or Console()
+    started = time.monotonic()
+    console.rule("[bold]meshgov demo[/] · data mesh governance on a local AWS (moto)")
+    console.print(
+        "A producer account changes its Glue catalog; meshgov keeps the central governance "
+        "catalog in step from the events, and writes every decision and action to the audit trail."
+    )
+    drop_rate = controls.event_drop_rate
+    try:
+        with moto_server() as endpoint:
+            if on_endpoint:
+                on_endpoint(endpoint)
+            with console.status("Deploying template.yaml into the local accounts..."):
+                mesh = LocalMesh(config, endpoint_url=endpoint)
+            code = Demo(console, mesh).run()
+    finally:
+        controls.set_event_drop_rate(drop_rate)
+    console.print(f"[dim]Demo finished in {time.monotonic() - started:.0f} s; server stopped.[/]")
+    return code
