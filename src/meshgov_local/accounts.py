@@ -55,5 +55,7 @@ class AccountSessions:
 @cache
 def _client(owner: AccountSessions, account_id: str, service: str, role_name: str) -> Any:
     return owner.session(account_id, role_name).client(
-        service, endpoint_url=owner.endpoint_url, config=CLIENT_CONFIG  # type: ignore[call-overload]
+        service,
+        endpoint_url=owner.endpoint_url,
+        config=CLIENT_CONFIG,  # type: ignore[call-overload]
     )
