@@ -13,7 +13,9 @@ delivery is best effort (:mod:`meshgov_local.emulator.controls`).
 
 from __future__ import annotations
 
+import json
 import random
+from datetime import UTC, datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,7 +77,14 @@ class EventRouter:
         return report
 
     def run_schedule(self, logical_id: str) -> Any:
-        """Invoke a scheduled function once with an EventBridge ``Scheduled Event``."""
+        """Invoke a scheduled function once, asynchronously as EventBridge Scheduler does.
+
+        As for any asynchronous invocation, a function error is retried
+        ``MaximumRetryAttempts`` times, then the event goes to the ``OnFailure`` destination
+        with Lambda's invocation record
+        (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html).
+        Returns the handler's result, or None when every attempt failed.
+        """
         binding = self.deployment.functions[logical_id]
         event = {
             "version": "0",
@@ -83,14 +92,50 @@ class EventRouter:
             "detail-type": "Scheduled Event",
             "source": "aws.events",
             "account": self._central,
+            "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "region": self.deployment.region,
             "resources": [],
             "detail": {},
         }
-        result = invoke(binding, event, self._sessions, self._central, self._endpoint)
-        if self._on_result:
-            self._on_result(logical_id, result)
-        return result
+        attempts = 1 + (binding.maximum_retry_attempts or 0)
+        error: Exception | None = None
+        for _ in range(attempts):
+            try:
+                result = invoke(binding, event, self._sessions, self._central, self._endpoint)
+            except Exception as exc:  # noqa: BLE001 - a function error, as Lambda records it
+                error = exc
+                continue
+            if self._on_result:
+                self._on_result(logical_id, result)
+            return result
+        if binding.on_failure_queue_url and error is not None:
+            self._sqs().send_message(
+                QueueUrl=binding.on_failure_queue_url,
+                MessageBody=json.dumps(self._failure_record(binding, event, error, attempts)),
+            )
+        return None
+
+    def _failure_record(
+        self, binding: FunctionBinding, event: dict[str, Any], error: Exception, attempts: int
+    ) -> dict[str, Any]:
+        return {
+            "version": "1.0",
+            "timestamp": datetime.now(UTC).isoformat(),
+            "requestContext": {
+                "requestId": event["id"],
+                "functionArn": f"arn:aws:lambda:{self.deployment.region}:{self._central}:"
+                f"function:{binding.logical_id}:$LATEST",
+                "condition": "RetriesExhausted",
+                "approximateInvokeCount": attempts,
+            },
+            "requestPayload": event,
+            "responseContext": {
+                "statusCode": 200,
+                "executedVersion": "$LATEST",
+                "functionError": "Unhandled",
+            },
+            "responsePayload": {"errorMessage": str(error), "errorType": type(error).__name__},
+        }
 
     # --- the SQS event source mapping -------------------------------------------------------
     def _receive_all(self, queue_url: str) -> list[dict[str, Any]]:

@@ -15,6 +15,17 @@ def central_databases(mesh: LocalMesh) -> list[str]:
     return [d["Name"] for d in glue.get_databases()["DatabaseList"]]
 
 
+def remove_reader_role(mesh: LocalMesh) -> None:
+    """The producer deletes meshgov's reader role: central can no longer read its catalog."""
+    iam = mesh.client(mesh.producer, "iam")
+    role = "meshgov-catalog-reader"
+    for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+        iam.delete_role_policy(RoleName=role, PolicyName=name)
+    for policy in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:
+        iam.detach_role_policy(RoleName=role, PolicyArn=policy["PolicyArn"])
+    iam.delete_role(RoleName=role)
+
+
 def refused(mesh: LocalMesh) -> list[str]:
     return [r.entry.reason for r in mesh.audit_records() if r.entry.outcome is AuditOutcome.REFUSED]
 
@@ -94,13 +105,7 @@ def test_object_vanished_before_it_was_read_is_a_recorded_skip(local_mesh: Local
 
 def test_producer_catalog_unreadable_retries_then_dead_letters(local_mesh: LocalMesh) -> None:
     # Given the producer removed meshgov's reader role (central cannot read its catalog)
-    iam = local_mesh.client(local_mesh.producer, "iam")
-    role = "meshgov-catalog-reader"
-    for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
-        iam.delete_role_policy(RoleName=role, PolicyName=name)
-    for policy in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:
-        iam.detach_role_policy(RoleName=role, PolicyArn=policy["PolicyArn"])
-    iam.delete_role(RoleName=role)
+    remove_reader_role(local_mesh)
     create_published_database(local_mesh.client(local_mesh.producer, "glue"), "sales")
     # When the event is delivered until the queue's redrive policy gives up
     report = local_mesh.settle()
@@ -112,3 +117,22 @@ def test_producer_catalog_unreadable_retries_then_dead_letters(local_mesh: Local
     ]
     assert failures and all("cannot assume" in f.reason for f in failures)
     assert len(local_mesh.dead_letters()) == 1
+
+
+def test_a_failing_sweep_is_retried_then_parked_in_the_sweep_dlq(local_mesh: LocalMesh) -> None:
+    # Given central can no longer read the producer's catalog
+    remove_reader_role(local_mesh)
+    # When the scheduled sweep runs (an asynchronous invocation: retried twice)
+    assert local_mesh.sweep() is None
+    # Then each attempt is audited as failed and the invocation record is in the sweep DLQ
+    failed = [
+        r.entry
+        for r in local_mesh.audit_records()
+        if r.entry.action == "sweep:completed" and r.entry.outcome is AuditOutcome.FAILED
+    ]
+    assert len(failed) == 3
+    parked = local_mesh.dead_letters("SweepDLQ")
+    assert len(parked) == 1
+    record = json.loads(parked[0]["Body"])
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert "sweep incomplete" in record["responsePayload"]["errorMessage"]
