@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import UTC, datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from meshgov_local.accounts import AccountSessions
@@ -102,7 +102,7 @@ class EventRouter:
         for _ in range(attempts):
             try:
                 result = invoke(binding, event, self._sessions, self._central, self._endpoint)
-            except Exception as exc:  # noqa: BLE001 - a function error, as Lambda records it
+            except Exception as exc:
                 error = exc
                 continue
             if self._on_result:
