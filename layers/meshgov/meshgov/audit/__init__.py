@@ -5,6 +5,7 @@ Callers build an :class:`AuditEntry` and hand it to an :class:`AuditTrail`. How 
 business, so a later hash chain or signed digests change no caller.
 """
 
+from meshgov.audit.auditor import Auditor
 from meshgov.audit.dynamodb import DynamoAuditTrail
 from meshgov.audit.memory import MemoryAuditTrail
 from meshgov.audit.model import AuditEntry, AuditOutcome, AuditRecord, AuditTrail
@@ -14,6 +15,7 @@ __all__ = [
     "AuditOutcome",
     "AuditRecord",
     "AuditTrail",
+    "Auditor",
     "DynamoAuditTrail",
     "MemoryAuditTrail",
 ]

@@ -15,6 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from meshgov.aws.session import error_code
+from meshgov.catalog.partition_reads import all_partitions, partitions_by_key
 from meshgov.catalog.plan import PartitionKey, chunks
 from meshgov.catalog.tags import TagMap, tag_map, tag_pairs
 from meshgov.errors import CatalogWriteError
@@ -132,37 +133,17 @@ class CentralCatalog:
     # --- partitions ------------------------------------------------------------------------
     def get_partitions(self, database: str, table: str) -> list[dict[str, Any]]:
         try:
-            # GetPartitions serves up to 1,000 partitions a page (API_GetPartitions, MaxResults).
-            pages = self._glue.get_paginator("get_partitions").paginate(
-                CatalogId=self.account_id,
-                DatabaseName=database,
-                TableName=table,
-                PaginationConfig={"PageSize": 1000},
-            )
-            return [p for page in pages for p in page.get("Partitions", [])]
+            return all_partitions(self._glue, self.account_id, database, table)
         except ClientError as exc:
-            if error_code(exc) == NOT_FOUND:
-                return []
             raise self._failed(f"GetPartitions {database}.{table}", exc) from exc
 
     def batch_get_partitions(
         self, database: str, table: str, keys: Collection[PartitionKey]
     ) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-        for chunk in chunks(sorted(keys), 1000):
-            try:
-                response = self._glue.batch_get_partition(
-                    CatalogId=self.account_id,
-                    DatabaseName=database,
-                    TableName=table,
-                    PartitionsToGet=[{"Values": list(k)} for k in chunk],
-                )
-            except ClientError as exc:
-                if error_code(exc) == NOT_FOUND:
-                    return []
-                raise self._failed(f"BatchGetPartition {database}.{table}", exc) from exc
-            found.extend(response.get("Partitions", []))
-        return found
+        try:
+            return partitions_by_key(self._glue, self.account_id, database, table, keys)
+        except ClientError as exc:
+            raise self._failed(f"BatchGetPartition {database}.{table}", exc) from exc
 
     def create_partitions(
         self, database: str, table: str, inputs: Sequence[dict[str, Any]]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from meshgov.audit import AuditEntry, AuditOutcome, AuditTrail
+from meshgov.audit import Auditor, AuditOutcome, AuditTrail
 from meshgov.catalog.canonical import comparable, content_hash, digest
 from meshgov.catalog.central import CentralCatalog
 from meshgov.catalog.events_out import BREAKING_SCHEMA_CHANGE, CatalogEventPublisher
@@ -93,10 +93,9 @@ class CatalogReconciler:
         self._source_for = source_for
         self._central = central
         self._ledger = ledger
-        self._audit = audit
+        self._auditor = Auditor(audit, actor)
         self._publisher = publisher
         self._region = region
-        self._actor = actor
         self._clock = clock
 
     # --- entry points ----------------------------------------------------------------------
@@ -172,14 +171,14 @@ class CatalogReconciler:
                 self._sweep_producer(producer, correlation_id, report)
             except MeshgovError as exc:
                 report.failed.append(f"{producer.account_id}: {exc}")
-                self._record(
+                self._auditor.record(
                     "sweep:producer",
                     AuditOutcome.FAILED,
                     f"producer/{producer.account_id}",
                     correlation_id,
                     str(exc),
                 )
-        self._record(
+        self._auditor.record(
             "sweep:completed",
             AuditOutcome.FAILED if report.failed else AuditOutcome.SUCCEEDED,
             "catalog",
@@ -214,7 +213,9 @@ class CatalogReconciler:
                 self._converge_database(ctx, source_dbs.get(name), listing.get(name), tags)
             except MeshgovError as exc:
                 report.failed.append(f"{producer.account_id}:{name}: {exc}")
-                self._record("sweep:database", AuditOutcome.FAILED, name, correlation_id, str(exc))
+                self._auditor.record(
+                    "sweep:database", AuditOutcome.FAILED, name, correlation_id, str(exc)
+                )
 
     def _context(
         self,
@@ -228,7 +229,7 @@ class CatalogReconciler:
             central_name = central_database_name(producer, database)
         except NameInvalidError as exc:
             report.refused.append(f"{producer.account_id}:{database}")
-            self._record(
+            self._auditor.record(
                 "catalog:name",
                 AuditOutcome.REFUSED,
                 database,
@@ -301,7 +302,7 @@ class CatalogReconciler:
         if current is None:
             if self._central.create_database(desired):
                 ctx.report.databases_created += 1
-                self._record(
+                self._auditor.record(
                     "glue:CreateDatabase", AuditOutcome.SUCCEEDED, target, ctx.correlation_id
                 )
                 current_tags: TagMap = {}
@@ -311,7 +312,7 @@ class CatalogReconciler:
             if comparable(database_input_of(current)) != comparable(desired):
                 self._central.update_database(desired)
                 ctx.report.databases_updated += 1
-                self._record(
+                self._auditor.record(
                     "glue:UpdateDatabase", AuditOutcome.SUCCEEDED, target, ctx.correlation_id
                 )
             current_tags = (
@@ -328,7 +329,7 @@ class CatalogReconciler:
                 self._central.database_resource(ctx.central_database), change.add, change.remove
             )
             ctx.report.tag_changes += 1
-            self._record(
+            self._auditor.record(
                 "lakeformation:SetLFTags",
                 AuditOutcome.SUCCEEDED,
                 target,
@@ -374,7 +375,7 @@ class CatalogReconciler:
                     created = False
                 else:
                     ctx.report.tables_created += 1
-                    self._record(
+                    self._auditor.record(
                         "glue:CreateTable", AuditOutcome.SUCCEEDED, target, ctx.correlation_id
                     )
             if plan.action is Action.UPDATE and plan.table_input is not None:
@@ -383,7 +384,7 @@ class CatalogReconciler:
                 )
                 ctx.report.tables_updated += 1
                 change = plan.schema_change
-                self._record(
+                self._auditor.record(
                     "glue:UpdateTable",
                     AuditOutcome.SUCCEEDED,
                     target,
@@ -455,7 +456,7 @@ class CatalogReconciler:
         for resource, change in changes:
             self._central.change_tags(resource, change.add, change.remove)
         ctx.report.tag_changes += len(changes)
-        self._record(
+        self._auditor.record(
             "lakeformation:SetLFTags",
             AuditOutcome.SUCCEEDED,
             f"table/{ctx.central_database}/{name}",
@@ -522,7 +523,7 @@ class CatalogReconciler:
             self._central.delete_partitions(central_db, table, plan.delete)
             report.partitions_deleted += len(plan.delete)
         if plan.create or plan.update or plan.delete or (scope is not ALL and new_hash is None):
-            self._record(
+            self._auditor.record(
                 "glue:SyncPartitions",
                 AuditOutcome.SUCCEEDED,
                 f"table/{central_db}/{table}",
@@ -538,7 +539,7 @@ class CatalogReconciler:
         deleted = self._central.delete_tables(ctx.central_database, names)
         self._ledger.forget_tables(ctx.producer.account_id, ctx.source_database, names)
         ctx.report.tables_deleted += len(deleted)
-        self._record(
+        self._auditor.record(
             "glue:BatchDeleteTable",
             AuditOutcome.SUCCEEDED,
             f"database/{ctx.central_database}",
@@ -552,7 +553,7 @@ class CatalogReconciler:
         self._ledger.forget_database(ctx.producer.account_id, ctx.source_database)
         if existed:
             ctx.report.databases_deleted += 1
-        self._record(
+        self._auditor.record(
             "glue:DeleteDatabase",
             AuditOutcome.SUCCEEDED if existed else AuditOutcome.SKIPPED,
             f"database/{ctx.central_database}",
@@ -568,7 +569,7 @@ class CatalogReconciler:
         else:
             why = "not published"
         ctx.report.tables_skipped += 1
-        self._record(
+        self._auditor.record(
             "catalog:table",
             AuditOutcome.SKIPPED,
             source_table_arn(self._region, ctx.producer.account_id, ctx.source_database, name),
@@ -593,7 +594,7 @@ class CatalogReconciler:
         ).model_dump(by_alias=True)
         self._publisher.publish(BREAKING_SCHEMA_CHANGE, detail, [central_arn])
         ctx.report.breaking_changes.append(f"{ctx.central_database}.{table}")
-        self._record(
+        self._auditor.record(
             "events:PutEvents",
             AuditOutcome.SUCCEEDED,
             central_arn,
@@ -604,24 +605,3 @@ class CatalogReconciler:
 
     def _table_input(self, ctx: _Context, source_table: dict[str, Any]) -> dict[str, Any]:
         return central_table_input(ctx.producer, source_table, self._region, self._clock())
-
-    def _record(
-        self,
-        action: str,
-        outcome: AuditOutcome,
-        target: str,
-        correlation_id: str,
-        reason: str = "",
-        **detail: Any,
-    ) -> None:
-        self._audit.record(
-            AuditEntry(
-                action=action,
-                outcome=outcome,
-                actor=self._actor,
-                target=target,
-                correlation_id=correlation_id,
-                reason=reason,
-                detail={k: v for k, v in detail.items() if v is not None},
-            )
-        )

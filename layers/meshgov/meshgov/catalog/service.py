@@ -11,7 +11,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from meshgov.audit import AuditEntry, AuditOutcome, AuditTrail, DynamoAuditTrail
+from meshgov.audit import Auditor, AuditOutcome, AuditTrail, DynamoAuditTrail
 from meshgov.aws.session import AwsSessions
 from meshgov.catalog.central import CentralCatalog
 from meshgov.catalog.events_out import CatalogEventPublisher
@@ -78,9 +78,8 @@ class CatalogSyncService:
     ) -> None:
         self._reconciler = reconciler
         self._producers = producers
-        self._audit = audit
+        self._auditor = Auditor(audit, actor)
         self._dead_letters = dead_letters
-        self._actor = actor
 
     def process(self, messages: Sequence[QueueMessage]) -> BatchResult:
         result = BatchResult()
@@ -97,7 +96,7 @@ class CatalogSyncService:
         return result
 
     def sweep(self, correlation_id: str) -> ReconcileReport:
-        self._record("sweep:started", AuditOutcome.RECEIVED, "catalog", correlation_id)
+        self._auditor.record("sweep:started", AuditOutcome.RECEIVED, "catalog", correlation_id)
         return self._reconciler.sweep(self._producers.values(), correlation_id)
 
     def _accept(self, message: QueueMessage, result: BatchResult) -> CatalogEvent | None:
@@ -106,7 +105,7 @@ class CatalogSyncService:
         except EventRejectedError as exc:
             self._refuse(message, exc, result)
             return None
-        self._record(
+        self._auditor.record(
             "event:received",
             AuditOutcome.RECEIVED,
             f"{event.producer.account_id}:{event.database}",
@@ -119,7 +118,7 @@ class CatalogSyncService:
     def _refuse(self, message: QueueMessage, exc: EventRejectedError, result: BatchResult) -> None:
         correlation = _event_id(message.body) or message.message_id
         try:
-            self._record(
+            self._auditor.record(
                 "event:received",
                 AuditOutcome.REFUSED,
                 "catalog",
@@ -168,7 +167,7 @@ class CatalogSyncService:
                 result.failed[message_id] = reason
             # The failure already goes back to the queue; an audit outage shows in the logs.
             with contextlib.suppress(MeshgovError):
-                self._record(
+                self._auditor.record(
                     "catalog:reconcile",
                     AuditOutcome.FAILED,
                     f"{item.producer.account_id}:{item.database}",
@@ -176,27 +175,6 @@ class CatalogSyncService:
                     reason,
                     events=item.event_ids,
                 )
-
-    def _record(
-        self,
-        action: str,
-        outcome: AuditOutcome,
-        target: str,
-        correlation: str,
-        reason: str = "",
-        **detail: Any,
-    ) -> None:
-        self._audit.record(
-            AuditEntry(
-                action=action,
-                outcome=outcome,
-                actor=self._actor,
-                target=target,
-                correlation_id=correlation,
-                reason=reason,
-                detail=detail,
-            )
-        )
 
 
 def _event_id(body: str) -> str | None:

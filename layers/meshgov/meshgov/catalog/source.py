@@ -14,12 +14,11 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from meshgov.aws.session import error_code
-from meshgov.catalog.plan import chunks
+from meshgov.catalog.partition_reads import all_partitions, partitions_by_key
 from meshgov.catalog.tags import TableTags, TagMap, own_tags, tag_map
 from meshgov.errors import SourceUnavailableError
 
 NOT_FOUND = {"EntityNotFoundException"}
-BATCH_GET_PARTITION_MAX = 1000  # API_BatchGetPartition: PartitionsToGet, at most 1000 items
 
 
 @dataclass(frozen=True)
@@ -82,37 +81,17 @@ class ProducerCatalog:
 
     def get_partitions(self, database: str, table: str) -> list[dict[str, Any]]:
         try:
-            # GetPartitions serves up to 1,000 partitions a page (API_GetPartitions, MaxResults).
-            pages = self._glue.get_paginator("get_partitions").paginate(
-                CatalogId=self.account_id,
-                DatabaseName=database,
-                TableName=table,
-                PaginationConfig={"PageSize": 1000},
-            )
-            return [p for page in pages for p in page.get("Partitions", [])]
+            return all_partitions(self._glue, self.account_id, database, table)
         except ClientError as exc:
-            if error_code(exc) in NOT_FOUND:
-                return []
             raise self._unavailable(f"partitions of {database}.{table}", exc) from exc
 
     def batch_get_partitions(
         self, database: str, table: str, keys: Collection[tuple[str, ...]]
     ) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
         try:
-            for chunk in chunks(sorted(keys), BATCH_GET_PARTITION_MAX):
-                response = self._glue.batch_get_partition(
-                    CatalogId=self.account_id,
-                    DatabaseName=database,
-                    TableName=table,
-                    PartitionsToGet=[{"Values": list(k)} for k in chunk],
-                )
-                found.extend(response.get("Partitions", []))
+            return partitions_by_key(self._glue, self.account_id, database, table, keys)
         except ClientError as exc:
-            if error_code(exc) in NOT_FOUND:
-                return []
             raise self._unavailable(f"partitions of {database}.{table}", exc) from exc
-        return found
 
     def table_tags(
         self, database: str, table: str, database_tags: TagMap, column_names: list[str]
