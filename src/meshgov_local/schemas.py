@@ -11,6 +11,14 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from meshgov.contracts.access_events import (
+    AccessDecidedDetail,
+    AccessDeniedDetail,
+    AccessExpiringDetail,
+    AccessGrantedDetail,
+    AccessRequestedDetail,
+    AccessRevokedDetail,
+)
 from meshgov.contracts.glue_events import (
     BreakingSchemaChangeDetail,
     CatalogSyncRequestedDetail,
@@ -27,6 +35,12 @@ CONTRACTS: dict[str, type[BaseModel]] = {
     "aws.glue.table-state-change.detail": TableStateChangeDetail,
     "meshgov.catalog.catalog-sync-requested.detail": CatalogSyncRequestedDetail,
     "meshgov.catalog.breaking-schema-change.detail": BreakingSchemaChangeDetail,
+    "meshgov.access.access-requested.detail": AccessRequestedDetail,
+    "meshgov.access.access-decided.detail": AccessDecidedDetail,
+    "meshgov.access.access-granted.detail": AccessGrantedDetail,
+    "meshgov.access.access-denied.detail": AccessDeniedDetail,
+    "meshgov.access.access-revoked.detail": AccessRevokedDetail,
+    "meshgov.access.access-expiring.detail": AccessExpiringDetail,
 }
 
 

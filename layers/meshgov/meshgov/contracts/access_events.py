@@ -1,0 +1,126 @@
+"""Access contracts (source ``meshgov.access``): what consumers and producers send, what meshgov
+emits. Issue 4; see README "Event contracts".
+
+Consumers name resources as the central catalog shows them (``<domain>_<database>``), either by
+name (database, optional tables, optional columns of one table) or by an LF-Tag expression.
+Only ``SELECT`` and ``DESCRIBE`` can be requested: Lake Formation cannot grant ``DROP`` across
+accounts, and nothing a consumer needs requires more.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from meshgov.contracts.names import GlueName
+
+ACCESS_SOURCE = "meshgov.access"
+ACCESS_REQUESTED = "Access Requested"
+ACCESS_DECIDED = "Access Decided"
+ACCESS_GRANTED = "Access Granted"
+ACCESS_DENIED = "Access Denied"
+ACCESS_REVOKED = "Access Revoked"
+ACCESS_EXPIRING = "Access Expiring"
+
+ROLE_ARN = r"^arn:aws:iam::(\d{12}):role/[A-Za-z0-9_+=,.@/-]{1,512}$"
+
+
+class Permission(StrEnum):
+    SELECT = "SELECT"
+    DESCRIBE = "DESCRIBE"
+
+
+class Decision(StrEnum):
+    APPROVE = "APPROVE"
+    DENY = "DENY"
+
+
+class _Contract(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class NamedResource(_Contract):
+    database: GlueName
+    tables: list[GlueName] = Field(default_factory=list, max_length=100)
+    columns: list[GlueName] = Field(default_factory=list, max_length=1000)
+
+    @model_validator(mode="after")
+    def _columns_need_one_table(self) -> Self:
+        if self.columns and len(self.tables) != 1:
+            raise ValueError("columns can only be requested on exactly one table")
+        if len(set(self.tables)) != len(self.tables) or len(set(self.columns)) != len(self.columns):
+            raise ValueError("tables and columns must not repeat")
+        return self
+
+
+class TagCondition(_Contract):
+    key: str = Field(min_length=1, max_length=128)
+    values: list[str] = Field(min_length=1, max_length=50)
+
+
+class TagExpression(_Contract):
+    """An ``LFTagPolicy`` expression: every condition must hold; values within one are OR'ed."""
+
+    conditions: list[TagCondition] = Field(min_length=1, max_length=50)
+
+
+class AccessRequestedDetail(_Contract):
+    client_token: str = Field(alias="clientToken", pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    consumer_account: str = Field(alias="consumerAccount", pattern=r"^\d{12}$")
+    principal: str = Field(pattern=ROLE_ARN)
+    resource: NamedResource | None = None
+    tag_expression: TagExpression | None = Field(default=None, alias="tagExpression")
+    permissions: list[Permission] = Field(min_length=1, max_length=2)
+    justification: str = Field(min_length=10, max_length=2000)
+    duration_days: int = Field(alias="durationDays", ge=1, le=3650)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if (self.resource is None) == (self.tag_expression is None):
+            raise ValueError("name exactly one of resource or tagExpression")
+        if len(set(self.permissions)) != len(self.permissions):
+            raise ValueError("permissions must not repeat")
+        principal_account = self.principal.split(":")[4]
+        if principal_account != self.consumer_account:
+            raise ValueError(
+                f"principal {self.principal} is not in the consumer account {self.consumer_account}"
+            )
+        return self
+
+
+class AccessDecidedDetail(_Contract):
+    request_id: str = Field(alias="requestId", min_length=1, max_length=128)
+    decision: Decision
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class AccessGrantedDetail(_Contract):
+    request_id: str = Field(alias="requestId")
+    consumer_account: str = Field(alias="consumerAccount")
+    principal: str
+    central_account: str = Field(alias="centralAccount")
+    resource: NamedResource | None = None
+    tag_expression: TagExpression | None = Field(default=None, alias="tagExpression")
+    permissions: list[Permission]
+    expires_at: datetime = Field(alias="expiresAt")
+
+
+class AccessDeniedDetail(_Contract):
+    request_id: str = Field(alias="requestId")
+    reason: str
+    decided_by: str = Field(alias="decidedBy")
+
+
+class AccessRevokedDetail(_Contract):
+    request_id: str = Field(alias="requestId")
+    reason: str  # "expired", "revoked on request", "unpublished"
+    consumer_account: str = Field(alias="consumerAccount")
+
+
+class AccessExpiringDetail(_Contract):
+    request_id: str = Field(alias="requestId")
+    expires_at: datetime = Field(alias="expiresAt")
+    consumer_account: str = Field(alias="consumerAccount")
