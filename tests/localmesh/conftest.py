@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from localmesh_support import ACCOUNTS, REGION
 from moto import mock_aws
+from moto.server import ThreadedMotoServer
 
 from meshgov_local.accounts import AccountSessions
 from meshgov_local.config import MeshConfig
@@ -50,6 +52,32 @@ def mesh() -> Iterator[AccountSessions]:
             ensure_admin_role(account)
         yield AccountSessions(REGION)
     controls.reset()
+
+
+def _reset_server(endpoint: str) -> None:
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - local server
+        assert response.status == 200
+
+
+@pytest.fixture
+def served_mesh() -> Iterator[AccountSessions]:
+    """A moto server on a free local port, patched, with the three accounts' admin roles."""
+    install()  # before the server builds its routes
+    controls.reset()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    try:
+        _reset_server(endpoint)
+        for account in ACCOUNTS:
+            ensure_admin_role(account)
+        yield AccountSessions(REGION, endpoint_url=endpoint)
+    finally:
+        _reset_server(endpoint)
+        server.stop()
+        controls.reset()
 
 
 # ============================================================================================

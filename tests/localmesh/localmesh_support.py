@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from meshgov_local.accounts import AccountSessions
 
 REGION = "eu-west-1"
@@ -64,3 +66,12 @@ def table_input(
 
 def partition_input(*values: str) -> dict[str, Any]:
     return {"Values": list(values), "StorageDescriptor": {"Location": "s3://producer-data/p/"}}
+
+
+def error_code(call: Any) -> str:
+    """The AWS error code ``call()`` fails with (it must fail)."""
+    try:
+        call()
+    except ClientError as error:
+        return str(error.response["Error"]["Code"])
+    raise AssertionError("the call did not fail")

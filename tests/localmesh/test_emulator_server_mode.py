@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 from localmesh_support import (
-    ACCOUNTS,
     CENTRAL,
     CONSUMER,
     PRODUCER,
@@ -19,36 +16,8 @@ from localmesh_support import (
     received,
     table_input,
 )
-from moto.server import ThreadedMotoServer
 
 from meshgov_local.accounts import AccountSessions
-from meshgov_local.emulator import controls, ensure_admin_role, install
-
-
-def _reset(endpoint: str) -> None:
-    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")  # noqa: S310
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - local server
-        assert response.status == 200
-
-
-@pytest.fixture
-def served_mesh() -> Iterator[AccountSessions]:
-    """A moto server on a free local port, patched, with the three accounts' admin roles."""
-    install()  # before the server builds its routes
-    controls.reset()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    try:
-        _reset(endpoint)
-        for account in ACCOUNTS:
-            ensure_admin_role(account)
-        yield AccountSessions(REGION, endpoint_url=endpoint)
-    finally:
-        _reset(endpoint)
-        server.stop()
-        controls.reset()
 
 
 def _error_code(call: Any) -> str:

@@ -10,6 +10,10 @@ follows:
 - :mod:`.sts_trust`: AssumeRole checks that the role exists and trusts the caller.
 - :mod:`.lakeformation`: ``SearchTablesByLFTags``/``SearchDatabasesByLFTags``, LF-Tag merging,
   inheritance and lower-casing.
+- :mod:`.lakeformation_grants`: grants kept, revoked, batched and listed without moto's crashes.
+- :mod:`.lakeformation_sharing`: cross-account grants share the resources through AWS RAM.
+- :mod:`.ram_sharing`: RAM invitations (12-hour expiry, accept, reject), organizations, and the
+  ``OTHER-ACCOUNTS`` views of shares and resources.
 - :mod:`.eventbridge`: event envelope and cross-account delivery, one hop, bus policies,
   disabled rules.
 """
@@ -18,7 +22,17 @@ from __future__ import annotations
 
 import threading
 
-from . import eventbridge, glue_access, glue_events, glue_paging, lakeformation, sts_trust
+from . import (
+    eventbridge,
+    glue_access,
+    glue_events,
+    glue_paging,
+    lakeformation,
+    lakeformation_grants,
+    lakeformation_sharing,
+    ram_sharing,
+    sts_trust,
+)
 from .controls import EmulatorControls, controls
 from .iam_bootstrap import ensure_admin_role
 
@@ -38,6 +52,10 @@ def install() -> None:
         glue_events.install()
         sts_trust.install()
         lakeformation.install()
+        # lakeformation_grants replaces the grant methods, which lakeformation_sharing then wraps.
+        lakeformation_grants.install()
+        lakeformation_sharing.install()
+        ram_sharing.install()
         eventbridge.install()
         _installed = True
 

@@ -1,10 +1,21 @@
-"""Switches and counters of the emulated AWS, shared by every patch of the local mesh.
+"""Switches, counters, clock and organization of the emulated AWS, shared by every patch.
 
 AWS Glue delivers its Data Catalog events on a *best effort* basis ("Delivery type: Best effort",
 https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-glue.html; "they might be out of
 sequence or missing", https://docs.aws.amazon.com/glue/latest/dg/automating-awsglue-with-cloudwatch-events.html).
 The drop switch lets tests and the demo lose a chosen share of those events, reproducibly, to prove
 that meshgov's scheduled sweep converges without them.
+
+Time. AWS RAM invitations to share Glue resources expire after 12 hours
+(https://docs.aws.amazon.com/ram/latest/userguide/working-with-shared-invitations.html). The
+emulator reads time from :meth:`EmulatorControls.now` (the wall clock plus an offset), so tests
+and the demo can let hours pass with :meth:`EmulatorControls.advance_time`.
+
+Organization. "If you're added to the resource share through an AWS account that is a member of
+an organization in AWS Organizations, and sharing within the organization is enabled, then you
+automatically get access to the shared resources without having to accept an invitation" (same
+page). By default the emulated accounts belong to no organization, so every cross-account share
+sends an invitation; :meth:`EmulatorControls.set_organization` puts accounts in one.
 """
 
 from __future__ import annotations
@@ -12,7 +23,8 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 LOGGER = logging.getLogger(__name__)
@@ -25,10 +37,14 @@ TargetListener = Callable[[str, str, dict[str, Any]], None]
 
 
 class EmulatorControls:
-    """The knobs of the emulator: Glue event loss, counters and observers."""
+    """The knobs of the emulator: Glue event loss, counters, observers, clock, organization."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._clock_offset = timedelta()
+        self._organization_id: str | None = None
+        self._organization_accounts: frozenset[str] = frozenset()
+        self._organization_sharing = True
         self._drop_rate = 0.0
         self._random = random.Random()
         self.glue_events_emitted = 0
@@ -91,9 +107,67 @@ class EmulatorControls:
         for listener in listeners:
             listener(account_id, target_arn, event)
 
-    def reset(self) -> None:
-        """Back to a lossless emulator: drop rate 0, counters 0, no listeners."""
+    # --- clock -----------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        """The emulated time (UTC): the wall clock moved on by every :meth:`advance_time`."""
         with self._lock:
+            offset = self._clock_offset
+        return datetime.now(UTC) + offset
+
+    def advance_time(self, seconds: float) -> None:
+        """Let ``seconds`` pass for the emulated services (never backwards)."""
+        if seconds < 0:
+            raise ValueError(f"time cannot go backwards, got {seconds} seconds")
+        with self._lock:
+            self._clock_offset += timedelta(seconds=seconds)
+
+    # --- organization ----------------------------------------------------------------------
+
+    def set_organization(
+        self, org_id: str | None, accounts: Iterable[str] = (), *, sharing_enabled: bool = True
+    ) -> None:
+        """Put ``accounts`` in the organization ``org_id`` (None: no organization at all).
+
+        ``sharing_enabled`` is RAM's "sharing with AWS Organizations" setting: without it, accounts
+        of the organization receive invitations like any other account.
+        """
+        members = frozenset(str(account) for account in accounts)
+        if org_id is None and members:
+            raise ValueError("accounts need an organization id")
+        with self._lock:
+            self._organization_id = org_id
+            self._organization_accounts = members if org_id is not None else frozenset()
+            self._organization_sharing = sharing_enabled
+
+    @property
+    def organization_id(self) -> str | None:
+        return self._organization_id
+
+    def organization_of(self, account_id: str) -> str | None:
+        """The organization ``account_id`` belongs to, if any."""
+        with self._lock:
+            if account_id in self._organization_accounts:
+                return self._organization_id
+            return None
+
+    def shares_without_invitation(self, owner_account: str, receiver_account: str) -> bool:
+        """Whether RAM gives ``receiver_account`` access to ``owner_account``'s shares directly."""
+        with self._lock:
+            members = self._organization_accounts
+            return (
+                self._organization_sharing
+                and owner_account in members
+                and receiver_account in members
+            )
+
+    def reset(self) -> None:
+        """Back to a lossless emulator in real time: no drops, counters, listeners, organization."""
+        with self._lock:
+            self._clock_offset = timedelta()
+            self._organization_id = None
+            self._organization_accounts = frozenset()
+            self._organization_sharing = True
             self._drop_rate = 0.0
             self._random = random.Random()
             self.glue_events_emitted = 0
