@@ -1,0 +1,216 @@
+"""Cold import of the CatalogSync handler against the floor it cannot go below.
+
+Both sides run in a fresh ``python`` (this venv's) with the Lambda function's environment (as
+template.yaml resolves it locally, tracing and metrics flushing disabled as on the local mesh) and
+the same ``sys.path`` (the layer and the function code). Each child times only its imports with
+``time.perf_counter`` (interpreter start-up is the same on both sides and excluded):
+
+- *handler*: ``import app`` from ``functions/catalog_sync`` (its module body included: the
+  Powertools Logger/Tracer/Metrics/BatchProcessor it builds at import);
+- *floor*: exactly the non-meshgov imports the handler's source makes (read from its AST: ``import
+  boto3`` and the Powertools modules), nothing else.
+
+Bytecode: the children write and read ``.pyc`` under one cache prefix in ``build/`` (a warm-up run
+of each side first), so both sides load compiled code and neither pays compilation.
+Runs alternate (floor, handler, floor, ...) and the medians are compared.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+CACHE_PREFIX = REPO / "build" / "bench-pycache"
+
+CHILD = """
+import json, sys, time
+sys.path[:0] = {paths!r}
+t0 = time.perf_counter()
+{statements}
+elapsed = (time.perf_counter() - t0) * 1000
+print(json.dumps({{"ms": elapsed, "modules": sorted(sys.modules)}}))
+"""
+
+
+def floor_statements(handler_file: Path) -> list[str]:
+    """The handler's own imports, minus meshgov's and ``__future__``: what no handler avoids."""
+    tree = ast.parse(handler_file.read_text())
+    statements = []
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            names = [a for a in node.names if a.name.split(".")[0] != "meshgov"]
+            if names:
+                statements.append(ast.unparse(ast.Import(names=names)))
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if module.split(".")[0] in {"meshgov", "__future__"} or node.level:
+                continue
+            statements.append(ast.unparse(node))
+    return statements
+
+
+def powertools_objects(handler_file: Path) -> list[str]:
+    """The module-level ``x = Powertools(...)`` statements of the handler (Logger(), Tracer(),
+    Metrics(), BatchProcessor(...)): Powertools' own import-time cost, for the diagnostic floor."""
+    tree = ast.parse(handler_file.read_text())
+    powertools_names = {
+        alias.asname or alias.name
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom)
+        and (node.module or "").startswith("aws_lambda_powertools")
+        for alias in node.names
+    }
+    return [
+        ast.unparse(node)
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Call)
+        and isinstance(node.value.func, ast.Name)
+        and node.value.func.id in powertools_names
+    ]
+
+
+def child_environment(function_env: dict[str, str]) -> dict[str, str]:
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
+    env = {k: v for k, v in os.environ.items() if k in keep}
+    env.update(function_env)
+    env.update(
+        {
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_DEV": "false",
+            "AWS_REGION": "eu-west-1",
+            "AWS_DEFAULT_REGION": "eu-west-1",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_LAMBDA_FUNCTION_NAME": "CatalogSyncFunction",
+            "PYTHONPYCACHEPREFIX": str(CACHE_PREFIX),
+        }
+    )
+    return env
+
+
+def _run(code: str, env: dict[str, str], *flags: str) -> tuple[dict[str, Any], str]:
+    done = subprocess.run(
+        [sys.executable, *flags, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO / "build",
+        timeout=120,
+    )
+    if done.returncode:
+        raise RuntimeError(f"import child failed: {done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1]), done.stderr
+
+
+_IMPORTTIME = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
+
+
+def import_profile(
+    handler_code: str, env: dict[str, str], module: str, floor_modules: set[str], top: int = 12
+) -> dict[str, Any]:
+    """``python -X importtime`` of the handler: what only the handler loads, by its own time,
+    and the cumulative time of meshgov's modules the handler imports directly."""
+    _, stderr = _run(handler_code, env, "-X", "importtime")
+    rows = []
+    for line in stderr.splitlines():
+        match = _IMPORTTIME.match(line)
+        if match:
+            rows.append(
+                {
+                    "module": match.group(4),
+                    "self_us": int(match.group(1)),
+                    "cumulative_us": int(match.group(2)),
+                    "depth": (len(match.group(3)) - 1) // 2,
+                }
+            )
+    app_depth = next((r["depth"] for r in rows if r["module"] == module), 0)
+    meshgov_direct = [
+        r for r in rows if r["depth"] == app_depth + 1 and r["module"].split(".")[0] == "meshgov"
+    ]
+    extra = [r for r in rows if r["module"] not in floor_modules]
+    extra.sort(key=lambda r: r["self_us"], reverse=True)
+    return {
+        "slowest_handler_only_imports": [
+            {k: v for k, v in r.items() if k != "depth"} for r in extra[:top]
+        ],
+        "meshgov_import_ms": round(sum(r["cumulative_us"] for r in meshgov_direct) / 1000, 1),
+        "meshgov_direct_imports": [r["module"] for r in meshgov_direct],
+    }
+
+
+def measure(binding: dict[str, Any], runs: int) -> dict[str, Any]:
+    handler_file = Path(binding["handler_file"])
+    paths = [*binding["layer_paths"], binding["code_path"]]
+    statements = floor_statements(handler_file)
+    module = handler_file.stem
+    handler_code = CHILD.format(paths=paths, statements=f"import {module}")
+    floor_code = CHILD.format(paths=paths, statements="\n".join(statements))
+    objects = powertools_objects(handler_file)
+    objects_code = CHILD.format(paths=paths, statements="\n".join([*statements, *objects]))
+    env = child_environment(binding["environment"])
+    CACHE_PREFIX.mkdir(parents=True, exist_ok=True)
+    floor_result, _ = _run(floor_code, env)  # warm-up: compile and cache bytecode
+    handler_result, _ = _run(handler_code, env)
+    objects_result, _ = _run(objects_code, env)
+    floor_ms: list[float] = []
+    handler_ms: list[float] = []
+    objects_ms: list[float] = []
+    for _ in range(runs):
+        floor_ms.append(_run(floor_code, env)[0]["ms"])
+        handler_ms.append(_run(handler_code, env)[0]["ms"])
+        objects_ms.append(_run(objects_code, env)[0]["ms"])
+    floor_modules = set(floor_result["modules"])
+    extra = sorted(set(handler_result["modules"]) - floor_modules)
+    handler_median = statistics.median(handler_ms)
+    floor_median = statistics.median(floor_ms)
+    objects_median = statistics.median(objects_ms)
+    profile = import_profile(handler_code, env, module, floor_modules)
+    heaviest = profile["slowest_handler_only_imports"][0]
+    diagnosis = (
+        f"meshgov's own modules take {profile['meshgov_import_ms']} ms of the handler's "
+        f"{handler_median:.0f} ms; the Powertools objects the handler builds at import "
+        f"({', '.join(objects)}) take {objects_median - floor_median:.0f} ms more than importing "
+        f"their modules; the handler-only module with the most own time is {heaviest['module']} "
+        f"({heaviest['self_us'] / 1000:.0f} ms)."
+    )
+    return {
+        "handler_import_ms": round(handler_median, 1),
+        "floor_import_ms": round(floor_median, 1),
+        "import_vs_floor": round(handler_median / floor_median, 3),
+        "runs": runs,
+        "handler_runs_ms": [round(v, 1) for v in handler_ms],
+        "floor_runs_ms": [round(v, 1) for v in floor_ms],
+        "floor_statements": statements,
+        # Diagnostic, not the target: the floor plus the Powertools objects the handler builds at
+        # import. Tracer() loads aws_xray_sdk.core even with POWERTOOLS_TRACE_DISABLED=true
+        # (Powertools' Tracer.__build_config calls _patch_xray_provider unconditionally).
+        "floor_with_powertools_objects_ms": round(objects_median, 1),
+        "import_vs_floor_with_powertools_objects": round(handler_median / objects_median, 3),
+        "powertools_objects": objects,
+        "modules_loaded_by_powertools_objects": len(
+            set(objects_result["modules"]) - set(floor_result["modules"])
+        ),
+        "meshgov_only_modules": sorted(
+            set(handler_result["modules"]) - set(objects_result["modules"])
+        )[:60],
+        "handler": str(handler_file.relative_to(REPO)),
+        "modules_only_in_handler": len(extra),
+        "meshgov_modules": [m for m in extra if m.split(".")[0] == "meshgov"],
+        "other_modules_only_in_handler": [
+            m for m in extra if m.split(".")[0] not in {"meshgov", module}
+        ][:40],
+        **profile,
+        "diagnosis": diagnosis,
+    }
