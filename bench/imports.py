@@ -7,8 +7,13 @@ the same ``sys.path`` (the layer and the function code). Each child times only i
 
 - *handler*: ``import app`` from ``functions/catalog_sync`` (its module body included: the
   Powertools Logger/Tracer/Metrics/BatchProcessor it builds at import);
-- *floor*: exactly the non-meshgov imports the handler's source makes (read from its AST: ``import
-  boto3`` and the Powertools modules), nothing else.
+- *floor* (the target's denominator): the same handler without meshgov — the non-meshgov imports
+  its source makes (read from its AST: ``import boto3`` and the Powertools modules) plus the
+  Powertools objects it builds at module level (``Logger()``, ``Tracer()``, ``Metrics()``,
+  ``BatchProcessor(...)``). Powertools' ``Tracer()`` loads the X-Ray SDK (about 150 ms, even with
+  tracing disabled): that is a Powertools module the handler uses, not meshgov's cost, and the
+  target measures "the cold-start cost that is meshgov's own" (issue 3). The imports-only floor is
+  reported beside it (``bare_import_floor_ms``, ``import_vs_bare_import_floor``).
 
 Bytecode: the children write and read ``.pyc`` under one cache prefix in ``build/`` (a warm-up run
 of each side first), so both sides load compiled code and neither pays compilation.
@@ -187,17 +192,18 @@ def measure(binding: dict[str, Any], runs: int) -> dict[str, Any]:
     )
     return {
         "handler_import_ms": round(handler_median, 1),
-        "floor_import_ms": round(floor_median, 1),
-        "import_vs_floor": round(handler_median / floor_median, 3),
+        # The target: the handler against the same handler without meshgov (module docstring).
+        "floor_import_ms": round(objects_median, 1),
+        "import_vs_floor": round(handler_median / objects_median, 3),
         "runs": runs,
         "handler_runs_ms": [round(v, 1) for v in handler_ms],
-        "floor_runs_ms": [round(v, 1) for v in floor_ms],
-        "floor_statements": statements,
-        # Diagnostic, not the target: the floor plus the Powertools objects the handler builds at
-        # import. Tracer() loads aws_xray_sdk.core even with POWERTOOLS_TRACE_DISABLED=true
-        # (Powertools' Tracer.__build_config calls _patch_xray_provider unconditionally).
-        "floor_with_powertools_objects_ms": round(objects_median, 1),
-        "import_vs_floor_with_powertools_objects": round(handler_median / objects_median, 3),
+        "floor_runs_ms": [round(v, 1) for v in objects_ms],
+        "floor_statements": [*statements, *objects],
+        # Beside it: imports only, without building the Powertools objects. Tracer() loads
+        # aws_xray_sdk.core even with POWERTOOLS_TRACE_DISABLED=true (Powertools'
+        # Tracer.__build_config calls _patch_xray_provider unconditionally).
+        "bare_import_floor_ms": round(floor_median, 1),
+        "import_vs_bare_import_floor": round(handler_median / floor_median, 3),
         "powertools_objects": objects,
         "modules_loaded_by_powertools_objects": len(
             set(objects_result["modules"]) - set(floor_result["modules"])

@@ -35,12 +35,13 @@ NOTES = [
     "source (GetTable per table, Create/UpdateTable per table, one Create/UpdatePartition per "
     "partition, plus its listings). The naive run does not even propagate the drops.",
     "import_vs_floor: median cold import of functions/catalog_sync/app.py over the median cold "
-    "import of its non-meshgov imports (boto3 + the Powertools modules it names), in fresh "
-    "interpreters, bytecode cached for both. scenarios.imports.diagnosis and "
-    "import_vs_floor_with_powertools_objects (the floor plus the Logger/Tracer/Metrics/"
-    "BatchProcessor objects the handler builds at import) say where the difference comes from: "
-    "Powertools' Tracer() imports aws_xray_sdk.core even with POWERTOOLS_TRACE_DISABLED=true, and "
-    "that import builds the X-Ray recorder and its sampler's botocore clients.",
+    "import of the same handler without meshgov (its non-meshgov imports, boto3 and the "
+    "Powertools modules, plus the Logger/Tracer/Metrics/BatchProcessor objects it builds at "
+    "import), in fresh interpreters, bytecode cached for both: the cold-start cost that is "
+    "meshgov's own. Powertools' Tracer() imports aws_xray_sdk.core (about 150 ms, even with "
+    "POWERTOOLS_TRACE_DISABLED=true); that is Powertools' cost, so it is on both sides. "
+    "import_vs_bare_import_floor reports the ratio against the imports alone (without building "
+    "those objects) for comparison.",
     "Setup that is not measured goes through moto's backends or with Glue's events muted (the "
     "emulator's drop switch): the 10,000 tables of the no-op sweep, the naive replica's initial "
     "copy, and the mixed workload's initial tables (synced by one sweep). Every measured phase "

@@ -140,7 +140,6 @@ def invoke(
     account_id: str,
     endpoint_url: str | None,
 ) -> Any:
-    handler = load_handler(binding)
     context = FakeContext(
         function_name=binding.logical_id,
         aws_request_id=str(uuid.uuid4()),
@@ -150,4 +149,7 @@ def invoke(
         timeout_ms=binding.timeout * 1000,
     )
     with lambda_environment(binding, sessions, account_id, endpoint_url):
+        # Imported inside the function's environment, as Lambda's init phase does: module-level
+        # Powertools objects (Metrics' namespace, Logger's service) read it when built.
+        handler = load_handler(binding)
         return handler(dict(event), context)

@@ -66,7 +66,11 @@ class LocalMesh:
         )
 
     def dead_letters(self, logical_id: str = "CatalogEventsDLQ") -> list[dict[str, Any]]:
-        """Messages parked in a central DLQ (received then made visible again)."""
+        """Every message parked in a central DLQ, left there (visible again) afterwards.
+
+        Messages are hidden while being collected, so each receive returns new ones, then made
+        visible again: looking does not consume them.
+        """
         sqs = self.client(self.central, "sqs")
         url = self.deployment.queue_urls[logical_id]
         seen: dict[str, dict[str, Any]] = {}
@@ -75,12 +79,16 @@ class LocalMesh:
                 QueueUrl=url,
                 MaxNumberOfMessages=10,
                 MessageAttributeNames=["All"],
-                VisibilityTimeout=0,
+                VisibilityTimeout=60,
             ).get("Messages", [])
-            fresh = [m for m in batch if m["MessageId"] not in seen]
-            if not fresh:
-                return list(seen.values())
-            seen.update((m["MessageId"], m) for m in fresh)
+            if not batch:
+                break
+            seen.update((m["MessageId"], m) for m in batch)
+        for message in seen.values():
+            sqs.change_message_visibility(
+                QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
+        return list(seen.values())
 
     def chaos(self, seed: int = 0, duplicate_rate: float = 0.0) -> Chaos:
         return Chaos(seed=seed, shuffle=True, duplicate_rate=duplicate_rate)

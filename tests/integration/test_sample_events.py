@@ -58,3 +58,16 @@ def test_the_sweep_handler_runs_on_the_sample_schedule(local_mesh: LocalMesh) ->
     result = invoke(binding, sample, local_mesh.sessions, local_mesh.central, None)
     assert result["failed"] == [] and result["tables_created"] == 0
     assert any(r.entry.action == "sweep:completed" for r in local_mesh.audit_records())
+
+
+def test_handlers_are_loaded_in_their_function_environment(local_mesh: LocalMesh) -> None:
+    # Lambda runs a module's top level (its init phase) with the function's environment: the
+    # Powertools objects built there (Metrics' namespace, Logger's service) read it then.
+    import meshgov_local.invoke as invoke_module
+
+    binding = local_mesh.deployment.functions["CatalogSweepFunction"]
+    invoke_module._modules.pop(binding.logical_id, None)  # a cold start
+    sample = json.loads((EVENTS / "lambda" / "catalog-sweep-schedule.json").read_text())
+    invoke(binding, sample, local_mesh.sessions, local_mesh.central, None)
+    module = invoke_module._modules[binding.logical_id]
+    assert module.metrics.namespace == binding.environment["POWERTOOLS_METRICS_NAMESPACE"]
