@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from meshgov.aws.session import AwsSessions
+from meshgov.aws.session import AwsSessions, new_session
 from meshgov.catalog.service import build_catalog_service
 from meshgov.settings import CatalogSettings
 
@@ -24,7 +23,7 @@ metrics = Metrics()
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = CatalogSettings.from_env(os.environ)
-    service = build_catalog_service(settings, AwsSessions(boto3.Session()), "meshgov:catalog-sweep")
+    service = build_catalog_service(settings, AwsSessions(new_session()), "meshgov:catalog-sweep")
     report = service.sweep(str(event.get("id") or context.aws_request_id))
     metrics.add_metric("SweepFailures", MetricUnit.Count, len(report.failed))
     if report.failed:  # fail the invocation: async retries, then the sweep DLQ

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
@@ -22,7 +21,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import SqsModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from meshgov.aws.session import AwsSessions
+from meshgov.aws.session import AwsSessions, new_session
 from meshgov.catalog.service import QueueMessage, build_catalog_service
 from meshgov.settings import CatalogSettings
 
@@ -38,7 +37,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     batch = parse(event=event, model=SqsModel)
     settings = CatalogSettings.from_env(os.environ)
-    service = build_catalog_service(settings, AwsSessions(boto3.Session()), "meshgov:catalog-sync")
+    service = build_catalog_service(settings, AwsSessions(new_session()), "meshgov:catalog-sync")
     result = service.process([QueueMessage(r.messageId, str(r.body)) for r in batch.Records])
     report = result.report
     metrics.add_metric(
