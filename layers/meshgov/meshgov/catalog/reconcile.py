@@ -299,13 +299,13 @@ class CatalogReconciler:
             return row
         current = self._central.get_database(ctx.central_database)
         target = f"database/{ctx.central_database}"
+        current_tags: TagMap = {}
         if current is None:
             if self._central.create_database(desired):
                 ctx.report.databases_created += 1
                 self._auditor.record(
                     "glue:CreateDatabase", AuditOutcome.SUCCEEDED, target, ctx.correlation_id
                 )
-                current_tags: TagMap = {}
             else:  # created concurrently: compare on the next pass
                 current = self._central.get_database(ctx.central_database)
         if current is not None:
