@@ -59,6 +59,10 @@ def floor_statements(handler_file: Path) -> list[str]:
             if module.split(".")[0] in {"meshgov", "__future__"} or node.level:
                 continue
             statements.append(ast.unparse(node))
+    # The target's floor is "a bare import boto3 plus the Powertools modules" (issue 3), whether
+    # the handler imports boto3 itself or through meshgov.
+    if "import boto3" not in statements:
+        statements.insert(0, "import boto3")
     return statements
 
 
