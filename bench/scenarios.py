@@ -105,19 +105,9 @@ def fake_aws_environment() -> Iterator[None]:
 
 
 def cold_start(mesh: LocalMesh) -> None:
-    """Import every handler afresh inside its function's environment, as Lambda's init does.
-
-    The local mesh imports a handler on its first call, *before* it sets the function's
-    environment, so Powertools' ``Metrics()`` is built without ``POWERTOOLS_METRICS_NAMESPACE``;
-    with metrics disabled nothing is flushed, and after 50 invocations the 100th buffered value
-    makes Powertools serialise and fail ("Must contain a metric namespace"): the batch is retried
-    and its calls counted twice. A fresh import per scenario in the function's environment is what
-    a deployed function gets (and a cold container per scenario).
-    """
-    for binding in mesh.deployment.functions.values():
-        lambda_runtime._modules.pop(binding.logical_id, None)
-        with lambda_runtime.lambda_environment(binding, mesh.sessions, mesh.central, None):
-            lambda_runtime.load_handler(binding)
+    """A cold container per scenario: every handler is imported afresh on its first call (inside
+    its function's environment, by ``meshgov_local.invoke``), as a deployed function would be."""
+    lambda_runtime.cold_start(mesh.deployment.functions)
 
 
 @contextmanager

@@ -10,7 +10,7 @@ import importlib.util
 import os
 import sys
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import ModuleType
@@ -45,6 +45,18 @@ class FakeContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return self.timeout_ms
+
+
+def cold_start(logical_ids: Iterable[str] | None = None) -> None:
+    """Forget loaded handlers (all, or the named functions): the next call imports them afresh,
+    inside their function's environment, as a new Lambda container would."""
+    for logical_id in list(_modules if logical_ids is None else logical_ids):
+        _modules.pop(logical_id, None)
+
+
+def loaded_module(logical_id: str) -> ModuleType | None:
+    """The handler module of a function, if it has been loaded (a warm container)."""
+    return _modules.get(logical_id)
 
 
 def load_handler(binding: FunctionBinding) -> Any:

@@ -66,8 +66,9 @@ def test_handlers_are_loaded_in_their_function_environment(local_mesh: LocalMesh
     import meshgov_local.invoke as invoke_module
 
     binding = local_mesh.deployment.functions["CatalogSweepFunction"]
-    invoke_module._modules.pop(binding.logical_id, None)  # a cold start
+    invoke_module.cold_start([binding.logical_id])
     sample = json.loads((EVENTS / "lambda" / "catalog-sweep-schedule.json").read_text())
     invoke(binding, sample, local_mesh.sessions, local_mesh.central, None)
-    module = invoke_module._modules[binding.logical_id]
+    module = invoke_module.loaded_module(binding.logical_id)
+    assert module is not None
     assert module.metrics.namespace == binding.environment["POWERTOOLS_METRICS_NAMESPACE"]
