@@ -15,12 +15,17 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from meshgov.aws.session import error_code
-from meshgov.catalog.partition_reads import all_partitions, partitions_by_key
+from meshgov.catalog.glue_reads import (
+    NOT_FOUND,
+    all_partitions,
+    database_or_none,
+    partitions_by_key,
+    table_or_none,
+)
 from meshgov.catalog.plan import PartitionKey, chunks
 from meshgov.catalog.tags import TagMap, tag_map, tag_pairs
 from meshgov.errors import CatalogWriteError
 
-NOT_FOUND = "EntityNotFoundException"
 ALREADY_EXISTS = "AlreadyExistsException"
 
 
@@ -37,13 +42,8 @@ class CentralCatalog:
     # --- databases -------------------------------------------------------------------------
     def get_database(self, name: str) -> dict[str, Any] | None:
         try:
-            result: dict[str, Any] = self._glue.get_database(CatalogId=self.account_id, Name=name)[
-                "Database"
-            ]
-            return result
+            return database_or_none(self._glue, self.account_id, name)
         except ClientError as exc:
-            if error_code(exc) == NOT_FOUND:
-                return None
             raise self._failed(f"GetDatabase {name}", exc) from exc
 
     def create_database(self, database_input: dict[str, Any]) -> bool:
@@ -77,13 +77,8 @@ class CentralCatalog:
     # --- tables ----------------------------------------------------------------------------
     def get_table(self, database: str, name: str) -> dict[str, Any] | None:
         try:
-            result: dict[str, Any] = self._glue.get_table(
-                CatalogId=self.account_id, DatabaseName=database, Name=name
-            )["Table"]
-            return result
+            return table_or_none(self._glue, self.account_id, database, name)
         except ClientError as exc:
-            if error_code(exc) == NOT_FOUND:
-                return None
             raise self._failed(f"GetTable {database}.{name}", exc) from exc
 
     def create_table(self, database: str, table_input: dict[str, Any]) -> bool:

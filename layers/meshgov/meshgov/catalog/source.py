@@ -14,11 +14,15 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from meshgov.aws.session import error_code
-from meshgov.catalog.partition_reads import all_partitions, partitions_by_key
+from meshgov.catalog.glue_reads import (
+    NOT_FOUND,
+    all_partitions,
+    database_or_none,
+    partitions_by_key,
+    table_or_none,
+)
 from meshgov.catalog.tags import TableTags, TagMap, own_tags, tag_map
 from meshgov.errors import SourceUnavailableError
-
-NOT_FOUND = {"EntityNotFoundException"}
 
 
 @dataclass(frozen=True)
@@ -40,13 +44,8 @@ class ProducerCatalog:
 
     def get_database(self, name: str) -> dict[str, Any] | None:
         try:
-            result: dict[str, Any] = self._glue.get_database(CatalogId=self.account_id, Name=name)[
-                "Database"
-            ]
-            return result
+            return database_or_none(self._glue, self.account_id, name)
         except ClientError as exc:
-            if error_code(exc) in NOT_FOUND:
-                return None
             raise self._unavailable(f"database {name}", exc) from exc
 
     def list_databases(self) -> list[dict[str, Any]]:
@@ -58,13 +57,8 @@ class ProducerCatalog:
 
     def get_table(self, database: str, name: str) -> dict[str, Any] | None:
         try:
-            result: dict[str, Any] = self._glue.get_table(
-                CatalogId=self.account_id, DatabaseName=database, Name=name
-            )["Table"]
-            return result
+            return table_or_none(self._glue, self.account_id, database, name)
         except ClientError as exc:
-            if error_code(exc) in NOT_FOUND:
-                return None
             raise self._unavailable(f"table {database}.{name}", exc) from exc
 
     def list_tables(self, database: str) -> list[dict[str, Any]] | None:
@@ -75,7 +69,7 @@ class ProducerCatalog:
             )
             return [t for page in pages for t in page.get("TableList", [])]
         except ClientError as exc:
-            if error_code(exc) in NOT_FOUND:
+            if error_code(exc) == NOT_FOUND:
                 return None
             raise self._unavailable(f"tables of {database}", exc) from exc
 
@@ -117,7 +111,7 @@ class ProducerCatalog:
                 else {}
             )
         except ClientError as exc:
-            if error_code(exc) in NOT_FOUND:
+            if error_code(exc) == NOT_FOUND:
                 return TableTags()
             raise self._unavailable(f"LF-Tags of {database}.{table}", exc) from exc
         columns = {
@@ -137,7 +131,7 @@ class ProducerCatalog:
                 ShowAssignedLFTags=True,
             )
         except ClientError as exc:
-            if error_code(exc) in NOT_FOUND:
+            if error_code(exc) == NOT_FOUND:
                 return {}
             raise self._unavailable(f"LF-Tags of database {database}", exc) from exc
         return tag_map(response.get("LFTagOnDatabase"))

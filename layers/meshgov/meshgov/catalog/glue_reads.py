@@ -1,7 +1,7 @@
-"""Reading partitions from a Glue catalog, shared by the producer and central adapters.
+"""Reads of a Glue catalog shared by the producer and central adapters.
 
-Both return [] when the table is gone (``EntityNotFoundException``) and let any other
-``ClientError`` through, for the calling adapter to turn into its own error.
+"Not found" is an answer (None or []), not an error; any other ``ClientError`` goes through, for
+the calling adapter to turn into its own error (the source is unavailable; a central write failed).
 """
 
 from __future__ import annotations
@@ -19,6 +19,31 @@ GET_PARTITIONS_PAGE = 1000
 BATCH_GET_PARTITION_MAX = 1000
 
 
+NOT_FOUND = "EntityNotFoundException"
+
+
+def database_or_none(glue: Any, catalog_id: str, name: str) -> dict[str, Any] | None:
+    try:
+        result: dict[str, Any] = glue.get_database(CatalogId=catalog_id, Name=name)["Database"]
+        return result
+    except ClientError as exc:
+        if error_code(exc) == NOT_FOUND:
+            return None
+        raise
+
+
+def table_or_none(glue: Any, catalog_id: str, database: str, name: str) -> dict[str, Any] | None:
+    try:
+        result: dict[str, Any] = glue.get_table(
+            CatalogId=catalog_id, DatabaseName=database, Name=name
+        )["Table"]
+        return result
+    except ClientError as exc:
+        if error_code(exc) == NOT_FOUND:
+            return None
+        raise
+
+
 def all_partitions(glue: Any, catalog_id: str, database: str, table: str) -> list[dict[str, Any]]:
     try:
         pages = glue.get_paginator("get_partitions").paginate(
@@ -29,7 +54,7 @@ def all_partitions(glue: Any, catalog_id: str, database: str, table: str) -> lis
         )
         return [p for page in pages for p in page.get("Partitions", [])]
     except ClientError as exc:
-        if error_code(exc) == "EntityNotFoundException":
+        if error_code(exc) == NOT_FOUND:
             return []
         raise
 
@@ -48,7 +73,7 @@ def partitions_by_key(
             )
             found.extend(response.get("Partitions", []))
     except ClientError as exc:
-        if error_code(exc) == "EntityNotFoundException":
+        if error_code(exc) == NOT_FOUND:
             return []
         raise
     return found
