@@ -189,13 +189,14 @@ def _failure(entry: dict[str, Any], error: JsonRESTError) -> dict[str, Any]:
     }
 
 
-def batch_grant_permissions(
-    self: Any, catalog_id: str, entries: list[dict[str, Any]]
+def _each_entry(
+    operation: Any, catalog_id: str, entries: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
+    """Apply a grant or revoke to each batch entry; failed entries come back as ``Failures``."""
     failures = []
     for entry in entries or []:
         try:
-            self.grant_permissions(
+            operation(
                 catalog_id,
                 entry.get("Principal") or {},
                 entry.get("Resource") or {},
@@ -205,24 +206,18 @@ def batch_grant_permissions(
         except JsonRESTError as error:
             failures.append(_failure(entry, error))
     return failures
+
+
+def batch_grant_permissions(
+    self: Any, catalog_id: str, entries: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    return _each_entry(self.grant_permissions, catalog_id, entries)
 
 
 def batch_revoke_permissions(
     self: Any, catalog_id: str, entries: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    failures = []
-    for entry in entries or []:
-        try:
-            self.revoke_permissions(
-                catalog_id,
-                entry.get("Principal") or {},
-                entry.get("Resource") or {},
-                entry.get("Permissions") or [],
-                entry.get("PermissionsWithGrantOption") or [],
-            )
-        except JsonRESTError as error:
-            failures.append(_failure(entry, error))
-    return failures
+    return _each_entry(self.revoke_permissions, catalog_id, entries)
 
 
 # --- listing -----------------------------------------------------------------------------------
