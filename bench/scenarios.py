@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -90,18 +89,8 @@ def fake_aws_environment() -> Iterator[None]:
         "AWS_ROLE_ARN",
         "AWS_WEB_IDENTITY_TOKEN_FILE",
     )
-    saved = {k: os.environ.get(k) for k in (*values, *removed)}
-    os.environ.update(values)
-    for key in removed:
-        os.environ.pop(key, None)
-    try:
+    with lambda_runtime.temporary_environment(values, removed):
         yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def cold_start(mesh: LocalMesh) -> None:

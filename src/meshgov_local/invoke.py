@@ -133,8 +133,18 @@ def lambda_environment(
     }
     if endpoint_url:
         env["AWS_ENDPOINT_URL"] = endpoint_url
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
+    with temporary_environment(env):
+        yield
+
+
+@contextmanager
+def temporary_environment(values: Mapping[str, str], removed: Iterable[str] = ()) -> Iterator[None]:
+    """Set ``values`` and unset ``removed`` in ``os.environ``; restore everything on exit."""
+    removed = tuple(removed)
+    saved = {k: os.environ.get(k) for k in (*values, *removed)}
+    os.environ.update(values)
+    for key in removed:
+        os.environ.pop(key, None)
     try:
         yield
     finally:

@@ -561,30 +561,25 @@ def response_get_resource_share_invitations(self: Any) -> str:
     return json.dumps(result)
 
 
-def response_accept_resource_share_invitation(self: Any) -> str:
+def _answer(self: Any, status: str) -> str:
     params = _params(self)
     return json.dumps(
         answer_invitation(
             self.current_account,
             self.region,
             str(params.get("resourceShareInvitationArn") or ""),
-            "ACCEPTED",
+            status,
             params.get("clientToken"),
         )
     )
+
+
+def response_accept_resource_share_invitation(self: Any) -> str:
+    return _answer(self, "ACCEPTED")
 
 
 def response_reject_resource_share_invitation(self: Any) -> str:
-    params = _params(self)
-    return json.dumps(
-        answer_invitation(
-            self.current_account,
-            self.region,
-            str(params.get("resourceShareInvitationArn") or ""),
-            "REJECTED",
-            params.get("clientToken"),
-        )
-    )
+    return _answer(self, "REJECTED")
 
 
 def response_get_resource_shares(self: Any) -> str:
