@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from meshgov_cli.find import find
 from meshgov_local.observe import RunningMesh, central_catalog
 from meshgov_local.server import LOOPBACK, ServerStartError
 from meshgov_local.standalone import (
@@ -107,6 +108,9 @@ def _running(console: Console, state_dir: Path) -> RunningMesh:
         return RunningMesh(read_state(state_dir))
     except MeshStateError as exc:
         _fail(console, str(exc))
+
+
+app.command("find")(find)
 
 
 # --------------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 CENTRAL_BUS = "MeshgovBus"
 AUDIT_TABLE = "AuditTable"
 LEDGER_TABLE = "SyncLedgerTable"
+REQUESTS_TABLE = "AccessRequestsTable"
 MEMBER_BUS = "MemberMeshgovBus"
 
 NAME_PREFIX = "meshgov-"
@@ -82,6 +83,8 @@ class FunctionBinding:
     schedule: str | None
     on_failure_queue_url: str | None = None
     maximum_retry_attempts: int | None = None
+    # The account whose stack holds the function (the central account or a member).
+    account_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,16 @@ class Deployment:
     # Rule logical id -> physical name and the pattern deployed (the template's).
     rule_names: Mapping[str, str] = field(default_factory=dict)
     event_patterns: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # Member account -> its functions (the member access function), by logical id.
+    member_functions: Mapping[str, Mapping[str, FunctionBinding]] = field(default_factory=dict)
+    requests_table_name: str = ""
+
+    def all_functions(self) -> list[FunctionBinding]:
+        """Central functions first, then every member's."""
+        return [
+            *self.functions.values(),
+            *(b for functions in self.member_functions.values() for b in functions.values()),
+        ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -133,7 +146,7 @@ def deploy(
     central.apply()
     members = {}
     for member in config.members:
-        member_values = {**member_parameters(config), **overrides}
+        member_values = {**member_parameters(config, member.account_id), **overrides}
         stack = _Stack.plan(template, sessions, member.account_id, member_values)
         stack.apply()
         members[member.account_id] = stack
@@ -154,13 +167,19 @@ def central_parameters(config: MeshConfig) -> dict[str, str]:
     }
 
 
-def member_parameters(config: MeshConfig) -> dict[str, str]:
-    """A member stack's parameter values, as samconfig.toml's member environments set."""
-    return {
+def member_parameters(config: MeshConfig, account_id: str = "") -> dict[str, str]:
+    """A member stack's parameter values, as samconfig.toml's member environments set.
+
+    The local admin role stands in for the member's platform Lake Formation admin.
+    """
+    values = {
         "StackRole": "member",
         "CentralAccountId": config.central_account,
         "ReaderRoleName": config.reader_role_name,
     }
+    if account_id:
+        values["LakeFormationAdminArn"] = f"arn:aws:iam::{account_id}:role/{ADMIN_ROLE_NAME}"
+    return values
 
 
 # --------------------------------------------------------------------------------------------
@@ -677,7 +696,11 @@ def _deployment(
         },
         queue_urls={lid: central.names[lid] for lid in central.of_type("AWS::SQS::Queue")},
         member_forwarding_rules={
-            account: tuple(stack.names[lid] for lid in stack.of_type("AWS::Events::Rule"))
+            account: tuple(
+                stack.names[lid]
+                for lid in stack.of_type("AWS::Events::Rule")
+                if _forwards_to_a_bus(stack, lid)
+            )
             for account, stack in members.items()
         },
         member_queue_urls={
@@ -691,7 +714,22 @@ def _deployment(
         },
         rule_names={lid: central.names[lid] for lid in rules},
         event_patterns={lid: template.event_pattern(lid) for lid in rules},
+        member_functions={
+            account: {
+                spec.logical_id: _binding(stack, spec)
+                for spec in template.functions()
+                if stack.resolver().condition(spec.condition)
+            }
+            for account, stack in members.items()
+        },
+        requests_table_name=central.names.get(REQUESTS_TABLE, ""),
     )
+
+
+def _forwards_to_a_bus(stack: _Stack, logical_id: str) -> bool:
+    """Whether a member rule forwards to another bus (central's), rather than to a queue."""
+    targets = stack.resolve(stack.props(logical_id)).get("Targets", [])
+    return any(":event-bus/" in str(t.get("Arn", "")) for t in targets)
 
 
 def _binding(stack: _Stack, spec: FunctionSpec) -> FunctionBinding:
@@ -716,6 +754,7 @@ def _binding(stack: _Stack, spec: FunctionSpec) -> FunctionBinding:
         schedule=str(stack.resolve(spec.schedule)) if spec.schedule is not None else None,
         on_failure_queue_url=failure_queue,
         maximum_retry_attempts=invoke.get("MaximumRetryAttempts"),
+        account_id=stack.account_id,
     )
 
 

@@ -6,10 +6,13 @@ Used the same way by the tests (in-process under ``mock_aws``), the demo and ``m
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from meshgov.access.store import RequestRecord, RequestStore
 from meshgov.audit import AuditRecord
 from meshgov.audit.dynamodb import read_day
 from meshgov_local import emulator
@@ -21,6 +24,8 @@ from meshgov_local.template import TEMPLATE_PATH, Template
 
 SYNC_FUNCTION = "CatalogSyncFunction"
 SWEEP_FUNCTION = "CatalogSweepFunction"
+ACCESS_SWEEP_FUNCTION = "AccessSweepFunction"
+MEMBER_ACCESS_FUNCTION = "MemberAccessFunction"
 
 
 class LocalMesh:
@@ -50,6 +55,28 @@ class LocalMesh:
     def producer(self) -> str:
         return self.config.producers[0].account_id
 
+    @property
+    def consumer(self) -> str:
+        return self.config.consumers[0].account_id
+
+    def put_event(
+        self, account_id: str, source: str, detail_type: str, detail: Mapping[str, Any]
+    ) -> str:
+        """Put an event on ``account_id``'s default bus, as a consumer's or producer's CLI does
+        (the member's forwarding rule takes ``meshgov.*`` events to central)."""
+        response = self.client(account_id, "events").put_events(
+            Entries=[
+                {
+                    "Source": source,
+                    "DetailType": detail_type,
+                    "Detail": json.dumps(detail, default=str),
+                }
+            ]
+        )
+        if response.get("FailedEntryCount"):
+            raise RuntimeError(f"PutEvents failed: {response['Entries']}")
+        return str(response["Entries"][0]["EventId"])
+
     # --- time passing --------------------------------------------------------------------------
     def settle(self, chaos: Chaos | None = None) -> DeliveryReport:
         """Deliver every queued event to its handler until the queues are quiet."""
@@ -58,6 +85,23 @@ class LocalMesh:
     def sweep(self) -> Any:
         return self.router.run_schedule(SWEEP_FUNCTION)
 
+    def access_sweep(self) -> Any:
+        """Run the central access sweep (expiry, warnings, unpublished), then deliver."""
+        result = self.router.run_schedule(ACCESS_SWEEP_FUNCTION)
+        self.settle()
+        return result
+
+    def invitation_sweep(self, account_id: str) -> Any:
+        """Run a member's scheduled invitation answering, then deliver."""
+        result = self.router.run_schedule(MEMBER_ACCESS_FUNCTION, account_id)
+        self.settle()
+        return result
+
+    def requests(self) -> list[RequestRecord]:
+        return RequestStore(
+            self.client(self.central, "dynamodb"), self.deployment.requests_table_name
+        ).all()
+
     # --- looking ---------------------------------------------------------------------------------
     def audit_records(self, day: str | None = None) -> list[AuditRecord]:
         day = day or datetime.now(UTC).date().isoformat()
@@ -65,14 +109,21 @@ class LocalMesh:
             self.client(self.central, "dynamodb"), self.deployment.audit_table_name, day
         )
 
-    def dead_letters(self, logical_id: str = "CatalogEventsDLQ") -> list[dict[str, Any]]:
+    def dead_letters(
+        self, logical_id: str = "CatalogEventsDLQ", account_id: str | None = None
+    ) -> list[dict[str, Any]]:
         """Every message parked in a central DLQ, left there (visible again) afterwards.
 
         Messages are hidden while being collected, so each receive returns new ones, then made
         visible again: looking does not consume them.
         """
-        sqs = self.client(self.central, "sqs")
-        url = self.deployment.queue_urls[logical_id]
+        account = account_id or self.central
+        sqs = self.client(account, "sqs")
+        url = (
+            self.deployment.queue_urls[logical_id]
+            if account == self.central
+            else self.deployment.member_queue_urls[account][logical_id]
+        )
         seen: dict[str, dict[str, Any]] = {}
         while True:
             batch = sqs.receive_message(

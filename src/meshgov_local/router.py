@@ -59,24 +59,31 @@ class EventRouter:
     def _central(self) -> str:
         return self.deployment.central_account
 
-    def _sqs(self) -> Any:
-        return self._sessions.client(self._central, "sqs")
+    def _sqs(self, account_id: str | None = None) -> Any:
+        return self._sessions.client(account_id or self._central, "sqs")
 
     def deliver(self, chaos: Chaos | None = None, max_rounds: int = 20) -> DeliveryReport:
         """Drain every queue-fed function until its queue stays empty."""
         report = DeliveryReport()
         rng = random.Random(chaos.seed if chaos else 0)
-        for binding in self.deployment.functions.values():
-            if not binding.source_queue_url:
-                continue
-            for _ in range(max_rounds):
-                messages = self._receive_all(binding.source_queue_url)
-                if not messages:
-                    break
-                self._deliver_batch_set(binding, messages, chaos, rng, report)
+        # Central and member functions feed each other (a grant makes a member link, whose report
+        # goes back to central): go round until every queue stayed empty for one whole pass.
+        for _ in range(max_rounds):
+            busy = False
+            for binding in self.deployment.all_functions():
+                if not binding.source_queue_url:
+                    continue
+                for _ in range(max_rounds):
+                    messages = self._receive_all(binding.source_queue_url, binding.account_id)
+                    if not messages:
+                        break
+                    busy = True
+                    self._deliver_batch_set(binding, messages, chaos, rng, report)
+            if not busy:
+                break
         return report
 
-    def run_schedule(self, logical_id: str) -> Any:
+    def run_schedule(self, logical_id: str, account_id: str | None = None) -> Any:
         """Invoke a scheduled function once, asynchronously as EventBridge Scheduler does.
 
         As for any asynchronous invocation, a function error is retried
@@ -85,13 +92,17 @@ class EventRouter:
         (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html).
         Returns the handler's result, or None when every attempt failed.
         """
-        binding = self.deployment.functions[logical_id]
+        if account_id and account_id != self._central:
+            binding = self.deployment.member_functions[account_id][logical_id]
+        else:
+            binding = self.deployment.functions[logical_id]
+        account = binding.account_id or self._central
         event = {
             "version": "0",
             "id": f"schedule-{random.getrandbits(64):016x}",
             "detail-type": "Scheduled Event",
             "source": "aws.events",
-            "account": self._central,
+            "account": account,
             "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "region": self.deployment.region,
             "resources": [],
@@ -101,7 +112,7 @@ class EventRouter:
         error: Exception | None = None
         for _ in range(attempts):
             try:
-                result = invoke(binding, event, self._sessions, self._central, self._endpoint)
+                result = invoke(binding, event, self._sessions, account, self._endpoint)
             except Exception as exc:
                 error = exc
                 continue
@@ -109,7 +120,7 @@ class EventRouter:
                 self._on_result(logical_id, result)
             return result
         if binding.on_failure_queue_url and error is not None:
-            self._sqs().send_message(
+            self._sqs(account).send_message(
                 QueueUrl=binding.on_failure_queue_url,
                 MessageBody=json.dumps(self._failure_record(binding, event, error, attempts)),
             )
@@ -123,7 +134,8 @@ class EventRouter:
             "timestamp": datetime.now(UTC).isoformat(),
             "requestContext": {
                 "requestId": event["id"],
-                "functionArn": f"arn:aws:lambda:{self.deployment.region}:{self._central}:"
+                "functionArn": f"arn:aws:lambda:{self.deployment.region}:"
+                f"{binding.account_id or self._central}:"
                 f"function:{binding.logical_id}:$LATEST",
                 "condition": "RetriesExhausted",
                 "approximateInvokeCount": attempts,
@@ -138,10 +150,10 @@ class EventRouter:
         }
 
     # --- the SQS event source mapping -------------------------------------------------------
-    def _receive_all(self, queue_url: str) -> list[dict[str, Any]]:
+    def _receive_all(self, queue_url: str, account_id: str = "") -> list[dict[str, Any]]:
         received: list[dict[str, Any]] = []
         while True:
-            response = self._sqs().receive_message(
+            response = self._sqs(account_id).receive_message(
                 QueueUrl=queue_url,
                 MaxNumberOfMessages=10,
                 AttributeNames=["All"],
@@ -174,7 +186,13 @@ class EventRouter:
             report.invocations += 1
             report.messages += len(batch)
             try:
-                result = invoke(binding, event, self._sessions, self._central, self._endpoint)
+                result = invoke(
+                    binding,
+                    event,
+                    self._sessions,
+                    binding.account_id or self._central,
+                    self._endpoint,
+                )
             except Exception as exc:
                 report.invocation_errors.append(f"{type(exc).__name__}: {exc}")
                 bad = {m["MessageId"] for m in batch}
@@ -186,7 +204,7 @@ class EventRouter:
             for message in batch:
                 target = failed if message["MessageId"] in bad else succeeded
                 target[message["MessageId"]] = message
-        sqs = self._sqs()
+        sqs = self._sqs(binding.account_id)
         for message_id, message in succeeded.items():
             if message_id not in failed:
                 sqs.delete_message(
@@ -211,7 +229,8 @@ class EventRouter:
             "md5OfBody": message.get("MD5OfBody", ""),
             "eventSource": "aws:sqs",
             "eventSourceARN": (
-                f"arn:aws:sqs:{self.deployment.region}:{self._central}:{queue_name}"
+                f"arn:aws:sqs:{self.deployment.region}:{binding.account_id or self._central}:"
+                f"{queue_name}"
             ),
             "awsRegion": self.deployment.region,
         }

@@ -131,14 +131,24 @@ def test_central_holds_the_bus_rules_queues_and_tables(
     queues = set(mesh.client(CENTRAL, "sqs").list_queues()["QueueUrls"])
     tables = set(mesh.client(CENTRAL, "dynamodb").list_tables()["TableNames"])
 
-    # Then the bus, both rules (enabled), the three queues and both tables exist
+    # Then the bus, its rules (enabled), the queues and the three tables exist
     assert deployed_mesh.bus_arn == f"arn:aws:events:{REGION}:{CENTRAL}:event-bus/meshgov"
     assert {"default", "meshgov"} <= buses
     assert set(rules) == set(deployed_mesh.rule_names.values())
     assert {r["state"] for r in rules.values()} == {"ENABLED"}
-    assert set(deployed_mesh.queue_urls) == {"CatalogEventsQueue", "CatalogEventsDLQ", "SweepDLQ"}
+    assert set(deployed_mesh.queue_urls) == {
+        "CatalogEventsQueue",
+        "CatalogEventsDLQ",
+        "SweepDLQ",
+        "AccessEventsQueue",
+        "AccessEventsDLQ",
+    }
     assert queues == set(deployed_mesh.queue_urls.values())
-    assert tables == {deployed_mesh.audit_table_name, deployed_mesh.ledger_table_name}
+    assert tables == {
+        deployed_mesh.audit_table_name,
+        deployed_mesh.ledger_table_name,
+        deployed_mesh.requests_table_name,
+    }
 
 
 def test_central_bus_policy_admits_exactly_the_member_accounts(
@@ -189,9 +199,16 @@ def test_each_member_forwards_to_the_central_bus_with_a_role_and_a_dlq(
     rules = rules_on(mesh, member, "default")
     targets = {name: targets_of(mesh, member, name, "default") for name in rules}
 
-    # Then exactly the forwarding rules exist, each targeting central's bus with a RoleArn
-    assert set(rules) == set(deployed_mesh.member_forwarding_rules[member])
-    for (target,) in targets.values():
+    # Then the forwarding rules exist, each targeting central's bus with a RoleArn (the one
+    # other rule on the default bus queues the member's own RAM events)
+    forwarding = set(deployed_mesh.member_forwarding_rules[member])
+    assert forwarding == {
+        "meshgov-forward-glue-catalog-events-rule",
+        "meshgov-forward-meshgov-events-rule",
+    }
+    assert set(rules) == forwarding | {"meshgov-member-ram-events-rule"}
+    for name in forwarding:
+        (target,) = targets[name]
         assert target["Arn"] == deployed_mesh.bus_arn
         assert target["RoleArn"] == forward_role
         assert target["DeadLetterConfig"] == {"Arn": dlq_arn}
@@ -263,8 +280,8 @@ def test_member_rule_patterns_in_moto_equal_template_yaml(
         if mesh_template.resource(lid).get("Condition") == "IsMember"
     }
 
-    # When / Then the member's rules in moto carry exactly those patterns
-    in_moto = rules_on(mesh, member, "default")
+    # When / Then the member's rules in moto (default bus and its meshgov bus) carry exactly those
+    in_moto = {**rules_on(mesh, member, "default"), **rules_on(mesh, member, "meshgov")}
     assert {name: rule["pattern"] for name, rule in in_moto.items()} == declared
 
 
@@ -396,9 +413,27 @@ def test_every_function_has_a_binding_with_resolved_environment(
     # Given the functions template.yaml declares
     declared = {f.logical_id for f in mesh_template.functions()}
 
-    # When / Then each has a binding whose environment names this deployment's resources
-    assert set(deployed_mesh.functions) == declared
-    for binding in deployed_mesh.functions.values():
+    # When / Then each has a binding (central or in every member) whose environment names this
+    # deployment's resources
+    member_functions = {"MemberAccessFunction"}
+    assert set(deployed_mesh.functions) == declared - member_functions
+    for account in MEMBERS:
+        (member,) = deployed_mesh.member_functions[account].values()
+        assert member.logical_id in member_functions
+        assert member.account_id == account
+        assert member.environment["ACCOUNT_ID"] == account
+        assert member.environment["CENTRAL_ACCOUNT_ID"] == CENTRAL
+        assert (
+            member.source_queue_url == deployed_mesh.member_queue_urls[account]["MemberEventsQueue"]
+        )
+    for logical_id in ("AccessRequestsFunction", "AccessSweepFunction"):
+        access = deployed_mesh.functions[logical_id]
+        assert access.environment["REQUESTS_TABLE_NAME"] == deployed_mesh.requests_table_name
+        assert access.environment["AUDIT_TABLE_NAME"] == deployed_mesh.audit_table_name
+    for binding in (
+        deployed_mesh.functions["CatalogSyncFunction"],
+        deployed_mesh.functions["CatalogSweepFunction"],
+    ):
         assert binding.handler_file.is_file()
         assert binding.handler_file.parent == binding.code_path
         assert all(path.is_dir() for path in binding.layer_paths)

@@ -194,8 +194,27 @@ def test_functions_carry_globals_handler_and_event_sources(mesh_template: Templa
     functions = {f.logical_id: f for f in mesh_template.functions()}
 
     # Then each has its handler file, the Globals environment merged with its own, its source
-    assert set(functions) == {"CatalogSyncFunction", "CatalogSweepFunction"}
+    assert set(functions) == {
+        "CatalogSyncFunction",
+        "CatalogSweepFunction",
+        "AccessRequestsFunction",
+        "AccessSweepFunction",
+        "MemberAccessFunction",
+    }
     for spec in functions.values():
+        assert spec.handler_file.is_file()
+        assert spec.layers == ("MeshgovLayer",)
+    access, member = functions["AccessRequestsFunction"], functions["MemberAccessFunction"]
+    assert (access.sqs_queue, access.batch_size) == ("AccessEventsQueue", 10)
+    assert {"REQUESTS_TABLE_NAME", "AUDIT_TABLE_NAME", "PRODUCER_DOMAINS"} <= set(
+        access.environment_names
+    )
+    assert (member.sqs_queue, member.schedule) == (
+        "MemberEventsQueue",
+        {"Ref": "InvitationSweepSchedule"},
+    )
+    assert functions["AccessSweepFunction"].schedule == {"Ref": "AccessSweepSchedule"}
+    for spec in (functions["CatalogSyncFunction"], functions["CatalogSweepFunction"]):
         assert spec.handler_file.is_file()
         assert (spec.handler_module, spec.handler_function) == ("app", "handler")
         assert {
@@ -309,7 +328,7 @@ def test_comma_delimited_lists_and_if_feed_the_bus_policy(mesh_template: Templat
 
 @pytest.mark.parametrize(
     ("admin_arn", "expected_admins"),
-    [("", 2), ("arn:aws:iam::111111111111:role/platform-lf-admin", 3)],
+    [("", 4), ("arn:aws:iam::111111111111:role/platform-lf-admin", 5)],
 )
 def test_the_optional_lake_formation_admin_is_dropped_when_empty(
     mesh_template: Template, admin_arn: str, expected_admins: int
@@ -318,6 +337,8 @@ def test_the_optional_lake_formation_admin_is_dropped_when_empty(
     attributes = {
         "CatalogSyncRole.Arn": "arn:aws:iam::111111111111:role/sync",
         "CatalogSweepRole.Arn": "arn:aws:iam::111111111111:role/sweep",
+        "AccessRequestsRole.Arn": "arn:aws:iam::111111111111:role/access",
+        "AccessSweepRole.Arn": "arn:aws:iam::111111111111:role/access-sweep",
     }
     resolver = Resolver(
         mesh_template,

@@ -92,3 +92,95 @@ class CatalogSettings(BaseModel):
         if missing:
             raise SettingsInvalidError(f"missing settings: {', '.join(missing)}")
         return self
+
+
+def _accounts(raw: str, name: str) -> tuple[str, ...]:
+    accounts = tuple(a.strip() for a in raw.split(",") if a.strip())
+    bad = [a for a in accounts if not ACCOUNT_ID.match(a)]
+    if bad:
+        raise SettingsInvalidError(f"{name} holds invalid account ids: {bad}")
+    return accounts
+
+
+def _missing(settings: BaseModel, names: tuple[str, ...]) -> None:
+    missing = [name for name in names if not getattr(settings, name)]
+    if missing:
+        raise SettingsInvalidError(f"missing settings: {', '.join(missing)}")
+
+
+class AccessSettings(BaseModel):
+    """Settings of the central access functions (requests and decisions; the sweep)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    region: str
+    central_account_id: str
+    audit_table_name: str
+    requests_table_name: str
+    producer_domains: dict[str, str]
+    member_bus_name: str = "meshgov"
+    max_duration_days: int = 90
+    auto_approve_classifications: frozenset[str] = frozenset()
+    expiry_warning_hours: int = 24
+    dead_letter_queue_url: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Self:
+        try:
+            settings = cls(
+                region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "",
+                central_account_id=env.get("CENTRAL_ACCOUNT_ID", ""),
+                audit_table_name=env.get("AUDIT_TABLE_NAME", ""),
+                requests_table_name=env.get("REQUESTS_TABLE_NAME", ""),
+                producer_domains=parse_producer_domains(env.get("PRODUCER_DOMAINS", "")),
+                member_bus_name=env.get("MEMBER_BUS_NAME") or "meshgov",
+                max_duration_days=int(env.get("MAX_DURATION_DAYS") or 90),
+                auto_approve_classifications=frozenset(
+                    c.strip().lower()
+                    for c in env.get("AUTO_APPROVE_CLASSIFICATIONS", "").split(",")
+                    if c.strip()
+                ),
+                expiry_warning_hours=int(env.get("EXPIRY_WARNING_HOURS") or 24),
+                dead_letter_queue_url=env.get("DEAD_LETTER_QUEUE_URL") or None,
+            )
+        except (ValidationError, ValueError) as exc:
+            raise SettingsInvalidError(str(exc)) from exc
+        _missing(
+            settings, ("region", "central_account_id", "audit_table_name", "requests_table_name")
+        )
+        return settings
+
+
+class MemberSettings(BaseModel):
+    """Settings of a member account's access function (RAM acceptor and resource-link maker)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    region: str
+    account_id: str
+    central_account_id: str
+    # Senders whose RAM invitations are accepted: the central account, and only who else the
+    # platform team adds. Everything else is rejected and audited.
+    trusted_accounts: tuple[str, ...]
+    central_bus_name: str = "meshgov"
+    dead_letter_queue_url: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Self:
+        try:
+            central = env.get("CENTRAL_ACCOUNT_ID", "")
+            extra = _accounts(env.get("TRUSTED_ACCOUNTS", ""), "TRUSTED_ACCOUNTS")
+            settings = cls(
+                region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "",
+                account_id=env.get("ACCOUNT_ID", ""),
+                central_account_id=central,
+                trusted_accounts=tuple(dict.fromkeys((*([central] if central else []), *extra))),
+                central_bus_name=env.get("CENTRAL_BUS_NAME") or "meshgov",
+                dead_letter_queue_url=env.get("DEAD_LETTER_QUEUE_URL") or None,
+            )
+        except ValidationError as exc:
+            raise SettingsInvalidError(str(exc)) from exc
+        _missing(settings, ("region", "account_id", "central_account_id"))
+        if not ACCOUNT_ID.match(settings.central_account_id):
+            raise SettingsInvalidError("CENTRAL_ACCOUNT_ID must be a 12-digit account id")
+        return settings

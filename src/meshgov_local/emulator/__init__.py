@@ -7,6 +7,7 @@ follows:
 - :mod:`.glue_events`: Glue Data Catalog events on the default event bus.
 - :mod:`.glue_paging`: Glue ``MaxResults``/``NextToken`` paging and batch limits.
 - :mod:`.glue_access`: no cross-account catalog access by ``CatalogId``; ``SkipArchive``.
+- :mod:`.glue_search`: ``SearchTables`` (text, filters, sorting, paging).
 - :mod:`.sts_trust`: AssumeRole checks that the role exists and trusts the caller.
 - :mod:`.lakeformation`: ``SearchTablesByLFTags``/``SearchDatabasesByLFTags``, LF-Tag merging,
   inheritance and lower-casing.
@@ -27,6 +28,7 @@ from . import (
     glue_access,
     glue_events,
     glue_paging,
+    glue_search,
     lakeformation,
     lakeformation_grants,
     lakeformation_sharing,
@@ -49,6 +51,7 @@ def install() -> None:
         # glue_access replaces GlueBackend.update_table, which glue_events then wraps.
         glue_access.install()
         glue_paging.install()
+        glue_search.install()
         glue_events.install()
         sts_trust.install()
         lakeformation.install()

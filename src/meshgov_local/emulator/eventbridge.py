@@ -18,6 +18,15 @@ Followed documents:
   event keeps its envelope (the same ``id``, ``time``, ``resources`` and the ``account`` it
   originated in), which is why meshgov's central account can trust ``account``. moto instead
   re-puts a new event in the receiving account.
+- PutEvents to another account's bus,
+  https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-perms.html: "With a
+  resource-based policy, you can allow PutEvents, PutRule, and PutTargets API calls from another
+  account"; ``EventBusName`` takes "the name or ARN of the event bus"
+  (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsRequestEntry.html).
+  moto keeps only the name of an ARN and puts the event on the *caller's* bus of that name; here
+  an entry naming another account's bus ARN is delivered to that bus when its policy allows the
+  caller, and fails with ``AccessDeniedException`` otherwise. meshgov's central account re-publishes
+  to the members' ``meshgov`` buses this way.
 - Rule state, https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutRule.html:
   "DISABLED: The rule is disabled. EventBridge does not match any events against the rule."
   (moto still fires them). Rules with only a ``ScheduleExpression`` "self-trigger based on the given
@@ -35,9 +44,12 @@ import contextvars
 import copy
 import json
 import logging
+import uuid
 from typing import Any
 
-from moto.events.models import Rule, events_backends
+from moto.core.exceptions import JsonRESTError
+from moto.core.utils import unix_time
+from moto.events.models import EventsBackend, Rule, events_backends
 from moto.utilities.arns import parse_arn
 
 from ._patching import original, patch_attr
@@ -190,5 +202,66 @@ def send_to_targets(self: Any, original_event: Any, transform_input: bool = True
             _send_with_moto(self, target, original_event, transform_input)
 
 
+def _foreign_bus(backend: Any, bus_name: Any) -> Any | None:
+    """The ARN (parsed) of an entry's bus when it belongs to another account or Region."""
+    if not isinstance(bus_name, str) or not bus_name.startswith("arn:"):
+        return None
+    arn = parse_arn(bus_name)
+    if arn.account == backend.account_id and arn.region == backend.region_name:
+        return None
+    return arn
+
+
+def put_events(self: Any, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Entries naming another account's bus go there (policy permitting); the rest as moto does."""
+    foreign = [e for e in events if _foreign_bus(self, e.get("EventBusName"))]
+    if not foreign:
+        return list(original(EventsBackend, "put_events")(self, events))
+    if len(events) > 10:
+        return list(original(EventsBackend, "put_events")(self, events))  # moto's own error
+    results: list[dict[str, Any]] = []
+    for entry in events:
+        arn = _foreign_bus(self, entry.get("EventBusName"))
+        if arn is None:
+            results.extend(original(EventsBackend, "put_events")(self, [entry]))
+            continue
+        results.append(_put_on_foreign_bus(self, arn, entry))
+    return results
+
+
+def _put_on_foreign_bus(sender: Any, arn: Any, entry: dict[str, Any]) -> dict[str, Any]:
+    receiver = events_backends[arn.account][arn.region]
+    bus = receiver.event_buses.get(arn.resource_id)
+    if bus is None:
+        return {"ErrorCode": "ResourceNotFoundException", "ErrorMessage": "Event bus not found."}
+    if not bus_policy_allows(bus, sender.account_id):
+        error = JsonRESTError(
+            "AccessDeniedException",
+            f"User: arn:aws:iam::{sender.account_id}:root is not authorized to perform: "
+            f"events:PutEvents on resource: {entry['EventBusName']}",
+        )
+        raise error
+    try:
+        detail = json.loads(entry.get("Detail") or "")
+    except ValueError:
+        return {"ErrorCode": "MalformedDetail", "ErrorMessage": "Detail is malformed."}
+    event_id = str(uuid.uuid4())
+    event = {
+        "version": "0",
+        "id": event_id,
+        "detail-type": entry.get("DetailType"),
+        "source": entry.get("Source"),
+        "account": sender.account_id,
+        "time": unix_time(),  # moto's own events carry epoch seconds until delivered
+        "region": sender.region_name,
+        "resources": entry.get("Resources", []),
+        "detail": detail,
+    }
+    for rule in list(bus.rules.values()):
+        rule.send_to_targets(copy.deepcopy(event))
+    return {"EventId": event_id}
+
+
 def install() -> None:
     patch_attr(Rule, "send_to_targets", send_to_targets)
+    patch_attr(EventsBackend, "put_events", put_events)

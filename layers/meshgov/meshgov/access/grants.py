@@ -12,10 +12,12 @@ documentation, as published in the AWS Tools for PowerShell reference, Grant-LKF
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from meshgov.access.store import Coverage
 from meshgov.catalog.plan import chunks
 from meshgov.contracts.access_events import NamedResource, Permission, TagExpression
 from meshgov.errors import MeshgovError
@@ -137,3 +139,125 @@ def batches(entries: Sequence[GrantEntry], consumer_account: str) -> list[list[d
         [entry.as_batch_entry(consumer_account) for entry in chunk]
         for chunk in chunks(list(entries), BATCH_GRANT_MAX)
     ]
+
+
+def central_grant_entries(
+    central_account: str,
+    consumer_account: str,
+    coverage: Sequence[Coverage],
+    permissions: Sequence[Permission],
+    expression: TagExpression | None = None,
+) -> list[dict[str, Any]]:
+    """The ``BatchGrantPermissions`` entries of one request (ids unique within the request)."""
+    if expression is not None:
+        planned = tag_policy_grants(central_account, expression, permissions)
+    else:
+        planned = []
+        for index, cover in enumerate(coverage):
+            named = NamedResource(
+                database=cover.database, tables=list(cover.tables), columns=list(cover.columns)
+            )
+            for entry in named_grants(central_account, named, permissions):
+                planned.append(
+                    GrantEntry(f"{index}-{entry.entry_id}", entry.resource, entry.permissions)
+                )
+    return [entry.as_batch_entry(consumer_account) for entry in planned]
+
+
+def link_grant_entries(
+    central_account: str,
+    principal: str,
+    coverage: Sequence[Coverage],
+    permissions: Sequence[Permission],
+) -> list[dict[str, Any]]:
+    """What the consumer grants its principal: ``DESCRIBE`` on each database link (named as the
+    central database) and the permissions on the targets. "Granting permissions on a resource
+    link doesn't grant permissions on the target"
+    (https://docs.aws.amazon.com/lake-formation/latest/dg/granting-link-permissions.html), and
+    LF-Tags cannot be attached to shared resources, so targets are named resources even when
+    the request was an LF-Tag expression."""
+    perms = list(_checked(permissions))
+    grants: list[dict[str, Any]] = []
+    for cover in coverage:
+        grants.append(
+            {
+                "principal": principal,
+                "resource": {"Database": {"Name": cover.database}},
+                "permissions": ["DESCRIBE"],
+            }
+        )
+        if cover.columns:
+            (table,) = cover.tables
+            target: list[dict[str, Any]] = [
+                {
+                    "TableWithColumns": {
+                        "CatalogId": central_account,
+                        "DatabaseName": cover.database,
+                        "Name": table,
+                        "ColumnNames": list(cover.columns),
+                    }
+                }
+            ]
+        elif cover.whole:
+            target = [
+                {
+                    "Table": {
+                        "CatalogId": central_account,
+                        "DatabaseName": cover.database,
+                        "TableWildcard": {},
+                    }
+                }
+            ]
+        else:
+            target = [
+                {"Table": {"CatalogId": central_account, "DatabaseName": cover.database, "Name": t}}
+                for t in cover.tables
+            ]
+        grants.extend({"principal": principal, "resource": r, "permissions": perms} for r in target)
+    return grants
+
+
+GrantKey = tuple[str, str, str]  # (principal, resource as canonical JSON, permission)
+
+
+def _principal_of(entry: Mapping[str, Any]) -> str:
+    principal = entry.get("Principal", {}).get("DataLakePrincipalIdentifier")
+    return str(principal if principal is not None else entry.get("principal", ""))
+
+
+def grant_keys(entries: Iterable[Mapping[str, Any]]) -> set[GrantKey]:
+    """Entries (batch entries or link grants) as one key per principal, resource, permission."""
+    keys: set[GrantKey] = set()
+    for entry in entries:
+        resource = json.dumps(entry.get("Resource") or entry.get("resource"), sort_keys=True)
+        for permission in entry.get("Permissions") or entry.get("permissions") or []:
+            keys.add((_principal_of(entry), resource, str(permission)))
+    return keys
+
+
+def still_unneeded(
+    entries: Sequence[Mapping[str, Any]], kept: Iterable[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """``entries`` without the permissions that live requests (``kept``) still need.
+
+    Lake Formation holds one grant per principal, resource and permission: revoking an expired
+    request's grant would also take away an identical grant another request still explains.
+    """
+    needed = grant_keys(kept)
+    result: list[dict[str, Any]] = []
+    for entry in entries:
+        remaining = [
+            p for key in sorted(grant_keys([entry])) if key not in needed for p in [key[2]]
+        ]
+        if not remaining:
+            continue
+        trimmed = dict(entry)
+        if "Permissions" in entry:
+            trimmed["Permissions"] = remaining
+            trimmed["PermissionsWithGrantOption"] = [
+                p for p in entry.get("PermissionsWithGrantOption", []) if p in remaining
+            ]
+        else:
+            trimmed["permissions"] = remaining
+        result.append(trimmed)
+    return result

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Self
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -24,6 +24,15 @@ ACCESS_GRANTED = "Access Granted"
 ACCESS_DENIED = "Access Denied"
 ACCESS_REVOKED = "Access Revoked"
 ACCESS_EXPIRING = "Access Expiring"
+# Sent by central to the owning producer's bus: a request waits for its decision.
+ACCESS_APPROVAL_REQUESTED = "Access Approval Requested"
+# Sent by a consumer (or the owning producer) to end a grant before it expires.
+ACCESS_REVOKE_REQUESTED = "Access Revoke Requested"
+# Sent by a member's access function: what it did (links made, invitations answered), for the
+# central audit trail; ``requestId`` set when links for that request are usable.
+MEMBER_ACTIONS = "Member Actions Recorded"
+# Sent by central to the consumers of a table whose schema changed incompatibly.
+SHARED_SCHEMA_CHANGED = "Shared Table Schema Changed"
 
 ROLE_ARN = r"^arn:aws:iam::(\d{12}):role/[A-Za-z0-9_+=,.@/-]{1,512}$"
 
@@ -97,15 +106,28 @@ class AccessDecidedDetail(_Contract):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+class LinkGrant(_Contract):
+    """One Lake Formation grant the member makes to a local principal (resource as the API)."""
+
+    principal: str = Field(pattern=ROLE_ARN)
+    resource: dict[str, Any]
+    permissions: list[Permission] = Field(min_length=1, max_length=2)
+
+
 class AccessGrantedDetail(_Contract):
+    """What the member must make usable: the resource links, and the grants to its principal."""
+
     request_id: str = Field(alias="requestId")
-    consumer_account: str = Field(alias="consumerAccount")
-    principal: str
-    central_account: str = Field(alias="centralAccount")
+    consumer_account: str = Field(alias="consumerAccount", pattern=r"^\d{12}$")
+    principal: str = Field(pattern=ROLE_ARN)
+    central_account: str = Field(alias="centralAccount", pattern=r"^\d{12}$")
     resource: NamedResource | None = None
     tag_expression: TagExpression | None = Field(default=None, alias="tagExpression")
     permissions: list[Permission]
-    expires_at: datetime = Field(alias="expiresAt")
+    expires_at: datetime | None = Field(default=None, alias="expiresAt")
+    # Central databases to link (the link has the central database's name).
+    links: list[GlueName] = Field(default_factory=list, max_length=100)
+    grants: list[LinkGrant] = Field(default_factory=list, max_length=500)
 
 
 class AccessDeniedDetail(_Contract):
@@ -115,9 +137,53 @@ class AccessDeniedDetail(_Contract):
 
 
 class AccessRevokedDetail(_Contract):
+    """What the member must undo: only what no other live request still needs."""
+
     request_id: str = Field(alias="requestId")
     reason: str  # "expired", "revoked on request", "unpublished"
     consumer_account: str = Field(alias="consumerAccount")
+    central_account: str = Field(alias="centralAccount", pattern=r"^\d{12}$")
+    remove_links: list[GlueName] = Field(default_factory=list, alias="removeLinks")
+    revoke: list[LinkGrant] = Field(default_factory=list, max_length=500)
+
+
+class AccessApprovalRequestedDetail(_Contract):
+    request_id: str = Field(alias="requestId")
+    consumer_account: str = Field(alias="consumerAccount")
+    principal: str
+    resource: NamedResource | None = None
+    tag_expression: TagExpression | None = Field(default=None, alias="tagExpression")
+    tables: list[str] = Field(default_factory=list)  # "<database>.<table>" the request covers
+    permissions: list[Permission]
+    justification: str
+    duration_days: int = Field(alias="durationDays")
+
+
+class AccessRevokeRequestedDetail(_Contract):
+    request_id: str = Field(alias="requestId", min_length=1, max_length=128)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class MemberAction(_Contract):
+    action: str = Field(min_length=1, max_length=128)  # e.g. "ram:AcceptResourceShareInvitation"
+    outcome: str = Field(pattern=r"^(SUCCEEDED|SKIPPED|REFUSED|FAILED)$")
+    target: str = Field(max_length=2048)
+    reason: str = Field(default="", max_length=2000)
+
+
+class MemberActionsDetail(_Contract):
+    request_id: str | None = Field(default=None, alias="requestId")
+    correlation_id: str = Field(alias="correlationId", min_length=1, max_length=256)
+    linked: bool = False  # the request's links and grants are in place
+    actions: list[MemberAction] = Field(default_factory=list, max_length=200)
+
+
+class SharedSchemaChangedDetail(_Contract):
+    request_id: str = Field(alias="requestId")
+    database: str
+    table: str
+    removed_columns: list[str] = Field(default_factory=list, alias="removedColumns")
+    changed_columns: list[str] = Field(default_factory=list, alias="changedColumns")
 
 
 class AccessExpiringDetail(_Contract):

@@ -1,0 +1,142 @@
+"""What the central access function asks of AWS: read the central catalog, grant, revoke, tell.
+
+Thin: boto3 calls, paginators, and ``ClientError`` turned into meshgov's errors. Grants and
+revokes go through ``BatchGrantPermissions``/``BatchRevokePermissions`` (at most 20 entries per
+call, https://docs.aws.amazon.com/lake-formation/latest/APIReference/API_BatchGrantPermissions.html);
+a failed entry fails the whole step, which is retried (grants and revokes are idempotent).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from meshgov.access.grants import BATCH_GRANT_MAX
+from meshgov.access.resolve import MatchedTable
+from meshgov.catalog.glue_reads import database_or_none
+from meshgov.catalog.plan import chunks
+from meshgov.contracts.access_events import ACCESS_SOURCE, TagExpression
+from meshgov.errors import MeshgovError
+
+
+class AccessActionError(MeshgovError):
+    """A Lake Formation, Glue or EventBridge call of the access flow failed (retried)."""
+
+
+def _fail(what: str, exc: Exception) -> AccessActionError:
+    return AccessActionError(f"{what} failed: {exc}")
+
+
+class CentralAccessCatalog:
+    def __init__(self, glue: Any, lakeformation: Any, account_id: str) -> None:
+        self._glue = glue
+        self._lf = lakeformation
+        self.account_id = account_id
+
+    def database(self, name: str) -> dict[str, Any] | None:
+        try:
+            return database_or_none(self._glue, self.account_id, name)
+        except (ClientError, BotoCoreError) as exc:
+            raise _fail(f"GetDatabase {name}", exc) from exc
+
+    def tables(self, database: str) -> list[dict[str, Any]]:
+        try:
+            pages = self._glue.get_paginator("get_tables").paginate(
+                CatalogId=self.account_id, DatabaseName=database
+            )
+            return [t for page in pages for t in page.get("TableList", [])]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "EntityNotFoundException":
+                return []
+            raise _fail(f"GetTables {database}", exc) from exc
+        except BotoCoreError as exc:
+            raise _fail(f"GetTables {database}", exc) from exc
+
+    def tagged_tables(self, expression: TagExpression) -> list[MatchedTable]:
+        """Tables the expression matches, with their database's parameters (owner, domain)."""
+        conditions = [
+            {"TagKey": c.key, "TagValues": [v.lower() for v in c.values]}
+            for c in expression.conditions
+        ]
+        found: list[dict[str, Any]] = []
+        try:
+            token: str | None = None
+            while True:
+                kwargs: dict[str, Any] = {"CatalogId": self.account_id, "Expression": conditions}
+                if token:
+                    kwargs["NextToken"] = token
+                page = self._lf.search_tables_by_lf_tags(**kwargs)
+                found.extend(page.get("TableList", []))
+                token = page.get("NextToken")
+                if not token:
+                    break
+        except (ClientError, BotoCoreError) as exc:
+            raise _fail("SearchTablesByLFTags", exc) from exc
+        parameters: dict[str, Mapping[str, str]] = {}
+        matches = []
+        for tagged in found:
+            table = tagged.get("Table", {})
+            database = str(table.get("DatabaseName", ""))
+            if database not in parameters:
+                parameters[database] = (self.database(database) or {}).get("Parameters") or {}
+            tags: dict[str, list[str]] = {}
+            for pair in [*tagged.get("LFTagOnDatabase", []), *tagged.get("LFTagsOnTable", [])]:
+                tags[str(pair["TagKey"])] = [str(v) for v in pair.get("TagValues", [])]
+            matches.append(
+                MatchedTable(database, str(table.get("Name")), parameters[database], tags)
+            )
+        return matches
+
+    def grant(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        self._batch("batch_grant_permissions", entries)
+
+    def revoke(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        self._batch("batch_revoke_permissions", entries)
+
+    def _batch(self, operation: str, entries: Sequence[Mapping[str, Any]]) -> None:
+        for chunk in chunks(list(entries), BATCH_GRANT_MAX):
+            try:
+                response = getattr(self._lf, operation)(
+                    CatalogId=self.account_id, Entries=list(chunk)
+                )
+            except (ClientError, BotoCoreError) as exc:
+                raise _fail(operation, exc) from exc
+            failures = response.get("Failures") or []
+            if failures:
+                first = failures[0].get("Error", {})
+                raise AccessActionError(
+                    f"{operation}: {len(failures)} entries failed, first: "
+                    f"{first.get('ErrorCode')}: {first.get('ErrorMessage')}"
+                )
+
+
+class MeshEvents:
+    """Puts meshgov's access events on another account's ``meshgov`` bus (one hop, direct)."""
+
+    def __init__(self, events: Any, region: str, bus_name: str) -> None:
+        self._events = events
+        self._region = region
+        self._bus = bus_name
+
+    def bus_arn(self, account_id: str) -> str:
+        return f"arn:aws:events:{self._region}:{account_id}:event-bus/{self._bus}"
+
+    def send(
+        self, account_id: str, detail_type: str, detail: Mapping[str, Any], resources: list[str]
+    ) -> None:
+        entry = {
+            "Source": ACCESS_SOURCE,
+            "DetailType": detail_type,
+            "Detail": json.dumps(detail, sort_keys=True, default=str),
+            "EventBusName": self.bus_arn(account_id),
+            "Resources": resources,
+        }
+        try:
+            response = self._events.put_events(Entries=[entry])
+        except (ClientError, BotoCoreError) as exc:
+            raise _fail(f"PutEvents {detail_type} to {account_id}", exc) from exc
+        if response.get("FailedEntryCount"):
+            raise AccessActionError(f"PutEvents {detail_type}: {response.get('Entries')}")

@@ -1,0 +1,122 @@
+"""Build the access services for one invocation, and run an SQS batch through them.
+
+A message that can never succeed (not an event, a type the function does not handle) is audited
+where an audit trail exists and parked in the dead-letter queue at once with its reason; any
+other failure is reported for retry, and SQS redrive parks it after five receives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from meshgov.access.central_adapter import CentralAccessCatalog, MeshEvents
+from meshgov.access.envelope import Envelope
+from meshgov.access.member import MemberAccessService
+from meshgov.access.policy import ApprovalPolicy
+from meshgov.access.service import AccessService
+from meshgov.access.store import RequestStore
+from meshgov.audit import Auditor, AuditOutcome, DynamoAuditTrail
+from meshgov.aws.session import AwsSessions
+from meshgov.catalog.service import DeadLetters, QueueMessage
+from meshgov.errors import EventRejectedError, MeshgovError
+from meshgov.settings import AccessSettings, MemberSettings
+
+Clock = Callable[[], datetime]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_access_service(
+    settings: AccessSettings, sessions: AwsSessions, actor: str, clock: Clock = _now
+) -> AccessService:
+    return AccessService(
+        catalog=CentralAccessCatalog(
+            sessions.client("glue"), sessions.client("lakeformation"), settings.central_account_id
+        ),
+        store=RequestStore(sessions.client("dynamodb"), settings.requests_table_name),
+        events=MeshEvents(sessions.client("events"), settings.region, settings.member_bus_name),
+        audit=DynamoAuditTrail(sessions.client("dynamodb"), settings.audit_table_name, clock),
+        policy=ApprovalPolicy(
+            max_duration_days=settings.max_duration_days,
+            auto_approve_classifications=settings.auto_approve_classifications,
+        ),
+        producers=settings.producer_domains,
+        actor=actor,
+        clock=clock,
+        expiry_warning=timedelta(hours=settings.expiry_warning_hours),
+    )
+
+
+def build_member_service(
+    settings: MemberSettings, sessions: AwsSessions, clock: Clock = _now
+) -> MemberAccessService:
+    return MemberAccessService(
+        ram=sessions.client("ram"),
+        glue=sessions.client("glue"),
+        lakeformation=sessions.client("lakeformation"),
+        events=sessions.client("events"),
+        account_id=settings.account_id,
+        central_account=settings.central_account_id,
+        trusted_accounts=settings.trusted_accounts,
+        clock=clock,
+    )
+
+
+@dataclass
+class AccessBatchResult:
+    failed: dict[str, str] = field(default_factory=dict)
+    dead_lettered: list[str] = field(default_factory=list)
+    handled: int = 0
+
+    def check(self, message_id: str) -> None:
+        if message_id in self.failed:
+            raise MeshgovError(self.failed[message_id])
+
+
+def process_batch(
+    messages: Sequence[QueueMessage],
+    handle: Callable[[Envelope], Any],
+    dead_letters: DeadLetters | None,
+    auditor: Auditor | None,
+) -> AccessBatchResult:
+    """One message at a time, in order: a request and its decision may share a batch."""
+    result = AccessBatchResult()
+    for message in messages:
+        try:
+            handle(Envelope.parse(message.body))
+            result.handled += 1
+        except EventRejectedError as exc:
+            try:
+                if auditor is not None:
+                    auditor.record(
+                        "event:received",
+                        AuditOutcome.REFUSED,
+                        "access",
+                        message.message_id,
+                        str(exc),
+                        error_code=exc.code,
+                    )
+                if dead_letters is None:
+                    raise MeshgovError(str(exc)) from exc
+                dead_letters.send(message.body, exc)
+                result.dead_lettered.append(message.message_id)
+            except (MeshgovError, ClientError, BotoCoreError) as failure:
+                result.failed[message.message_id] = f"{exc}; then {failure}"
+        except (MeshgovError, ClientError, BotoCoreError) as exc:
+            result.failed[message.message_id] = f"{type(exc).__name__}: {exc}"
+    return result
+
+
+def dead_letters_for(sessions: AwsSessions, queue_url: str | None) -> DeadLetters | None:
+    return DeadLetters(sessions.client("sqs"), queue_url) if queue_url else None
+
+
+def central_auditor(settings: AccessSettings, sessions: AwsSessions, actor: str) -> Auditor:
+    return Auditor(DynamoAuditTrail(sessions.client("dynamodb"), settings.audit_table_name), actor)

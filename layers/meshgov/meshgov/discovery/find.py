@@ -1,0 +1,442 @@
+"""Find data products in the central catalog: pure decisions beside a thin adapter.
+
+A consumer asks "what is there about customers, owned by whom, how fresh, tagged how, and can my
+account already read it?". The central catalog answers all of it: meshgov writes provenance and
+business metadata on every central table (:mod:`meshgov.catalog.projection`) and mirrors the
+producers' LF-Tags as central LF-Tags.
+
+How each part of a :class:`FindQuery` is answered, and why:
+
+- ``text``: Glue ``SearchTables`` ``SearchText`` in the central catalog
+  (https://docs.aws.amazon.com/glue/latest/webapi/API_SearchTables.html): Glue searches "based on
+  properties in the table metadata as well as on the parent database", columns included. boto3
+  has no paginator for ``SearchTables``, so pages are followed by ``NextToken``.
+- ``domain`` and ``owner``: the central table parameters ``meshgov:domain`` and
+  ``meshgov:source_account``, matched here, exactly. The SearchTables document does not say that a
+  table parameter can be a ``PropertyPredicate`` ``Key`` (its one example is ``Key=Name``), and it
+  says string filters are a "fuzzy match" on tokens (``Value=link`` matches ``customer-link``), so
+  a domain ``sales`` would also match ``sales-eu``: ``Filters`` are not used.
+- ``column``: a column or partition key of that name (case-insensitive; Glue stores names in
+  lower case), matched here: ``SearchText`` would also match descriptions and values.
+- ``tags``: Lake Formation ``SearchTablesByLFTags`` with the expression ``key=(v1 OR v2) AND ...``
+  (https://docs.aws.amazon.com/lake-formation/latest/APIReference/API_SearchTablesByLFTags.html),
+  intersected with the Glue results. Without a tag query the tags shown are read key by key (one
+  search per LF-Tag key), as the propagation's source adapter does.
+- ``viewer_account``: Lake Formation ``ListPermissions`` of the central catalog, by resource type
+  (``TABLE``, which includes ``TableWildcard`` grants, and ``LF_TAG_POLICY_TABLE``). A
+  ``Principal`` filter without a ``Resource`` is refused ("Resource is mandatory if Principal is
+  set in the input", as the local mesh answers; the API reference does not say it is allowed),
+  with both "the response returns effective permissions rather than the explicitly granted
+  permissions"
+  (https://docs.aws.amazon.com/lake-formation/latest/APIReference/API_ListPermissions.html), and
+  one call per table would not scale: so the grants are listed by type, the viewer's picked out
+  here. The viewer has access to a table when it holds ``SELECT`` (or ``ALL``) on it by name, on
+  some of its columns, on every table of its database (``TableWildcard``), or through an LF-Tag
+  policy on tables whose expression the table's tags satisfy ("every condition must hold, the
+  values of one condition are alternatives",
+  https://docs.aws.amazon.com/lake-formation/latest/dg/lf-tag-considerations.html). Grants to
+  roles of the viewer account and policies naming a saved expression (``ExpressionName``) are not
+  counted: central grants to accounts, with literal expressions (:mod:`meshgov.access.grants`).
+
+Resource links (tables with ``TargetTable``) are not data products: they point at one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from meshgov.aws.session import error_code
+from meshgov.catalog.canonical import SYNCED_AT
+from meshgov.catalog.projection import DOMAIN, SOURCE_ACCOUNT
+from meshgov.catalog.tags import TagMap, tag_map
+from meshgov.errors import MeshgovError
+
+CLASSIFICATION = "meshgov:classification"
+OWNER_CONTACT = "meshgov:owner_contact"
+# SearchTables: MaxResults is a PageSize from 1 to 1000 (the service model); the fewest calls.
+SEARCH_PAGE_SIZE = 1000
+# ListPermissions: MaxResults from 1 to 1000.
+LIST_PERMISSIONS_PAGE_SIZE = 1000
+# Permissions that let the viewer read the data (DESCRIBE only shows the metadata).
+READ_PERMISSIONS = frozenset({"SELECT", "ALL"})
+PERMISSION_RESOURCE_TYPES = ("TABLE", "LF_TAG_POLICY_TABLE")
+MAX_SEARCH_TEXT = 1024
+NOT_FOUND = "EntityNotFoundException"
+_ACCOUNT = re.compile(r"^\d{12}$")
+
+TableRef = tuple[str, str]  # (database, table)
+
+
+class DiscoveryError(MeshgovError):
+    """The central catalog or Lake Formation could not be searched (access denied, throttled)."""
+
+
+class FindQueryInvalidError(DiscoveryError):
+    """A query that can never be answered: a malformed account id, an LF-Tag key that does not
+    exist in the central catalog, a search text longer than Glue accepts."""
+
+
+# --------------------------------------------------------------------------------------------
+# The question and the answer
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FindQuery:
+    """What a consumer looks for; every given part must hold (AND). Nothing given: everything.
+
+    ``tags`` maps an LF-Tag key to the values accepted for it (any one of them will do).
+    ``viewer_account`` is the account whose access is reported, not a filter.
+    """
+
+    text: str | None = None
+    column: str | None = None
+    tags: dict[str, list[str]] = field(default_factory=dict)
+    domain: str | None = None
+    owner: str | None = None
+    viewer_account: str | None = None
+
+    def __post_init__(self) -> None:
+        for label, account in (("owner", self.owner), ("viewer account", self.viewer_account)):
+            if account is not None and not _ACCOUNT.match(account):
+                raise FindQueryInvalidError(f"{label} must be a 12-digit account id: {account!r}")
+        if self.text is not None and len(self.text) > MAX_SEARCH_TEXT:
+            raise FindQueryInvalidError(f"search text longer than {MAX_SEARCH_TEXT} characters")
+        for key, values in self.tags.items():
+            if not key.strip() or not [v for v in values if v.strip()]:
+                raise FindQueryInvalidError(f"LF-Tag {key!r} needs a key and at least one value")
+
+
+@dataclass(frozen=True)
+class DataProduct:
+    """One central table as a consumer sees it."""
+
+    database: str
+    table: str
+    domain: str
+    owner_account: str
+    classification: str  # "" when the producer set none
+    owner_contact: str  # "" when the producer set none
+    freshness: datetime | None  # when meshgov last wrote it (else Glue's UpdateTime)
+    columns: tuple[str, ...]  # columns, then partition keys
+    tags: TagMap  # effective LF-Tags of the table: its own, and its database's for other keys
+    viewer_has_access: bool | None  # None: no viewer was named
+
+    @property
+    def name(self) -> str:
+        return f"{self.database}.{self.table}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "product": self.name,
+            "database": self.database,
+            "table": self.table,
+            "domain": self.domain,
+            "owner_account": self.owner_account,
+            "classification": self.classification,
+            "owner_contact": self.owner_contact,
+            "freshness": self.freshness.isoformat() if self.freshness else None,
+            "columns": list(self.columns),
+            "tags": {key: list(values) for key, values in sorted(self.tags.items())},
+            "viewer_has_access": self.viewer_has_access,
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# Pure decisions
+# --------------------------------------------------------------------------------------------
+
+
+def table_ref(table: Mapping[str, Any]) -> TableRef:
+    return (str(table["DatabaseName"]), str(table["Name"]))
+
+
+def is_resource_link(table: Mapping[str, Any]) -> bool:
+    return bool(table.get("TargetTable"))
+
+
+def column_names(table: Mapping[str, Any]) -> tuple[str, ...]:
+    storage = table.get("StorageDescriptor") or {}
+    columns = [*(storage.get("Columns") or []), *(table.get("PartitionKeys") or [])]
+    return tuple(str(column["Name"]) for column in columns)
+
+
+def tag_expression(tags: Mapping[str, Sequence[str]]) -> list[dict[str, Any]]:
+    """``{key: [values]}`` as a Lake Formation expression; LF-Tags are stored in lower case
+    (keys differing only by case are one key)."""
+    merged: dict[str, set[str]] = {}
+    for key, values in tags.items():
+        wanted = {v.strip().lower() for v in values if v.strip()}
+        if key.strip() and wanted:
+            merged.setdefault(key.strip().lower(), set()).update(wanted)
+    return [{"TagKey": key, "TagValues": sorted(values)} for key, values in sorted(merged.items())]
+
+
+def expression_satisfied(expression: Iterable[Mapping[str, Any]], tags: Mapping[str, Any]) -> bool:
+    """Every condition holds: the table carries the key with one of the condition's values."""
+    for condition in expression:
+        have = {str(v).lower() for v in tags.get(str(condition["TagKey"]).lower(), [])}
+        wanted = {str(v).lower() for v in condition.get("TagValues") or []}
+        if not have or ("*" not in wanted and not have & wanted):
+            return False
+    return True
+
+
+def effective_tags(tagged_table: Mapping[str, Any]) -> TagMap:
+    """A ``TaggedTable`` of SearchTablesByLFTags: the table's tags, and its database's for the
+    keys the table does not set itself (a table "inherits" its database's LF-Tags and may
+    override them, https://docs.aws.amazon.com/lake-formation/latest/dg/TBAC-assigning-tags.html).
+    """
+    own = tag_map(tagged_table.get("LFTagsOnTable"))
+    inherited = tag_map(tagged_table.get("LFTagOnDatabase"))
+    return {**inherited, **own}
+
+
+def freshness(table: Mapping[str, Any]) -> datetime | None:
+    """``meshgov:synced_at`` (when meshgov last wrote the table), else Glue's ``UpdateTime``."""
+    synced = (table.get("Parameters") or {}).get(SYNCED_AT)
+    if synced:
+        try:
+            parsed = datetime.fromisoformat(str(synced))
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        except ValueError:
+            pass
+    updated = table.get("UpdateTime")
+    return updated if isinstance(updated, datetime) else None
+
+
+def matches(table: Mapping[str, Any], query: FindQuery) -> bool:
+    """The parts of the query answered here rather than by Glue: domain, owner, column."""
+    params = table.get("Parameters") or {}
+    if query.domain is not None and (
+        str(params.get(DOMAIN, "")).casefold() != query.domain.strip().casefold()
+    ):
+        return False
+    if query.owner is not None and str(params.get(SOURCE_ACCOUNT, "")) != query.owner:
+        return False
+    if query.column is not None:
+        wanted = query.column.strip().casefold()
+        if wanted not in {name.casefold() for name in column_names(table)}:
+            return False
+    return True
+
+
+@dataclass(frozen=True)
+class AccessIndex:
+    """What one account may read in the central catalog, from its Lake Formation grants."""
+
+    tables: frozenset[TableRef] = frozenset()
+    databases: frozenset[str] = frozenset()  # every table of these (TableWildcard)
+    policies: tuple[tuple[tuple[str, tuple[str, ...]], ...], ...] = ()  # LF-Tag expressions
+
+    def allows(self, ref: TableRef, tags: Mapping[str, Any]) -> bool:
+        if ref in self.tables or ref[0] in self.databases:
+            return True
+        return any(
+            expression_satisfied(
+                ({"TagKey": key, "TagValues": list(values)} for key, values in policy), tags
+            )
+            for policy in self.policies
+        )
+
+
+def access_index(
+    permissions: Iterable[Mapping[str, Any]], viewer_account: str, catalog_id: str
+) -> AccessIndex:
+    """The viewer's read grants among ``PrincipalResourcePermissions`` of ``catalog_id``."""
+    tables: set[TableRef] = set()
+    databases: set[str] = set()
+    policies: list[tuple[tuple[str, tuple[str, ...]], ...]] = []
+    for entry in permissions:
+        principal = (entry.get("Principal") or {}).get("DataLakePrincipalIdentifier")
+        held = {*(entry.get("Permissions") or []), *(entry.get("PermissionsWithGrantOption") or [])}
+        if principal != viewer_account or not held & READ_PERMISSIONS:
+            continue
+        resource = entry.get("Resource") or {}
+        named = resource.get("Table") or resource.get("TableWithColumns")
+        policy = resource.get("LFTagPolicy")
+        if named is not None and named.get("CatalogId", catalog_id) == catalog_id:
+            if "TableWildcard" in named:
+                databases.add(str(named["DatabaseName"]))
+            elif named.get("Name"):
+                tables.add((str(named["DatabaseName"]), str(named["Name"])))
+        elif (
+            policy is not None
+            and policy.get("CatalogId", catalog_id) == catalog_id
+            and policy.get("ResourceType") == "TABLE"
+            and policy.get("Expression")
+        ):
+            policies.append(
+                tuple(
+                    (str(c["TagKey"]).lower(), tuple(str(v).lower() for v in c["TagValues"]))
+                    for c in policy["Expression"]
+                )
+            )
+    return AccessIndex(frozenset(tables), frozenset(databases), tuple(policies))
+
+
+def select_products(
+    tables: Iterable[Mapping[str, Any]],
+    query: FindQuery,
+    tags: Mapping[TableRef, TagMap],
+    access: AccessIndex | None,
+) -> list[DataProduct]:
+    """The data products among Glue's search results, by database then table.
+
+    ``tags`` holds the effective LF-Tags of the tables that carry any; when the query names tags
+    it holds only the tables Lake Formation found for the expression, so the check below is the
+    intersection of both searches.
+    """
+    expression = tag_expression(query.tags)
+    products: dict[TableRef, DataProduct] = {}
+    for table in tables:
+        ref = table_ref(table)
+        table_tags = tags.get(ref, {})
+        if is_resource_link(table) or not matches(table, query):
+            continue
+        if expression and not expression_satisfied(expression, table_tags):
+            continue
+        params = table.get("Parameters") or {}
+        products[ref] = DataProduct(
+            database=ref[0],
+            table=ref[1],
+            domain=str(params.get(DOMAIN, "")),
+            owner_account=str(params.get(SOURCE_ACCOUNT, "")),
+            classification=str(params.get(CLASSIFICATION, "")),
+            owner_contact=str(params.get(OWNER_CONTACT, "")),
+            freshness=freshness(table),
+            columns=column_names(table),
+            tags={key: sorted(values) for key, values in sorted(table_tags.items())},
+            viewer_has_access=None if access is None else access.allows(ref, table_tags),
+        )
+    return [products[ref] for ref in sorted(products)]
+
+
+# --------------------------------------------------------------------------------------------
+# The adapter: Glue and Lake Formation clients of the central account
+# --------------------------------------------------------------------------------------------
+
+
+def find_products(
+    glue: Any, lakeformation: Any, central_account: str, query: FindQuery
+) -> list[DataProduct]:
+    """Search the central catalog of ``central_account`` (clients of that account)."""
+    try:
+        found = [
+            table
+            for table in _search_tables(glue, central_account, query.text)
+            if not is_resource_link(table) and matches(table, query)
+        ]
+        wanted = {table_ref(table) for table in found}
+        if not wanted:
+            return []
+        expression = tag_expression(query.tags)
+        if expression:
+            tags = _tables_matching(lakeformation, central_account, expression)
+        else:
+            tags = _tags_of(lakeformation, central_account, wanted)
+        access = None
+        if query.viewer_account is not None:
+            access = access_index(
+                _table_permissions(lakeformation, central_account),
+                query.viewer_account,
+                central_account,
+            )
+    except ClientError as exc:
+        raise DiscoveryError(
+            f"searching the central catalog failed: {error_code(exc)}: {exc}"
+        ) from exc
+    return select_products(found, query, tags, access)
+
+
+def _search_tables(glue: Any, catalog_id: str, text: str | None) -> Iterator[dict[str, Any]]:
+    request: dict[str, Any] = {"CatalogId": catalog_id, "MaxResults": SEARCH_PAGE_SIZE}
+    if text and text.strip():
+        request["SearchText"] = text.strip()
+    while True:
+        page = glue.search_tables(**request)
+        yield from page.get("TableList", [])
+        if not page.get("NextToken"):
+            return
+        request["NextToken"] = page["NextToken"]
+
+
+def _tagged_tables(
+    lakeformation: Any, catalog_id: str, expression: list[dict[str, Any]]
+) -> Iterator[dict[str, Any]]:
+    pages = lakeformation.get_paginator("search_tables_by_lf_tags").paginate(
+        CatalogId=catalog_id, Expression=expression
+    )
+    for page in pages:
+        yield from page.get("TableList", [])
+
+
+def _ref_of(tagged: Mapping[str, Any]) -> TableRef:
+    return (str(tagged["Table"]["DatabaseName"]), str(tagged["Table"]["Name"]))
+
+
+def _tables_matching(
+    lakeformation: Any, catalog_id: str, expression: list[dict[str, Any]]
+) -> dict[TableRef, TagMap]:
+    """Effective tags of every table the expression matches; an unknown key matches nothing
+    that could ever exist, so it is the query's fault."""
+    try:
+        return {
+            _ref_of(tagged): effective_tags(tagged)
+            for tagged in _tagged_tables(lakeformation, catalog_id, expression)
+        }
+    except ClientError as exc:
+        if error_code(exc) == NOT_FOUND:
+            keys = ", ".join(c["TagKey"] for c in expression)
+            raise FindQueryInvalidError(
+                f"an LF-Tag key of {keys} does not exist in the central catalog"
+            ) from exc
+        raise
+
+
+def _tags_of(lakeformation: Any, catalog_id: str, wanted: set[TableRef]) -> dict[TableRef, TagMap]:
+    """Effective tags of the ``wanted`` tables that carry any, one search per LF-Tag key.
+
+    ``SearchTablesByLFTags`` returns each matching table with all its tags, so the search stops
+    as soon as every wanted table has been seen.
+    """
+    keys = [
+        (str(tag["TagKey"]), list(tag.get("TagValues") or []))
+        for page in lakeformation.get_paginator("list_lf_tags").paginate(CatalogId=catalog_id)
+        for tag in page.get("LFTags", [])
+    ]
+    found: dict[TableRef, TagMap] = {}
+    for key, values in keys:
+        if not wanted - set(found):
+            break
+        if not values:
+            continue
+        for tagged in _tagged_tables(
+            lakeformation, catalog_id, [{"TagKey": key, "TagValues": values}]
+        ):
+            ref = _ref_of(tagged)
+            if ref in wanted and ref not in found:
+                found[ref] = effective_tags(tagged)
+    return found
+
+
+def _table_permissions(lakeformation: Any, catalog_id: str) -> Iterator[dict[str, Any]]:
+    """Every grant on tables of the catalog: by name, by wildcard, by LF-Tag policy."""
+    for resource_type in PERMISSION_RESOURCE_TYPES:
+        request: dict[str, Any] = {
+            "CatalogId": catalog_id,
+            "ResourceType": resource_type,
+            "MaxResults": LIST_PERMISSIONS_PAGE_SIZE,
+        }
+        while True:
+            page = lakeformation.list_permissions(**request)
+            yield from page.get("PrincipalResourcePermissions", [])
+            if not page.get("NextToken"):
+                break
+            request["NextToken"] = page["NextToken"]

@@ -1,0 +1,187 @@
+"""``meshgov find``: discover data products in the central catalog of a running local mesh.
+
+The command stays thin: :func:`meshgov.discovery.find_products` decides, this module parses the
+options and renders. It acts as the central account (the catalog every product is published to),
+reached the way ``meshgov watch`` and ``meshgov mesh verify`` reach it (``mesh.json`` in the state
+directory, then ``sts.assume_role`` into the account).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from meshgov.discovery import DataProduct, DiscoveryError, FindQuery, find_products
+from meshgov_local.standalone import DEFAULT_STATE_DIR
+from meshgov_local.views import as_json
+
+SHOWN_COLUMNS = 4
+
+
+class FindOutput(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+class TagOptionError(ValueError):
+    """A ``--tag`` that is not ``key=value``."""
+
+
+def parse_tags(options: Sequence[str]) -> dict[str, list[str]]:
+    """``["domain=sales", "domain=hr", "pii=yes"]`` -> ``{"domain": ["sales", "hr"], ...}``:
+    repeating a key gives it alternative values (any one will do)."""
+    tags: dict[str, list[str]] = {}
+    for option in options:
+        key, sep, value = option.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise TagOptionError(f"--tag must be key=value, got {option!r}")
+        values = tags.setdefault(key.strip(), [])
+        if value.strip() not in values:
+            values.append(value.strip())
+    return tags
+
+
+def access_cell(product: DataProduct) -> str:
+    if product.viewer_has_access is None:
+        return "-"
+    return "[green]yes[/]" if product.viewer_has_access else "[red]no[/]"
+
+
+def columns_cell(columns: Sequence[str], shown: int = SHOWN_COLUMNS) -> str:
+    """The first few column names, and how many more there are."""
+    if len(columns) <= shown:
+        return ", ".join(columns)
+    return f"{', '.join(columns[:shown])}, +{len(columns) - shown} more"
+
+
+def freshness_cell(product: DataProduct) -> str:
+    if product.freshness is None:
+        return "-"
+    return product.freshness.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def products_table(products: Sequence[DataProduct], title: str) -> Table:
+    """product, domain, owner, classification, freshness, columns, access."""
+    table = Table(title=title, title_justify="left")
+    for column in ("product", "domain", "owner", "classification", "freshness (UTC)"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("columns")
+    table.add_column("access", no_wrap=True)
+    for product in products:
+        table.add_row(
+            f"[bold]{escape(product.name)}[/]",
+            escape(product.domain or "-"),
+            product.owner_account or "-",
+            escape(product.classification or "-"),
+            freshness_cell(product),
+            escape(columns_cell(product.columns)),
+            access_cell(product),
+        )
+    if not products:
+        table.add_row("[dim](nothing found)[/]", *[""] * (len(table.columns) - 1))
+    return table
+
+
+def find(
+    text: Annotated[
+        str | None,
+        typer.Argument(
+            help="Words to search for in table names, descriptions, columns and metadata "
+            '(all must occur; "quoted" for an exact value).',
+            metavar="TEXT",
+            show_default=False,
+        ),
+    ] = None,
+    column: Annotated[
+        str | None,
+        typer.Option(metavar="NAME", help="Only products with a column of this name."),
+    ] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tag",
+            help="LF-Tag `key=value` the product must carry; repeat for more keys (all must "
+            "hold) or for more values of one key (any will do).",
+            metavar="KEY=VALUE",
+            show_default=False,
+        ),
+    ] = None,
+    domain: Annotated[
+        str | None, typer.Option(metavar="DOMAIN", help="Only products of this domain.")
+    ] = None,
+    owner: Annotated[
+        str | None,
+        typer.Option(metavar="ACCOUNT", help="Only products of this producer account (12 digits)."),
+    ] = None,
+    as_account: Annotated[
+        str | None,
+        typer.Option(
+            "--as-account",
+            metavar="ACCOUNT",
+            help="Say whether this account (12 digits) can already read each product.",
+        ),
+    ] = None,
+    state_dir: Annotated[
+        Path,
+        typer.Option(
+            "--state-dir",
+            help="Where `mesh up` writes mesh.json, aws-config and credentials.",
+            file_okay=False,
+        ),
+    ] = DEFAULT_STATE_DIR,
+    output: Annotated[
+        FindOutput, typer.Option("--output", "-o", help="Render as a table or as JSON.")
+    ] = FindOutput.TABLE,
+) -> None:
+    """Find data products in the central catalog of a running `meshgov mesh up`.
+
+    Every given criterion must hold; without any, every product is listed. Each product shows
+    its domain, owning producer account, classification, when meshgov last synced it and its
+    columns; with `--as-account`, whether that account already holds SELECT on it in the
+    central Lake Formation (by name, on its database's tables, or through an LF-Tag policy).
+
+    Examples: `meshgov find customer`, `meshgov find --column email --tag classification=pii`,
+    `meshgov find --domain sales --as-account 333333333333 -o json`.
+    """
+    # main.py imports this module to register the command: its helpers are imported when the
+    # command runs, so that both commands reach a running mesh and fail the same way.
+    from meshgov_cli.main import _console, _fail, _reaching, _running
+
+    console = _console()
+    try:
+        query = FindQuery(
+            text=text,
+            column=column,
+            tags=parse_tags(tag or []),
+            domain=domain,
+            owner=owner,
+            viewer_account=as_account,
+        )
+    except (TagOptionError, DiscoveryError) as exc:
+        _fail(console, str(exc))
+    running = _running(console, state_dir)
+    central = running.state.central_account
+    with _reaching(console, running.state):
+        try:
+            products = find_products(
+                running.client(central, "glue"),
+                running.client(central, "lakeformation"),
+                central,
+                query,
+            )
+        except DiscoveryError as exc:
+            _fail(console, str(exc))
+    if output is FindOutput.JSON:
+        typer.echo(as_json([product.as_dict() for product in products]))
+        return
+    title = f"{len(products)} data product(s) in the central catalog of account {central}"
+    if as_account:
+        title += f"; access as account {as_account}"
+    console.print(products_table(products, title))
