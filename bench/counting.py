@@ -4,8 +4,10 @@ The handlers build their own clients (``AwsSessions(boto3.Session())``), so the 
 ``botocore.client.BaseClient._make_api_call`` for the duration of a run: every request a client
 sends passes there once (a paginator page is one request). Calls are only recorded inside a
 *window*: while a handler runs (the local mesh's router calls :func:`meshgov_local.invoke.invoke`,
-which the bench wraps) or while the naive replicator runs. What the producer, the router (SQS
-receive/delete) and the bench itself do is never counted.
+which the bench wraps), while the naive replicator runs, or while the sharing scenarios act as a
+consumer or producer whose own calls belong to the figure (the request's and the decision's
+PutEvents). Anything else the producer, the router (SQS receive/delete) and the bench itself do
+is never counted.
 
 Classification of one call:
 
@@ -18,7 +20,14 @@ Classification of one call:
 - ``side``: ``source`` when the call reads a producer catalog (Glue and Lake Formation by the
   ``CatalogId`` parameter, STS ``AssumeRole`` by the role's account), ``central`` for the central
   account (or the naive replicator's target catalog).
-- ``table``: for DynamoDB, ``ledger`` or ``audit`` by the table the request names.
+- ``table``: for DynamoDB, ``ledger``, ``audit`` or ``requests`` by the table the request names.
+- ``label``: what an optional *labeller* says about the request (the sharing scenarios label each
+  ``PutEvents`` with the detail types it carries); empty otherwise.
+
+Every call is also counted by *account*: the account of the function whose invocation made it
+(``FunctionBinding.account_id``: central, or the member account a member function runs in), or
+the account an explicit window names (the bench acting as a consumer or producer); and by
+*source*: the function (``<logical id>@<account>``) or what the explicit window names.
 """
 
 from __future__ import annotations
@@ -64,16 +73,28 @@ class Call:
     kind: str  # catalog | bookkeeping | other
     access: str  # read | write
     side: str  # source | central | ""
-    table: str = ""  # ledger | audit | "" (DynamoDB only)
+    table: str = ""  # ledger | audit | requests | other | "" (DynamoDB only)
+    label: str = ""  # set by a labeller (e.g. the detail type of a PutEvents)
 
     def as_key(self) -> str:
         parts = [self.kind, self.access, self.side or "-", f"{self.service}:{self.operation}"]
         if self.table:
             parts.append(self.table)
+        if self.label:
+            parts.append(f"[{self.label}]")
         return " ".join(parts)
+
+    def operation_key(self) -> str:
+        """``service:operation``, with the DynamoDB table or the label in brackets when known."""
+        qualifier = self.table or self.label
+        key = f"{self.service}:{self.operation}"
+        return f"{key} ({qualifier})" if qualifier else key
 
 
 Predicate = Callable[[Call], bool]
+# (service, operation, params) -> a label for the call ("" for none)
+Labeller = Callable[[str, str, dict[str, Any]], str]
+AccountCalls = Counter[tuple[str, Call]]
 
 
 class CallCounter:
@@ -84,46 +105,83 @@ class CallCounter:
         producer_accounts: Iterable[str],
         ledger_table: str = "",
         audit_table: str = "",
+        requests_table: str = "",
+        labeller: Labeller | None = None,
+        functions: Iterable[str] | None = None,
     ) -> None:
         self.producers = set(producer_accounts)
         self.ledger_table = ledger_table
         self.audit_table = audit_table
+        self.requests_table = requests_table
+        self.labeller = labeller
+        # Only these functions' calls count (None: all). The propagation figures measure the
+        # catalog functions: the access functions that react to a new database (ownership
+        # grants) are measured by the sharing figures.
+        self.functions = frozenset(functions) if functions is not None else None
         self.calls: Counter[Call] = Counter()
+        self.by_account: AccountCalls = Counter()
+        self.by_source: AccountCalls = Counter()  # keyed by source instead of account
         self.invocations = 0
+        self.invoked: Counter[str] = Counter()  # "<logical id>@<account>" -> invocations
         self.invocation_errors: list[str] = []
         self._lock = threading.Lock()
         self._local = threading.local()
 
     # --- windows ---------------------------------------------------------------------------
+    def _windows(self) -> list[tuple[str, str]]:
+        stack: list[tuple[str, str]] | None = getattr(self._local, "windows", None)
+        if stack is None:
+            stack = self._local.windows = []
+        return stack
+
     @property
     def recording(self) -> bool:
-        return bool(getattr(self._local, "depth", 0))
+        return bool(self._windows())
 
     @contextmanager
-    def window(self) -> Iterator[None]:
-        self._local.depth = getattr(self._local, "depth", 0) + 1
+    def window(self, account: str = "", source: str = "") -> Iterator[None]:
+        """Record the calls made inside; ``account`` names the account making them and
+        ``source`` what makes them (default: the enclosing window's)."""
+        stack = self._windows()
+        outer_account, outer_source = stack[-1] if stack else ("", "")
+        stack.append((account or outer_account, source or outer_source))
         try:
             yield
         finally:
-            self._local.depth -= 1
+            stack.pop()
 
     def reset(self) -> None:
         with self._lock:
             self.calls.clear()
+            self.by_account.clear()
+            self.by_source.clear()
             self.invocations = 0
+            self.invoked.clear()
             self.invocation_errors.clear()
 
     def snapshot(self) -> Counter[Call]:
         with self._lock:
             return Counter(self.calls)
 
+    def snapshot_by_account(self) -> AccountCalls:
+        with self._lock:
+            return Counter(self.by_account)
+
+    def snapshot_by_source(self) -> AccountCalls:
+        with self._lock:
+            return Counter(self.by_source)
+
     # --- recording -------------------------------------------------------------------------
     def observe(self, client: Any, operation: str, params: dict[str, Any]) -> None:
-        if not self.recording:
+        stack = self._windows()
+        if not stack:
             return
+        account, source = stack[-1]
         call = self.classify(client.meta.service_model.service_name, operation, params)
         with self._lock:
             self.calls[call] += 1
+            self.by_account[(account, call)] += 1
+            self.by_source[(source, call)] += 1
 
     def classify(self, service: str, operation: str, params: dict[str, Any]) -> Call:
         if service in CATALOG_SERVICES:
@@ -143,7 +201,8 @@ class CallCounter:
         table = ""
         if service == "dynamodb":
             table = self._table_label(params)
-        return Call(service, operation, kind, access, side, table)
+        label = self.labeller(service, operation, params) if self.labeller else ""
+        return Call(service, operation, kind, access, side, table, label)
 
     def _table_label(self, params: dict[str, Any]) -> str:
         names = [params["TableName"]] if "TableName" in params else []
@@ -157,6 +216,8 @@ class CallCounter:
             return "ledger"
         if self.audit_table and self.audit_table in names:
             return "audit"
+        if self.requests_table and self.requests_table in names:
+            return "requests"
         return "other"
 
     # --- reading ---------------------------------------------------------------------------
@@ -170,6 +231,19 @@ class CallCounter:
             call.as_key(): n
             for call, n in sorted(calls.items(), key=lambda item: item[0].as_key())
             if predicate(call)
+        }
+
+    @staticmethod
+    def by_operation(
+        calls: AccountCalls, predicate: Predicate = lambda _c: True
+    ) -> dict[str, dict[str, int]]:
+        """account (or source) -> ``service:operation`` (:meth:`Call.operation_key`) -> calls."""
+        grouped: dict[str, Counter[str]] = {}
+        for (account, call), n in calls.items():
+            if predicate(call):
+                grouped.setdefault(account, Counter())[call.operation_key()] += n
+        return {
+            account: dict(sorted(ops.items())) for account, ops in sorted(grouped.items()) if ops
         }
 
 
@@ -224,8 +298,17 @@ def counting(counter: CallCounter) -> Iterator[CallCounter]:
         return original_call(self, operation_name, api_params)
 
     def counted_invoke(*args: Any, **kwargs: Any) -> Any:
+        # invoke(binding, event, sessions, account_id, endpoint_url): the binding says where
+        # the function runs (central or a member account).
+        binding = args[0] if args else kwargs.get("binding")
+        account = str(getattr(binding, "account_id", "") or "")
+        logical_id = str(getattr(binding, "logical_id", "?"))
+        source = f"{logical_id}@{account or '-'}"
+        if counter.functions is not None and logical_id not in counter.functions:
+            return original_invoke(*args, **kwargs)
         counter.invocations += 1
-        with counter.window():
+        counter.invoked[source] += 1
+        with counter.window(account, source):
             try:
                 return original_invoke(*args, **kwargs)
             except Exception as exc:

@@ -1,4 +1,4 @@
-"""Targets (issue 3, section 6) and the shape of ``build/bench.json``."""
+"""Targets (issue 3, section 6; issue 4 for sharing) and the shape of ``build/bench.json``."""
 
 from __future__ import annotations
 
@@ -49,10 +49,59 @@ NOTES = [
 ]
 
 
-def evaluate(values: dict[str, float]) -> tuple[dict[str, Any], dict[str, bool], bool]:
-    targets = {name: f"{op} {bound:g}" for name, (op, bound) in TARGETS.items()}
+# sharing.<metric> -> (comparison, bound)
+SHARING_TARGETS: dict[str, tuple[str, float]] = {
+    "grant_calls_per_100_tables": ("<=", 5),
+    "request_to_link_calls": ("<=", 14),
+    "request_to_link_calls_10_tables": ("<=", 20),
+}
+
+SHARING_NOTES = [
+    "Each sharing figure is one access request played end to end in a fresh local mesh with the "
+    "real handlers: the consumer's PutEvents of Access Requested (its default bus forwards it to "
+    "central), AccessRequestsFunction (validation, Access Approval Requested to the producer), "
+    "the producer's PutEvents of Access Decided, AccessRequestsFunction again (BatchGrant"
+    "Permissions to the consumer account, Access Granted to the consumer's bus), the consumer's "
+    "MemberAccessFunction (RAM invitation, resource link, grants to the requesting role, report "
+    "to central), until every queue is quiet, the request is ACTIVE and the link exists.",
+    "Calls are counted at botocore's BaseClient._make_api_call in every account: every call of "
+    "every function invoked meanwhile (central functions, and member functions in the account "
+    "they run in), plus the two calls the people make themselves: the consumer's PutEvents of "
+    "the request and the producer's PutEvents of the decision. RAM, SQS and the rest count like "
+    "Glue and Lake Formation. What the router (SQS receive/delete, the Lambda service's work) "
+    "and EventBridge's own rule deliveries do is not an API call and is not counted.",
+    "request_to_link_calls excludes meshgov's own state and audit writes, reported as "
+    "bookkeeping_calls: every DynamoDB call (requests table, audit trail) and the member's "
+    "Member Actions Recorded PutEvents. Everything else is in, including side effects that are "
+    "not needed for the link (see calls_by_function in the details: the consumer's resource "
+    "link is a Glue database, its Glue event is forwarded to central, and CatalogSyncFunction "
+    "refuses it as not from a producer and parks it in CatalogEventsDLQ: one sqs:SendMessage "
+    "and one audit write per new link, central_catalog_dead_letters).",
+    "grant_calls_per_100_tables: central's BatchGrantPermissions calls for one approved request "
+    "covering 100 tables, asked as an LF-Tag expression (two LFTagPolicy entries: DESCRIBE on "
+    "the databases, the permissions on the tables) and as a whole database (DESCRIBE on it, the "
+    "permissions on its TableWildcard): the larger of the two is the figure, since that is how "
+    "meshgov shares 100 tables. Both shapes are in scenarios.sharing.grant_shapes.",
+    "grant_calls_per_100_named_tables: the same request naming the 100 tables one by one. Each "
+    "named table is one entry, plus the database's DESCRIBE entry the consumer needs to see the "
+    "database: 101 entries, and BatchGrantPermissions takes at most 20 entries a call, so "
+    "ceil(101/20) = 6 calls is the floor for that shape. The consumer's own grants to its role "
+    "follow the same arithmetic (also 101 entries for an LF-Tag request: LF-Tags cannot be "
+    "attached to shared resources, so its role is granted the matched tables by name).",
+    "Published comparison (not measured here): aws-data-mesh-utils needs 28 calls from request "
+    "to usable link for one table and 118 for ten tables.",
+    "Setup that is not measured: the producer's database and tables (Glue's events muted, then "
+    "one central sweep), and the consumer's IAM role.",
+]
+
+
+def evaluate(
+    values: dict[str, float], targets_of: dict[str, tuple[str, float]] | None = None
+) -> tuple[dict[str, Any], dict[str, bool], bool]:
+    bounds = TARGETS if targets_of is None else targets_of
+    targets = {name: f"{op} {bound:g}" for name, (op, bound) in bounds.items()}
     passed = {}
-    for name, (op, bound) in TARGETS.items():
+    for name, (op, bound) in bounds.items():
         value = values.get(name)
         passed[name] = value is not None and (value <= bound if op == "<=" else value >= bound)
     return targets, passed, all(passed.values())

@@ -99,6 +99,9 @@ def cold_start(mesh: LocalMesh) -> None:
     lambda_runtime.cold_start(mesh.deployment.functions)
 
 
+CATALOG_FUNCTIONS = ("CatalogSyncFunction", "CatalogSweepFunction")
+
+
 @contextmanager
 def measured_mesh() -> Iterator[tuple[LocalMesh, c.CallCounter]]:
     """A fresh three-account local mesh (in-process moto) with call counting on."""
@@ -110,6 +113,7 @@ def measured_mesh() -> Iterator[tuple[LocalMesh, c.CallCounter]]:
             [p.account_id for p in mesh.config.producers],
             ledger_table=mesh.deployment.ledger_table_name,
             audit_table=mesh.deployment.audit_table_name,
+            functions=CATALOG_FUNCTIONS,
         )
         with c.counting(counter):
             yield mesh, counter

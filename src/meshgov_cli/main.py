@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from meshgov_cli.access import can_access_command, decide, request_access, requests
 from meshgov_cli.find import find
 from meshgov_local.observe import RunningMesh, central_catalog
 from meshgov_local.server import LOOPBACK, ServerStartError
@@ -111,6 +112,10 @@ def _running(console: Console, state_dir: Path) -> RunningMesh:
 
 
 app.command("find")(find)
+app.command("request-access")(request_access)
+app.command("decide")(decide)
+app.command("requests")(requests)
+app.command("can-access")(can_access_command)
 
 
 # --------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from rich.table import Table
 
 from meshgov.audit import AuditRecord
 from meshgov_local.config import MeshConfig
+from meshgov_local.demo_sharing import SharingStory
 from meshgov_local.emulator import controls
 from meshgov_local.mesh import LocalMesh, differences
 from meshgov_local.observe import (
@@ -39,7 +40,7 @@ from meshgov_local.views import audit_table, catalog_table
 SOURCE_DB = "sales"
 BUCKET = "s3://sales-data-products"
 FINAL_STATEMENT = "central equals the published source"
-STEPS = 8
+STEPS = 13
 
 # --------------------------------------------------------------------------------------------
 # What the producer sends to Glue
@@ -133,7 +134,13 @@ class Demo:
             self.drop_table()
             self.unpublish()
             self.resilience()
-            return self.finish()
+            sharing = SharingStory(self)
+            sharing.request()
+            sharing.approve()
+            sharing.auto_approve()
+            sharing.untrusted()
+            sharing.expire()
+            return self.finish(sharing.failures)
         finally:
             controls.remove_listener(self.flow.on_glue_event)
 
@@ -312,7 +319,7 @@ class Demo:
             self.sweep()
             self.expect({"orders", "returns"}, "The sweep found returns and converged.")
 
-    def finish(self) -> int:
+    def finish(self, sharing_failures: Sequence[str] = ()) -> int:
         with self.step("Verify: central equals the published source", show_catalog=False):
             self.did("(meshgov) a last sweep, then an independent comparison of both catalogs")
             self.sweep()
@@ -322,15 +329,22 @@ class Demo:
                 f"Compared the central catalog ({plural(compared, 'table')}) with what the "
                 f"producer publishes, partitions included: {plural(len(problems), 'difference')}."
             )
-        if problems:
+        if problems or sharing_failures:
             self.console.print(f"[bold red]{len(problems)} difference(s) found:[/]")
-            for problem in problems:
+            for problem in [*problems, *sharing_failures]:
                 self.console.print(f"  [red]-[/] {escape(problem)}")
             return 1
         self.console.print(f"[bold green]{FINAL_STATEMENT}[/]")
         return 0
 
     # --- acting and settling ---------------------------------------------------------------
+    def create_table(self, name: str, columns: Sequence[str], *, public: bool = False) -> None:
+        parameters = {"meshgov:classification": "public"} if public else None
+        self.glue.create_table(
+            DatabaseName=SOURCE_DB,
+            TableInput=_table(name, _columns(*columns), parameters=parameters),
+        )
+
     def update_orders(self, columns: Sequence[str]) -> None:
         self.glue.update_table(
             DatabaseName=SOURCE_DB,
@@ -385,7 +399,7 @@ class Demo:
         lost = f" ([yellow]{dropped} lost[/])" if dropped else ""
         if report.messages:
             handled = (
-                f"CatalogSyncFunction: {plural(report.invocations, 'invocation')}, "
+                f"handlers: {plural(report.invocations, 'invocation')}, "
                 f"{plural(report.messages, 'message')}"
             )
             if report.failed_messages:
@@ -393,7 +407,7 @@ class Demo:
             for error in report.invocation_errors:
                 handled += f", [red]{escape(error)}[/]"
         else:
-            handled = "nothing reached CatalogSyncFunction"
+            handled = "nothing reached a handler"
         self.console.print(
             f"    [dim]-> {events}{lost} -> central bus -> queue -> {handled} ({seconds:.1f} s)[/]"
         )

@@ -179,6 +179,8 @@ def member_parameters(config: MeshConfig, account_id: str = "") -> dict[str, str
     }
     if account_id:
         values["LakeFormationAdminArn"] = f"arn:aws:iam::{account_id}:role/{ADMIN_ROLE_NAME}"
+        producer = any(p.account_id == account_id for p in config.producers)
+        values["ForwardCatalogEvents"] = "true" if producer else "false"
     return values
 
 

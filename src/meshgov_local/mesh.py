@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from meshgov.access.effective import AccessAnswer, CentralReaders, ConsumerReaders, can_access
 from meshgov.access.store import RequestRecord, RequestStore
 from meshgov.audit import AuditRecord
 from meshgov.audit.dynamodb import read_day
@@ -97,10 +98,40 @@ class LocalMesh:
         self.settle()
         return result
 
-    def requests(self) -> list[RequestRecord]:
+    def can_access(
+        self, principal: str, database: str, table: str, action: str = "SELECT"
+    ) -> AccessAnswer:
+        """Whether ``principal`` (a role of a member account) may ``action`` the central table,
+        and which request says so — from Lake Formation's grants in both accounts."""
+        consumer = principal.split(":")[4]
+        return can_access(
+            CentralReaders(
+                self.central,
+                self.client(self.central, "glue"),
+                self.client(self.central, "lakeformation"),
+            ),
+            ConsumerReaders(
+                consumer,
+                self.client(consumer, "lakeformation"),
+                self.client(consumer, "glue"),
+                self.client(consumer, "ram"),
+            ),
+            RequestStore(
+                self.client(self.central, "dynamodb"), self.deployment.requests_table_name
+            ),
+            principal,
+            action,
+            database,
+            table,
+        )
+
+    def request_store(self) -> RequestStore:
         return RequestStore(
             self.client(self.central, "dynamodb"), self.deployment.requests_table_name
-        ).all()
+        )
+
+    def requests(self) -> list[RequestRecord]:
+        return self.request_store().all()
 
     # --- looking ---------------------------------------------------------------------------------
     def audit_records(self, day: str | None = None) -> list[AuditRecord]:

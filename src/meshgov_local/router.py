@@ -22,6 +22,7 @@ from typing import Any
 
 from meshgov_local.accounts import AccountSessions
 from meshgov_local.deploy import Deployment, FunctionBinding
+from meshgov_local.emulator import controls
 from meshgov_local.invoke import invoke
 
 
@@ -103,7 +104,8 @@ class EventRouter:
             "detail-type": "Scheduled Event",
             "source": "aws.events",
             "account": account,
-            "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            # The emulated clock: tests and the demo let time pass for expiries.
+            "time": controls.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "region": self.deployment.region,
             "resources": [],
             "detail": {},

@@ -12,16 +12,21 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from meshgov.contracts.access_events import (
+    AccessApprovalRequestedDetail,
     AccessDecidedDetail,
     AccessDeniedDetail,
     AccessExpiringDetail,
     AccessGrantedDetail,
     AccessRequestedDetail,
     AccessRevokedDetail,
+    AccessRevokeRequestedDetail,
+    MemberActionsDetail,
+    SharedSchemaChangedDetail,
 )
 from meshgov.contracts.glue_events import (
     BreakingSchemaChangeDetail,
     CatalogSyncRequestedDetail,
+    DatabasePublishedDetail,
     DatabaseStateChangeDetail,
     EventEnvelope,
     TableStateChangeDetail,
@@ -41,6 +46,11 @@ CONTRACTS: dict[str, type[BaseModel]] = {
     "meshgov.access.access-denied.detail": AccessDeniedDetail,
     "meshgov.access.access-revoked.detail": AccessRevokedDetail,
     "meshgov.access.access-expiring.detail": AccessExpiringDetail,
+    "meshgov.access.access-approval-requested.detail": AccessApprovalRequestedDetail,
+    "meshgov.access.access-revoke-requested.detail": AccessRevokeRequestedDetail,
+    "meshgov.access.member-actions-recorded.detail": MemberActionsDetail,
+    "meshgov.access.shared-table-schema-changed.detail": SharedSchemaChangedDetail,
+    "meshgov.catalog.database-published.detail": DatabasePublishedDetail,
 }
 
 

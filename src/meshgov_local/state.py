@@ -57,6 +57,7 @@ class MeshState:
     ledger_table_name: str
     bus_name: str
     version: int = STATE_VERSION
+    requests_table_name: str = ""
 
     @classmethod
     def of(cls, mesh: LocalMesh) -> MeshState:
@@ -74,6 +75,7 @@ class MeshState:
             audit_table_name=deployment.audit_table_name,
             ledger_table_name=deployment.ledger_table_name,
             bus_name=deployment.bus_name,
+            requests_table_name=deployment.requests_table_name,
         )
 
     @property
@@ -109,6 +111,7 @@ class MeshState:
                 ledger_table_name=str(data["ledger_table_name"]),
                 bus_name=str(data["bus_name"]),
                 version=int(data.get("version", STATE_VERSION)),
+                requests_table_name=str(data.get("requests_table_name", "")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise MeshStateError(f"mesh state is incomplete or malformed: {exc}") from exc

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
+from typing import Any
 
 from bench.__main__ import main
-from bench.report import TARGETS
+from bench.report import SHARING_TARGETS, TARGETS
 
 METRICS = (
     "writes_per_changed_table",
@@ -20,6 +22,14 @@ METRICS = (
     "calls_vs_naive",
     "handler_import_ms",
     "import_vs_floor",
+)
+SHARING_METRICS = (
+    "grant_calls_per_100_tables",
+    "grant_calls_per_100_named_tables",
+    "request_to_link_calls",
+    "request_to_link_calls_10_tables",
+    "bookkeeping_calls",
+    "bookkeeping_calls_10_tables",
 )
 
 
@@ -40,7 +50,7 @@ def test_bench_smoke_writes_the_report(tmp_path: Path) -> None:
     meta = report["meta"]
     assert meta["scale"] == "smoke"
     assert {"python", "moto", "boto3", "seconds"} <= set(meta)
-    assert {"imports", "mixed_workload", "partitions", "noop_sweep", "total"} <= set(
+    assert {"imports", "mixed_workload", "partitions", "noop_sweep", "sharing", "total"} <= set(
         meta["seconds"]
     )
 
@@ -60,3 +70,58 @@ def test_bench_smoke_writes_the_report(tmp_path: Path) -> None:
     # And a sweep with nothing to do writes nothing
     assert prop["noop_sweep_writes"] == 0
     assert scenarios["noop_sweep"]["second_sweep_report"].get("tables_unchanged") == 12
+
+    # And the sharing figures (issue 4), from the same run
+    check_sharing(report)
+
+
+def _sum(by_account: dict[str, dict[str, int]]) -> int:
+    return sum(n for ops in by_account.values() for n in ops.values())
+
+
+def check_sharing(report: dict[str, Any]) -> None:
+    share = report["sharing"]
+
+    # The sharing figures, targets and verdicts are there
+    for name in SHARING_METRICS:
+        assert isinstance(share[name], int), name
+    assert set(share["targets"]) == set(SHARING_TARGETS) == set(share["pass"])
+    assert share["meets_targets"] == all(share["pass"].values())
+    assert report["meets_targets"] == (
+        share["meets_targets"] and report["propagation"]["meets_targets"]
+    )
+    assert any("28" in note and "118" in note for note in share["notes"])
+
+    # And the flow really happened, in every account: request, approval, grants, link, ACTIVE
+    details = share["scenarios"]["sharing"]
+    one, ten = details["one_table"], details["ten_tables"]
+    for flow in (one, ten):
+        assert flow["final_state"] == "ACTIVE"
+        assert 8 <= flow["request_to_link_calls"] <= 30
+        assert flow["request_to_link_calls"] == _sum(flow["calls_by_account"])
+        assert flow["bookkeeping_calls"] == _sum(flow["bookkeeping_by_account"]) > 0
+        assert flow["central_batch_grant_calls"] >= 1 and flow["consumer_batch_grant_calls"] >= 1
+        accounts = flow["calls_by_account"]
+        consumer = next(a for a in accounts if a.startswith("consumer "))
+        producer = next(a for a in accounts if a.startswith("producer "))
+        central = next(a for a in accounts if a.startswith("central "))
+        assert accounts[consumer]["events:PutEvents (Access Requested)"] == 1
+        assert accounts[producer]["events:PutEvents (Access Decided)"] == 1
+        assert accounts[consumer]["glue:CreateDatabase"] == 1  # the resource link
+        assert accounts[central]["events:PutEvents (Access Granted)"] == 1
+        assert "dynamodb" not in json.dumps(accounts)
+        assert "Member Actions Recorded" not in json.dumps(accounts)
+    assert share["request_to_link_calls"] == one["request_to_link_calls"]
+    assert share["request_to_link_calls_10_tables"] == ten["request_to_link_calls"]
+    assert ten["tables"] == 10 and one["tables"] == 1
+
+    # And the grant shapes: one call for a tag expression or a whole database, ceil(n+1 / 20)
+    # for n named tables
+    shapes = details["grant_shapes"]
+    tables = details["grant_shape_tables"]
+    assert tables > 20
+    assert shapes["lf_tag_expression"]["central_batch_grant_calls"] == 1
+    assert shapes["whole_database"]["central_batch_grant_calls"] == 1
+    assert share["grant_calls_per_100_tables"] == 1
+    assert shapes["named_tables"]["central_grant_entries"] == tables + 1
+    assert share["grant_calls_per_100_named_tables"] == math.ceil((tables + 1) / 20)

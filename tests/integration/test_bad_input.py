@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from meshgov.audit import AuditOutcome
+from meshgov_local.deploy import deploy
 from meshgov_local.emulator import controls
 from meshgov_local.mesh import LocalMesh, differences
 from tests.integration.helpers import columns, create_published_database, table_input
@@ -31,8 +32,15 @@ def refused(mesh: LocalMesh) -> list[str]:
 
 
 def test_event_from_an_account_that_is_not_a_registered_producer(local_mesh: LocalMesh) -> None:
-    # Given the consumer account (a member, but no producer) changes its own catalog
+    # Given the consumer account (a member, but no producer) forwards its catalog events anyway
+    # (ForwardCatalogEvents=true: a misconfigured member stack) and changes its own catalog
     consumer = local_mesh.config.consumers[0].account_id
+    deploy(
+        local_mesh.config,
+        local_mesh.sessions,
+        local_mesh.template,
+        parameter_overrides={"ForwardCatalogEvents": "true"},
+    )
     create_published_database(local_mesh.client(consumer, "glue"), "shadow")
     # When its forwarded Glue event reaches central
     report = local_mesh.settle()

@@ -230,5 +230,9 @@ def test_viewer_access_follows_central_grants(mesh: LocalMesh) -> None:
         "sales_retail.orders": True,
         "sales_retail.returns": False,
     }
-    # And another account's view is its own
-    assert {p.viewer_has_access for p in find(mesh, viewer_account=SALES)} == {False}
+    # And another account's view is its own: a producer holds its own products (meshgov shares
+    # each published database back to its owner), not the other domain's
+    assert {(p.domain, p.viewer_has_access) for p in find(mesh, viewer_account=SALES)} == {
+        ("sales", True),
+        ("hr", False),
+    }

@@ -202,10 +202,11 @@ def test_each_member_forwards_to_the_central_bus_with_a_role_and_a_dlq(
     # Then the forwarding rules exist, each targeting central's bus with a RoleArn (the one
     # other rule on the default bus queues the member's own RAM events)
     forwarding = set(deployed_mesh.member_forwarding_rules[member])
-    assert forwarding == {
-        "meshgov-forward-glue-catalog-events-rule",
-        "meshgov-forward-meshgov-events-rule",
-    }
+    # (a consumer-only account forwards no Glue catalog events: ForwardCatalogEvents=false)
+    expected = {"meshgov-forward-meshgov-events-rule"} | (
+        {"meshgov-forward-glue-catalog-events-rule"} if member == PRODUCER else set()
+    )
+    assert forwarding == expected
     assert set(rules) == forwarding | {"meshgov-member-ram-events-rule"}
     for name in forwarding:
         (target,) = targets[name]
@@ -274,10 +275,11 @@ def test_member_rule_patterns_in_moto_equal_template_yaml(
     mesh: AccountSessions, deployed_mesh: Deployment, mesh_template: Template, member: str
 ) -> None:
     # Given the member rules declared in template.yaml
+    conditions = {"IsMember", "ForwardsCatalogEvents"} if member == PRODUCER else {"IsMember"}
     declared = {
         default_physical_name(lid): mesh_template.event_pattern(lid)
         for lid in mesh_template.resources_of_type("AWS::Events::Rule")
-        if mesh_template.resource(lid).get("Condition") == "IsMember"
+        if mesh_template.resource(lid).get("Condition") in conditions
     }
 
     # When / Then the member's rules in moto (default bus and its meshgov bus) carry exactly those

@@ -42,6 +42,13 @@ class CentralAccessCatalog:
         except (ClientError, BotoCoreError) as exc:
             raise _fail(f"GetDatabase {name}", exc) from exc
 
+    def databases(self) -> list[dict[str, Any]]:
+        try:
+            pages = self._glue.get_paginator("get_databases").paginate(CatalogId=self.account_id)
+            return [d for page in pages for d in page.get("DatabaseList", [])]
+        except (ClientError, BotoCoreError) as exc:
+            raise _fail("GetDatabases", exc) from exc
+
     def tables(self, database: str) -> list[dict[str, Any]]:
         try:
             pages = self._glue.get_paginator("get_tables").paginate(

@@ -21,6 +21,7 @@ class Envelope:
     detail_type: str
     account: str
     detail: Mapping[str, Any]
+    resources: tuple[str, ...] = ()  # e.g. the invitation and share ARNs of a RAM event
 
     @classmethod
     def parse(cls, body: str) -> Envelope:
@@ -32,6 +33,7 @@ class Envelope:
                 detail_type=str(data["detail-type"]),
                 account=str(data["account"]),
                 detail=dict(data["detail"]),
+                resources=tuple(str(r) for r in data.get("resources") or ()),
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise EventMalformedError(f"not an EventBridge event: {exc}") from exc

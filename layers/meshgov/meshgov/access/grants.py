@@ -116,7 +116,14 @@ def tag_policy_grants(
 ) -> list[GrantEntry]:
     """``LFTagPolicy`` grants: DESCRIBE on matching databases, the permissions on their tables."""
     perms = _checked(permissions)
-    conditions = [{"TagKey": c.key, "TagValues": list(c.values)} for c in expression.conditions]
+    # As Lake Formation stores it (keys and values in lower case), in one canonical order: two
+    # requests for the same expression plan the same grant, so revoking one keeps the other's.
+    conditions = [
+        {"TagKey": key, "TagValues": sorted(values)}
+        for key, values in sorted(
+            (c.key.lower(), {v.lower() for v in c.values}) for c in expression.conditions
+        )
+    ]
 
     def policy(resource_type: str) -> dict[str, Any]:
         return {

@@ -54,13 +54,17 @@ class Action:
     outcome: str  # SUCCEEDED | SKIPPED | REFUSED | FAILED
     target: str
     reason: str = ""
+    # Why a refusal was made, as a code: sent as the reason's "<Code>: " prefix, which central
+    # records as the audit record's ``error_code`` (the report contract has no field for it).
+    code: str = ""
 
     def as_dict(self) -> dict[str, str]:
+        reason = f"{self.code}: {self.reason}" if self.code else self.reason
         return {
             "action": self.action,
             "outcome": self.outcome,
             "target": self.target,
-            "reason": self.reason[:2000],
+            "reason": reason[:2000],
         }
 
 
@@ -125,6 +129,12 @@ def batch_entries(grants: Sequence[LinkGrant]) -> list[dict[str, Any]]:
     ]
 
 
+def _expired(arn: str, sender: str, trusted: bool) -> Action:
+    name = "ram:AcceptResourceShareInvitation" if trusted else "ram:RejectResourceShareInvitation"
+    why = f"invitation from {sender} expired before it was answered"
+    return Action(name, "REFUSED", arn, why, "InvitationExpired")
+
+
 # --- the service -----------------------------------------------------------------------------
 
 
@@ -153,7 +163,7 @@ class MemberAccessService:
     def handle(self, envelope: Envelope) -> MemberReport:
         report = MemberReport(envelope.event_id)
         if envelope.source in (RAM_SOURCE, SCHEDULE_SOURCE):
-            self.answer_invitations(report)
+            self.answer_invitations(report, named=envelope.resources)
         elif envelope.source == ACCESS_SOURCE and envelope.detail_type == ACCESS_GRANTED:
             self._granted(envelope, report)
         elif envelope.source == ACCESS_SOURCE and envelope.detail_type == ACCESS_REVOKED:
@@ -168,13 +178,20 @@ class MemberAccessService:
         return report
 
     # --- RAM -------------------------------------------------------------------------------------
-    def answer_invitations(self, report: MemberReport) -> None:
+    def answer_invitations(self, report: MemberReport, named: Collection[str] = ()) -> None:
+        """Accept trusted pending invitations, reject the others. An invitation that expired
+        unanswered is reported when the RAM event that triggered this run names it (RAM lists
+        it as ``EXPIRED`` forever after: reporting it on every schedule would repeat itself)."""
         for invitation in self._invitations():
+            arn = str(invitation["resourceShareInvitationArn"])
+            sender = str(invitation.get("senderAccountId", ""))
+            if invitation.get("status") == "EXPIRED" and arn in named:
+                report.actions.append(_expired(arn, sender, sender in self._trusted))
+                continue
             verdict = invitation_verdict(invitation, self._trusted)
             if verdict is None:
                 continue
             decision, why = verdict
-            arn = str(invitation["resourceShareInvitationArn"])
             operation = (
                 "accept_resource_share_invitation"
                 if decision == "accept"
@@ -190,9 +207,7 @@ class MemberAccessService:
             except ClientError as exc:
                 code = error_code(exc)
                 if code.endswith("ExpiredException"):
-                    report.actions.append(
-                        Action(name, "REFUSED", arn, "invitation expired before it was answered")
-                    )
+                    report.actions.append(_expired(arn, sender, decision == "accept"))
                     continue
                 if code.endswith("AlreadyAcceptedException") or code.endswith(
                     "AlreadyRejectedException"
@@ -201,8 +216,10 @@ class MemberAccessService:
                 raise MemberActionError(f"{name} {arn}: {code}") from exc
             except BotoCoreError as exc:
                 raise MemberActionError(f"{name} {arn}: {exc}") from exc
-            outcome = "SUCCEEDED" if decision == "accept" else "REFUSED"
-            report.actions.append(Action(name, outcome, arn, why))
+            if decision == "accept":
+                report.actions.append(Action(name, "SUCCEEDED", arn, why))
+            else:
+                report.actions.append(Action(name, "REFUSED", arn, why, "InvitationUntrusted"))
 
     def _invitations(self) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
@@ -230,6 +247,7 @@ class MemberAccessService:
                 "REFUSED",
                 self.account_id,
                 f"event from account {envelope.account}, not the central account {self.central}",
+                "EventNotFromCentral",
             )
         )
         return False
@@ -244,7 +262,13 @@ class MemberAccessService:
         report.request_id = detail.request_id
         if detail.consumer_account != self.account_id:
             report.actions.append(
-                Action("access:granted", "REFUSED", detail.request_id, "not for this account")
+                Action(
+                    "access:granted",
+                    "REFUSED",
+                    detail.request_id,
+                    "not for this account",
+                    "RequestNotForThisAccount",
+                )
             )
             return
         if detail.expires_at is not None and detail.expires_at <= self._clock():
@@ -259,7 +283,13 @@ class MemberAccessService:
         ]
         if refusals:
             report.actions.append(
-                Action("access:granted", "REFUSED", detail.request_id, "; ".join(refusals[:5]))
+                Action(
+                    "access:granted",
+                    "REFUSED",
+                    detail.request_id,
+                    "; ".join(refusals[:5]),
+                    "GrantRefused",
+                )
             )
             return
         self.answer_invitations(report)
@@ -320,6 +350,7 @@ class MemberAccessService:
                     "REFUSED",
                     detail.request_id,
                     "; ".join(refusals[:5]) or "not for this account",
+                    "GrantRefused" if refusals else "RequestNotForThisAccount",
                 )
             )
             return

@@ -11,14 +11,16 @@ finishes the work.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
-from meshgov.access.central_adapter import CentralAccessCatalog, MeshEvents
+from meshgov.access.central_adapter import AccessActionError, CentralAccessCatalog, MeshEvents
 from meshgov.access.envelope import Envelope
 from meshgov.access.grants import (
     GRANTABLE,
@@ -30,11 +32,13 @@ from meshgov.access.policy import ApprovalPolicy, Verdict
 from meshgov.access.resolve import (
     AccessRequestRefusedError,
     Resolution,
+    owner_of,
     resolve_named,
     resolve_tagged,
 )
 from meshgov.access.states import HOLDS_GRANTS, RequestState, TransitionInvalidError
 from meshgov.access.store import (
+    Coverage,
     RequestConflictError,
     RequestRecord,
     RequestStore,
@@ -42,6 +46,8 @@ from meshgov.access.store import (
     request_id_for,
 )
 from meshgov.audit import Auditor, AuditOutcome, AuditTrail
+from meshgov.aws.session import error_code
+from meshgov.catalog.projection import SOURCE_ACCOUNT
 from meshgov.contracts.access_events import (
     ACCESS_APPROVAL_REQUESTED,
     ACCESS_DECIDED,
@@ -62,13 +68,21 @@ from meshgov.contracts.access_events import (
     Permission,
     TagExpression,
 )
-from meshgov.contracts.glue_events import BreakingSchemaChangeDetail
+from meshgov.contracts.glue_events import BreakingSchemaChangeDetail, DatabasePublishedDetail
 from meshgov.errors import EventMalformedError
 
 S = RequestState
 LIVE = frozenset({S.APPROVED, S.GRANTED, S.ACTIVE})
 CATALOG_SOURCE = "meshgov.catalog"
 BREAKING_SCHEMA_CHANGE = "Breaking Schema Change"
+# A member's refusal reason starts with its code ("InvitationUntrusted: sender ...").
+REFUSAL_CODE = re.compile(r"^([A-Z][A-Za-z0-9]+): ")
+TAG_NOT_FOUND = "EntityNotFoundException"  # SearchTablesByLFTags on a tag key never defined
+# (database, table) -> the table's effective LF-Tags (its own over its database's).
+TableTagsReader = Callable[[str, str], Mapping[str, Sequence[str]]]
+DATABASE_PUBLISHED = "Database Published"
+OWNERSHIP = "ownership"
+OWNERSHIP_PERMISSIONS = (Permission.DESCRIBE, Permission.SELECT)
 
 
 @dataclass
@@ -94,8 +108,10 @@ class AccessService:
         actor: str,
         clock: Callable[[], datetime],
         expiry_warning: timedelta = timedelta(hours=24),
+        table_tags: TableTagsReader | None = None,
     ) -> None:
         self._catalog = catalog
+        self._table_tags = table_tags
         self._store = store
         self._events = events
         self._auditor = Auditor(audit, actor)
@@ -114,6 +130,7 @@ class AccessService:
             (ACCESS_SOURCE, ACCESS_REVOKE_REQUESTED): self._revoke_requested,
             (ACCESS_SOURCE, MEMBER_ACTIONS): self._member_actions,
             (CATALOG_SOURCE, BREAKING_SCHEMA_CHANGE): self._breaking_change,
+            (CATALOG_SOURCE, DATABASE_PUBLISHED): self._database_published,
         }
         handler = handlers.get((envelope.source, envelope.detail_type))
         if handler is None:
@@ -172,19 +189,31 @@ class AccessService:
             return self._repeated(stored, content, envelope)
         record = replace(record, version=1)
         self._audit_transition(record, None, "request recorded", envelope.event_id)
-        verdict, why = self._policy.evaluate(detail.duration_days, resolution.classifications)
-        if verdict is Verdict.AUTO_DENY:
-            return self._deny(record, f"policy: {why}", "meshgov:approval-policy", envelope)
-        if verdict is Verdict.AUTO_APPROVE:
-            record = self._move(
-                record,
-                S.APPROVED,
-                f"policy: {why}",
-                envelope.event_id,
-                decided_by="meshgov:approval-policy",
-            )
-            return self._advance(record, envelope.event_id)
-        record = self._move(record, S.PENDING_APPROVAL, why, envelope.event_id)
+        return self._proceed(record, envelope.event_id)
+
+    def _proceed(self, record: RequestRecord, correlation: str) -> Outcome:
+        """Take a recorded request as far as it goes without the producer: the policy's verdict,
+        else the producer asked. Also what a retry does with a request a failure stopped short
+        (still REQUESTED, or PENDING_APPROVAL with the producer perhaps never asked)."""
+        if record.state is S.REQUESTED:
+            verdict, why = self._policy.evaluate(record.duration_days or 0, record.classifications)
+            if verdict is Verdict.AUTO_DENY:
+                return self._deny(record, f"policy: {why}", "meshgov:approval-policy", correlation)
+            if verdict is Verdict.AUTO_APPROVE:
+                record = self._move(
+                    record,
+                    S.APPROVED,
+                    f"policy: {why}",
+                    correlation,
+                    decided_by="meshgov:approval-policy",
+                )
+                return self._advance(record, correlation)
+            record = self._move(record, S.PENDING_APPROVAL, why, correlation)
+        if record.state in (S.APPROVED, S.GRANTED):  # finish (or repeat) the grant's news
+            return self._advance(record, correlation)
+        if record.state is not S.PENDING_APPROVAL:
+            return Outcome(record.request_id, record.state)
+        tables = [f"{c.database}.{t}" for c in record.coverage for t in c.tables]
         self._send(
             record.owner_account,
             ACCESS_APPROVAL_REQUESTED,
@@ -194,7 +223,7 @@ class AccessService:
                 "principal": record.principal,
                 "resource": record.resource,
                 "tagExpression": record.tag_expression,
-                "tables": resolution.table_names,
+                "tables": tables or [f"{c.database}.*" for c in record.coverage],
                 "permissions": list(record.permissions),
                 "justification": record.justification,
                 "durationDays": record.duration_days,
@@ -231,13 +260,29 @@ class AccessService:
 
     def _resolve(self, detail: AccessRequestedDetail) -> Resolution:
         if detail.tag_expression is not None:
-            return resolve_tagged(
-                self._catalog.tagged_tables(detail.tag_expression), self._producers
-            )
+            try:
+                matches = self._catalog.tagged_tables(detail.tag_expression)
+            except AccessActionError as exc:
+                cause = exc.__cause__
+                if isinstance(cause, ClientError) and error_code(cause) == TAG_NOT_FOUND:
+                    keys = ", ".join(c.key for c in detail.tag_expression.conditions)
+                    raise AccessRequestRefusedError(
+                        "TagKeyUnknown", f"the LF-Tag expression names an unknown tag key ({keys})"
+                    ) from exc
+                raise
+            return resolve_tagged(matches, self._producers)
         assert detail.resource is not None  # the contract guarantees one of the two
-        database = self._catalog.database(detail.resource.database)
-        tables = self._catalog.tables(detail.resource.database) if database else []
-        return resolve_named(detail.resource, database, tables, self._producers)
+        resource = detail.resource
+        database = self._catalog.database(resource.database)
+        tables = self._catalog.tables(resource.database) if database else []
+        resolution = resolve_named(resource, database, tables, self._producers)
+        if self._table_tags is None:
+            return resolution
+        # A table's LF-Tag ``classification`` counts before its parameter, as for expressions.
+        (cover,) = resolution.coverage
+        names = cover.tables or [str(t["Name"]) for t in tables if not t.get("TargetTable")]
+        tags = {name.lower(): self._table_tags(resource.database, name) for name in names}
+        return resolve_named(resource, database, tables, self._producers, tags)
 
     def _repeated(
         self, existing: RequestRecord, content: Mapping[str, Any], envelope: Envelope
@@ -259,9 +304,7 @@ class AccessService:
             f"the same request again (token {existing.client_token}); state {existing.state}",
             event_id=envelope.event_id,
         )
-        if existing.state in (S.APPROVED, S.GRANTED):  # finish (or repeat) the grant's news
-            return self._advance(existing, envelope.event_id)
-        return Outcome(existing.request_id, existing.state)
+        return self._proceed(existing, envelope.event_id)
 
     def _refuse_request(self, envelope: Envelope, refusal: AccessRequestRefusedError) -> Outcome:
         token = str(envelope.detail.get("clientToken", ""))[:64]
@@ -285,6 +328,13 @@ class AccessService:
                 "decidedBy": "meshgov:validation",
             },
             [],
+        )
+        self._auditor.record(
+            "events:PutEvents",
+            AuditOutcome.SUCCEEDED,
+            self._events.bus_arn(envelope.account),
+            envelope.event_id,
+            ACCESS_DENIED,
         )
         return Outcome(refused=refusal.code, events_sent=[ACCESS_DENIED])
 
@@ -317,7 +367,7 @@ class AccessService:
             )
         decided_by = f"producer:{envelope.account}"
         if detail.decision is Decision.DENY:
-            return self._deny(record, detail.reason, decided_by, envelope)
+            return self._deny(record, detail.reason, decided_by, envelope.event_id)
         record = self._move(
             record,
             S.APPROVED,
@@ -329,15 +379,17 @@ class AccessService:
         return self._advance(record, envelope.event_id)
 
     def _deny(
-        self, record: RequestRecord, reason: str, decided_by: str, envelope: Envelope
+        self, record: RequestRecord, reason: str, decided_by: str, correlation: str
     ) -> Outcome:
-        record = self._move(record, S.DENIED, reason, envelope.event_id, decided_by=decided_by)
+        # Told first, recorded next: if telling fails, the retry finds the request undecided
+        # and denies it again (recorded first, the retry would find it DENIED and say nothing).
         self._send(
             record.consumer_account,
             ACCESS_DENIED,
             {"requestId": record.request_id, "reason": reason, "decidedBy": decided_by},
             record,
         )
+        record = self._move(record, S.DENIED, reason, correlation, decided_by=decided_by)
         return Outcome(record.request_id, record.state, events_sent=[ACCESS_DENIED])
 
     # --- granting ------------------------------------------------------------------------------
@@ -358,7 +410,11 @@ class AccessService:
         entries = central_grant_entries(
             self.central, record.consumer_account, record.coverage, permissions, expression
         )
-        links = link_grant_entries(self.central, record.principal, record.coverage, permissions)
+        links = (
+            []
+            if record.kind == OWNERSHIP
+            else link_grant_entries(self.central, record.principal, record.coverage, permissions)
+        )
         self._catalog.grant(entries)
         self._auditor.record(
             "lakeformation:BatchGrantPermissions",
@@ -394,7 +450,7 @@ class AccessService:
             {
                 "requestId": record.request_id,
                 "consumerAccount": record.consumer_account,
-                "principal": record.principal,
+                "principal": None if record.kind == OWNERSHIP else record.principal,
                 "centralAccount": self.central,
                 "resource": record.resource,
                 "tagExpression": record.tag_expression,
@@ -414,6 +470,7 @@ class AccessService:
             return self._refuse(envelope, "MemberReportMalformed", str(exc.errors()[0].get("msg")))
         actor = Auditor(self._audit_trail, f"member:{envelope.account}")
         for action in detail.actions:
+            code = REFUSAL_CODE.match(action.reason) if action.outcome == "REFUSED" else None
             actor.record(
                 action.action,
                 AuditOutcome(action.outcome),
@@ -421,6 +478,7 @@ class AccessService:
                 detail.request_id or detail.correlation_id,
                 action.reason,
                 reported_by_event=envelope.event_id,
+                error_code=code.group(1) if code else None,
             )
         if not detail.linked or not detail.request_id:
             return Outcome(detail.request_id)
@@ -433,6 +491,20 @@ class AccessService:
                 "which is not its request",
                 detail.request_id,
             )
+        if record.state in (S.EXPIRED, S.REVOKED):
+            # A late or repeated Access Granted made links and grants for a request that holds
+            # none any more: tell the member again what to undo.
+            links, remove_links = self._consumer_undo(record, self._others(record))
+            self._auditor.record(
+                "access:linked",
+                AuditOutcome.REFUSED,
+                record.request_id,
+                record.request_id,
+                f"request is {record.state}: the consumer is told again to undo its links",
+                error_code="LinkedAfterWithdrawal",
+            )
+            self._send_revoked(record, record.reason, links, remove_links)
+            return Outcome(record.request_id, record.state, events_sent=[ACCESS_REVOKED])
         if record.state is not S.GRANTED:
             self._auditor.record(
                 "access:linked",
@@ -483,17 +555,11 @@ class AccessService:
         self, record: RequestRecord, target: RequestState, reason: str, correlation: str
     ) -> RequestRecord:
         """Revoke what only this request explains, then record it and tell the consumer."""
-        others = [
-            r
-            for r in self._store.of_consumer(record.consumer_account)
-            if r.request_id != record.request_id and r.state in HOLDS_GRANTS
-        ]
+        others = self._others(record)
         central = still_unneeded(
             record.central_grants, [g for r in others for g in r.central_grants]
         )
-        links = still_unneeded(record.link_grants, [g for r in others for g in r.link_grants])
-        kept_links = {db for r in others for db in r.links}
-        remove_links = [db for db in record.links if db not in kept_links]
+        links, remove_links = self._consumer_undo(record, others)
         if central:
             self._catalog.revoke(central)
         self._auditor.record(
@@ -505,7 +571,36 @@ class AccessService:
             + ("" if central else ": other live requests still explain them all"),
             entries=central,
         )
-        record = self._move(record, target, reason, correlation)
+        # Told first, recorded next: if telling fails, the retry (or the next sweep) finds the
+        # request still live and withdraws it again; recorded first, nothing would ever tell the
+        # consumer to remove its links and grants.
+        self._send_revoked(record, reason, links, remove_links)
+        return self._move(record, target, reason, correlation)
+
+    def _others(self, record: RequestRecord) -> list[RequestRecord]:
+        """The consumer's other requests that hold grants (they explain grants too)."""
+        return [
+            r
+            for r in self._store.of_consumer(record.consumer_account)
+            if r.request_id != record.request_id and r.state in HOLDS_GRANTS
+        ]
+
+    @staticmethod
+    def _consumer_undo(
+        record: RequestRecord, others: list[RequestRecord]
+    ) -> tuple[list[dict[str, Any]], list[str]]:
+        """The member's grants and links only ``record`` explains."""
+        links = still_unneeded(record.link_grants, [g for r in others for g in r.link_grants])
+        kept_links = {db for r in others for db in r.links}
+        return links, [db for db in record.links if db not in kept_links]
+
+    def _send_revoked(
+        self,
+        record: RequestRecord,
+        reason: str,
+        links: list[dict[str, Any]],
+        remove_links: list[str],
+    ) -> None:
         self._send(
             record.consumer_account,
             ACCESS_REVOKED,
@@ -519,13 +614,15 @@ class AccessService:
             },
             record,
         )
-        return record
 
     # --- the sweep -----------------------------------------------------------------------------
-    def sweep(self, correlation: str) -> dict[str, int]:
-        """Expire what is due, warn what soon will be, revoke what is no longer published."""
-        now = self._clock()
-        counts = {"expired": 0, "warned": 0, "unpublished": 0}
+    def sweep(self, correlation: str, now: datetime | None = None) -> dict[str, int]:
+        """Expire what is due, warn what soon will be, revoke what is no longer published.
+
+        ``now``: the time the sweep was scheduled for (the scheduled event's ``time``), so that
+        expiry is judged as of the schedule, not of a late or retried invocation."""
+        now = now or self._clock()
+        counts = {"expired": 0, "warned": 0, "unpublished": 0, "ownership_granted": 0}
         stamp = now.isoformat(timespec="seconds")
         warn_until = (now + self._warning).isoformat(timespec="seconds")
         self._auditor.record("access:sweep", AuditOutcome.RECEIVED, "access", correlation)
@@ -551,6 +648,7 @@ class AccessService:
                 except (RequestConflictError, TransitionInvalidError):
                     continue  # moved meanwhile: the next sweep sees its new state
         counts["unpublished"] = self._revoke_unpublished(correlation)
+        counts["ownership_granted"] = self._ensure_all_ownership(correlation)
         self._auditor.record(
             "access:sweep", AuditOutcome.SUCCEEDED, "access", correlation, json.dumps(counts)
         )
@@ -580,6 +678,87 @@ class AccessService:
                 except (RequestConflictError, TransitionInvalidError):
                     continue
         return revoked
+
+    # --- producer ownership (the blog's steps 3-5) ---------------------------------------------
+    def _database_published(self, envelope: Envelope) -> Outcome:
+        if envelope.account != self.central:
+            return self._refuse(
+                envelope, "CatalogEventForeign", "catalog events come from the central account"
+            )
+        try:
+            detail = DatabasePublishedDetail.model_validate(envelope.detail)
+        except ValidationError as exc:
+            return self._refuse(envelope, "CatalogEventMalformed", str(exc.errors()[0].get("msg")))
+        return self.ensure_ownership(detail.central_database, envelope.event_id)
+
+    def ensure_ownership(self, database: str, correlation: str) -> Outcome:
+        """Grant the producer DESCRIBE and SELECT, with the grant option, on its central database
+        and all its tables, as a standing request (no expiry) that explains those grants: its
+        data engineers see their products as the mesh shows them, and can share them onward
+        from their own account. Never ALTER or DROP: the central copy is meshgov's mirror."""
+        central_db = self._catalog.database(database)
+        try:
+            owner = owner_of(central_db, database, self._producers)
+        except AccessRequestRefusedError as refusal:
+            self._auditor.record(
+                "access:ownership", AuditOutcome.SKIPPED, database, correlation, str(refusal)
+            )
+            return Outcome(refused=refusal.code)
+        request_id = request_id_for(owner, f"ownership-{database}")[:128]
+        record = self._store.get(request_id)
+        if record is None:
+            now = self._clock().isoformat(timespec="seconds")
+            record = RequestRecord(
+                request_id=request_id,
+                kind=OWNERSHIP,
+                client_token=f"ownership-{database}",
+                fingerprint=fingerprint({"ownership": database, "owner": owner}),
+                consumer_account=owner,
+                principal=owner,
+                owner_account=owner,
+                domain=self._producers[owner],
+                permissions=tuple(p.value for p in OWNERSHIP_PERMISSIONS),
+                resource={"database": database, "tables": [], "columns": []},
+                tag_expression=None,
+                justification="the producer owns the data it publishes",
+                duration_days=None,
+                state=S.REQUESTED,
+                created_at=now,
+                updated_at=now,
+                coverage=(Coverage(database=database, whole=True),),
+                history=({"to": S.REQUESTED.value, "at": now},),
+            )
+            if not self._store.create(record):
+                return self.ensure_ownership(database, correlation)
+            record = replace(record, version=1)
+            self._audit_transition(record, None, "producer ownership", correlation)
+        if record.state is S.REQUESTED:
+            record = self._move(
+                record,
+                S.APPROVED,
+                "a producer owns its published databases",
+                correlation,
+                decided_by="meshgov:ownership",
+            )
+        if record.state in (S.APPROVED, S.GRANTED):
+            return self._advance(record, correlation)
+        return Outcome(record.request_id, record.state)
+
+    def _ensure_all_ownership(self, correlation: str) -> int:
+        """The backstop for a missed ``Database Published``: every published central database
+        has its producer's standing ownership grant."""
+        granted = 0
+        for database in self._catalog.databases():
+            params = database.get("Parameters") or {}
+            owner = str(params.get(SOURCE_ACCOUNT, ""))
+            if owner not in self._producers:
+                continue
+            name = str(database["Name"])
+            record = self._store.get(request_id_for(owner, f"ownership-{name}"))
+            if record is None or record.state in (S.REQUESTED, S.APPROVED):
+                self.ensure_ownership(name, correlation)
+                granted += 1
+        return granted
 
     # --- breaking schema changes ---------------------------------------------------------------
     def _breaking_change(self, envelope: Envelope) -> Outcome:

@@ -18,11 +18,13 @@ from meshgov.access.central_adapter import CentralAccessCatalog, MeshEvents
 from meshgov.access.envelope import Envelope
 from meshgov.access.member import MemberAccessService
 from meshgov.access.policy import ApprovalPolicy
-from meshgov.access.service import AccessService
+from meshgov.access.service import AccessService, TableTagsReader
 from meshgov.access.store import RequestStore
 from meshgov.audit import Auditor, AuditOutcome, DynamoAuditTrail
 from meshgov.aws.session import AwsSessions
+from meshgov.catalog.central import CentralCatalog
 from meshgov.catalog.service import DeadLetters, QueueMessage
+from meshgov.catalog.tags import TagMap
 from meshgov.errors import EventRejectedError, MeshgovError
 from meshgov.settings import AccessSettings, MemberSettings
 
@@ -51,7 +53,28 @@ def build_access_service(
         actor=actor,
         clock=clock,
         expiry_warning=timedelta(hours=settings.expiry_warning_hours),
+        table_tags=central_table_tags(
+            CentralCatalog(
+                sessions.client("glue"),
+                sessions.client("lakeformation"),
+                settings.central_account_id,
+            )
+        ),
     )
+
+
+def central_table_tags(catalog: CentralCatalog) -> TableTagsReader:
+    """A central table's effective LF-Tags: its database's, overridden by its own (one call per
+    table, one per database and invocation)."""
+    databases: dict[str, TagMap] = {}
+
+    def read(database: str, table: str) -> TagMap:
+        if database not in databases:
+            databases[database] = catalog.resource_tags(catalog.database_resource(database))[0]
+        own, _ = catalog.resource_tags(catalog.table_resource(database, table))
+        return {**databases[database], **own}
+
+    return read
 
 
 def build_member_service(

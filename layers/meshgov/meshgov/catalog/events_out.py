@@ -12,6 +12,7 @@ from meshgov.errors import CatalogWriteError
 
 SOURCE = "meshgov.catalog"
 BREAKING_SCHEMA_CHANGE = "Breaking Schema Change"
+DATABASE_PUBLISHED = "Database Published"
 
 
 class CatalogEventPublisher:

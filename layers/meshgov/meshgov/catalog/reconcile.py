@@ -17,7 +17,11 @@ from typing import Any
 from meshgov.audit import Auditor, AuditOutcome, AuditTrail
 from meshgov.catalog.canonical import comparable, content_hash, digest
 from meshgov.catalog.central import CentralCatalog
-from meshgov.catalog.events_out import BREAKING_SCHEMA_CHANGE, CatalogEventPublisher
+from meshgov.catalog.events_out import (
+    BREAKING_SCHEMA_CHANGE,
+    DATABASE_PUBLISHED,
+    CatalogEventPublisher,
+)
 from meshgov.catalog.ledger import DatabaseRow, SyncLedger, TableRow
 from meshgov.catalog.naming import Producer, central_database_name, source_table_arn
 from meshgov.catalog.plan import Action, PartitionKey, plan_partitions, plan_table
@@ -32,7 +36,7 @@ from meshgov.catalog.projection import (
 from meshgov.catalog.publication import database_published, table_published
 from meshgov.catalog.source import ProducerCatalog, ProducerTags
 from meshgov.catalog.tags import TableTags, TagMap, diff_tags
-from meshgov.contracts.glue_events import BreakingSchemaChangeDetail
+from meshgov.contracts.glue_events import BreakingSchemaChangeDetail, DatabasePublishedDetail
 from meshgov.errors import MeshgovError, NameInvalidError
 
 ALL = None  # partition scope meaning "every partition of the table"
@@ -306,6 +310,7 @@ class CatalogReconciler:
                 self._auditor.record(
                     "glue:CreateDatabase", AuditOutcome.SUCCEEDED, target, ctx.correlation_id
                 )
+                self._database_published(ctx)
             else:  # created concurrently: compare on the next pass
                 current = self._central.get_database(ctx.central_database)
         if current is not None:
@@ -575,6 +580,22 @@ class CatalogReconciler:
             source_table_arn(self._region, ctx.producer.account_id, ctx.source_database, name),
             ctx.correlation_id,
             why,
+        )
+
+    def _database_published(self, ctx: _Context) -> None:
+        """Tell the access function, which grants the producer rights on its central copy."""
+        detail = DatabasePublishedDetail(
+            central_database=ctx.central_database,
+            producer_account=ctx.producer.account_id,
+            domain=ctx.producer.domain,
+        ).model_dump(by_alias=True)
+        arn = (
+            f"arn:aws:glue:{self._region}:{self._central.account_id}:"
+            f"database/{ctx.central_database}"
+        )
+        self._publisher.publish(DATABASE_PUBLISHED, detail, [arn])
+        self._auditor.record(
+            "events:PutEvents", AuditOutcome.SUCCEEDED, arn, ctx.correlation_id, DATABASE_PUBLISHED
         )
 
     def _breaking_change(

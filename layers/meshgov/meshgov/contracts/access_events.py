@@ -119,7 +119,9 @@ class AccessGrantedDetail(_Contract):
 
     request_id: str = Field(alias="requestId")
     consumer_account: str = Field(alias="consumerAccount", pattern=r"^\d{12}$")
-    principal: str = Field(pattern=ROLE_ARN)
+    # None for a producer's ownership of its own central databases: links only, the producer's
+    # Lake Formation admins grant their engineers from there.
+    principal: str | None = Field(default=None, pattern=ROLE_ARN)
     central_account: str = Field(alias="centralAccount", pattern=r"^\d{12}$")
     resource: NamedResource | None = None
     tag_expression: TagExpression | None = Field(default=None, alias="tagExpression")
@@ -131,9 +133,13 @@ class AccessGrantedDetail(_Contract):
 
 
 class AccessDeniedDetail(_Contract):
+    """A request refused by validation (``requestId`` ``refused-<event id>``, with the client
+    token the sender used), by the approval policy, or by the owning producer."""
+
     request_id: str = Field(alias="requestId")
     reason: str
     decided_by: str = Field(alias="decidedBy")
+    client_token: str | None = Field(default=None, alias="clientToken")
 
 
 class AccessRevokedDetail(_Contract):

@@ -94,3 +94,15 @@ class BreakingSchemaChangeDetail(BaseModel):
     domain: str
     schema_version: str | None = Field(alias="schemaVersion")
     change: dict[str, object]
+
+
+class DatabasePublishedDetail(BaseModel):
+    """What meshgov emits (source ``meshgov.catalog``, detail-type ``Database Published``) on
+    the central bus when it first creates the central copy of a producer database: central then
+    grants the producer rights on it (the blog's steps 3-5)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    central_database: str = Field(alias="centralDatabase")
+    producer_account: str = Field(alias="producerAccount", pattern=r"^\d{12}$")
+    domain: str

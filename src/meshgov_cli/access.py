@@ -1,0 +1,872 @@
+"""``meshgov request-access``, ``decide``, ``requests`` and ``can-access``: the access flow of a
+running local mesh from the command line.
+
+Consumers and producers act as their own accounts, the way they would with the AWS CLI: the
+request and the decision are events put on the account's *default* bus, which the member stack
+forwards to central (README "Event contracts"). Everything the command can check before sending
+is checked first, against the central catalog and the requests table, with the same rules
+central applies (:mod:`meshgov.access.resolve`), so a mistake is a clear local error instead of a
+refusal in the audit trail. ``requests`` and ``can-access`` read as the central account
+(:mod:`meshgov.access.effective` decides). The work is in the library; this module parses,
+validates and renders.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+from pydantic import ValidationError
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+
+from meshgov.access.central_adapter import CentralAccessCatalog
+from meshgov.access.effective import (
+    AccessAnswer,
+    AccessQuestion,
+    AccessQuestionInvalidError,
+    CentralReaders,
+    ConsumerReaders,
+    can_access,
+    expression_text,
+)
+from meshgov.access.resolve import (
+    AccessRequestRefusedError,
+    Resolution,
+    resolve_named,
+    resolve_tagged,
+)
+from meshgov.access.states import RequestState
+from meshgov.access.store import RequestRecord, RequestStore, fingerprint, request_id_for
+from meshgov.audit import AuditOutcome
+from meshgov.contracts.access_events import (
+    ACCESS_DECIDED,
+    ACCESS_REQUESTED,
+    ACCESS_SOURCE,
+    ROLE_ARN,
+    AccessDecidedDetail,
+    AccessRequestedDetail,
+    Permission,
+)
+from meshgov.errors import MeshgovError
+from meshgov_local.deploy import default_physical_name
+from meshgov_local.observe import AuditFollower, RunningMesh
+from meshgov_local.standalone import DEFAULT_STATE_DIR
+from meshgov_local.state import MeshState, MeshStateError, read_state
+from meshgov_local.views import as_json
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+REQUESTS_TABLE = "AccessRequestsTable"
+POLL_EVERY = 0.25
+# Where a request or a decision has had its effect: nothing more happens without someone acting.
+DECIDED = frozenset(RequestState) - {
+    RequestState.REQUESTED,
+    RequestState.PENDING_APPROVAL,
+    RequestState.APPROVED,
+    RequestState.GRANTED,
+}
+# Option names for the fields of the Access Requested contract (for error messages).
+OPTION_OF = {
+    "clientToken": "--client-token",
+    "consumerAccount": "--as-account",
+    "principal": "--principal",
+    "resource": "--database",
+    "database": "--database",
+    "tables": "--table",
+    "columns": "--column",
+    "tagExpression": "--tag",
+    "permissions": "--permission",
+    "justification": "--justification",
+    "durationDays": "--days",
+}
+# Exit codes of can-access (scripts branch on them).
+ALLOWED, NOT_ALLOWED, NO_ANSWER = 0, 1, 2
+
+
+class AccessOutput(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+class AccessOptionError(ValueError):
+    """Options that do not make a valid request, decision or question."""
+
+
+class EventSendError(MeshgovError):
+    """EventBridge did not take the event (``FailedEntryCount``)."""
+
+
+StateDirOption = Annotated[
+    Path,
+    typer.Option(
+        "--state-dir",
+        help="Where `mesh up` writes mesh.json, aws-config and credentials.",
+        file_okay=False,
+    ),
+]
+OutputOption = Annotated[
+    AccessOutput, typer.Option("--output", "-o", help="Render as a table or as JSON.")
+]
+AsAccount = Annotated[
+    str,
+    typer.Option(
+        "--as-account",
+        metavar="ACCOUNT",
+        help="The account (12 digits) that acts.",
+        show_default=False,
+    ),
+]
+WaitOption = Annotated[
+    bool, typer.Option("--wait", help="Poll the requests table until central has acted.")
+]
+TimeoutOption = Annotated[
+    float, typer.Option("--timeout", help="Seconds --wait waits at most.", min=0.5)
+]
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing and checking (pure)
+# --------------------------------------------------------------------------------------------
+
+
+def parse_tag_conditions(options: Sequence[str]) -> list[dict[str, Any]]:
+    """``["team=finance,ops", "tier=gold"]`` -> tag expression conditions (all must hold; the
+    values of one key are alternatives; repeating a key adds alternatives)."""
+    conditions: dict[str, list[str]] = {}
+    for option in options:
+        key, sep, values = option.partition("=")
+        wanted = [v.strip() for v in values.split(",") if v.strip()]
+        if not sep or not key.strip() or not wanted:
+            raise AccessOptionError(f"--tag must be key=value[,value...], got {option!r}")
+        known = conditions.setdefault(key.strip(), [])
+        known.extend(v for v in wanted if v not in known)
+    return [{"key": key, "values": values} for key, values in conditions.items()]
+
+
+def contract_error(exc: ValidationError) -> str:
+    """The first problem of a contract, named by the option that causes it."""
+    first = exc.errors()[0]
+    location = [str(part) for part in first.get("loc", ())]
+    options = [OPTION_OF[part] for part in location if part in OPTION_OF]
+    message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+    return f"{options[-1]}: {message}" if options else message
+
+
+def request_detail(
+    *,
+    consumer: str,
+    principal: str,
+    database: str | None,
+    tables: Sequence[str],
+    columns: Sequence[str],
+    tags: Sequence[str],
+    permissions: Sequence[Permission],
+    justification: str,
+    days: int,
+    client_token: str,
+) -> AccessRequestedDetail:
+    """The ``Access Requested`` detail the options describe, or why they describe none."""
+    if not re.match(ROLE_ARN, principal):
+        raise AccessOptionError(
+            f"--principal must be an IAM role ARN (arn:aws:iam::{consumer}:role/<name>), "
+            f"got {principal!r}"
+        )
+    if principal.split(":")[4] != consumer:
+        raise AccessOptionError(
+            f"--principal {principal} is not in account {consumer} (--as-account): a consumer "
+            "can only ask for access for its own roles"
+        )
+    if database and tags:
+        raise AccessOptionError("name the resource with --database or with --tag, not both")
+    if not database and not tags:
+        raise AccessOptionError("name the resource: --database (with --table/--column) or --tag")
+    if (tables or columns) and not database:
+        raise AccessOptionError("--table and --column name parts of a --database")
+    raw: dict[str, Any] = {
+        "clientToken": client_token,
+        "consumerAccount": consumer,
+        "principal": principal,
+        "permissions": [p.value for p in permissions],
+        "justification": justification,
+        "durationDays": days,
+    }
+    if database:
+        raw["resource"] = {"database": database, "tables": list(tables), "columns": list(columns)}
+    else:
+        raw["tagExpression"] = {"conditions": parse_tag_conditions(tags)}
+    try:
+        return AccessRequestedDetail.model_validate(raw)
+    except ValidationError as exc:
+        raise AccessOptionError(contract_error(exc)) from exc
+
+
+def member_accounts(state: MeshState) -> dict[str, str]:
+    """account id -> profile name, for the member accounts of the mesh."""
+    return {m.account_id: m.name for m in state.members}
+
+
+def requests_table_name(state: MeshState) -> str:
+    """The central requests table, as ``mesh.json`` records it; a ``mesh.json`` written before
+    it did gets the name the local deployer gives it (``meshgov-access-requests-table``)."""
+    return state.requests_table_name or default_physical_name(REQUESTS_TABLE)
+
+
+def short_principal(principal: str) -> str:
+    """``arn:aws:iam::333333333333:role/analyst`` -> ``role/analyst`` (the account has a column)."""
+    return principal.split(":", 5)[5] if principal.startswith("arn:") else principal
+
+
+def resource_text(record: RequestRecord) -> str:
+    """What a request covers: ``sales_orders: t0, t1``, ``sales_orders (all tables)``,
+    ``sales_orders: t0 (id, amount)``, or the LF-Tag expression and what it matched."""
+    covered = []
+    for cover in record.coverage:
+        if cover.whole:
+            covered.append(f"{cover.database} (all tables)")
+        elif cover.columns:
+            covered.append(f"{cover.database}: {cover.tables[0]} ({', '.join(cover.columns)})")
+        else:
+            covered.append(f"{cover.database}: {', '.join(cover.tables)}")
+    text = "; ".join(covered)
+    if record.tag_expression:
+        conditions = [
+            {"TagKey": c.get("key"), "TagValues": c.get("values")}
+            for c in record.tag_expression.get("conditions", [])
+        ]
+        tagged = f"tags {expression_text(conditions)}"
+        return f"{tagged} -> {text}" if text else tagged
+    return text or "-"
+
+
+def short_time(stamp: str | None) -> str:
+    """``2026-12-25T07:06:07+00:00`` -> ``2026-12-25 07:06`` (UTC, as stored)."""
+    return stamp[:16].replace("T", " ") if stamp else "-"
+
+
+def requests_table(records: Sequence[RequestRecord], title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in ("request", "consumer", "principal", "resource", "permissions", "state"):
+        table.add_column(column, no_wrap=column in ("request", "consumer", "state"))
+    table.add_column("expires (UTC)", no_wrap=True)
+    table.add_column("decided by")
+    for record in records:
+        table.add_row(
+            record.request_id,
+            record.consumer_account,
+            escape(short_principal(record.principal)),
+            escape(resource_text(record)),
+            ", ".join(record.permissions),
+            state_cell(record.state),
+            short_time(record.expires_at),
+            escape(record.decided_by or "-"),
+        )
+    if not records:
+        table.add_row("[dim](no requests)[/]", *[""] * (len(table.columns) - 1))
+    return table
+
+
+STATE_STYLE = {
+    RequestState.ACTIVE: "green",
+    RequestState.GRANTED: "green",
+    RequestState.APPROVED: "cyan",
+    RequestState.REQUESTED: "yellow",
+    RequestState.PENDING_APPROVAL: "yellow",
+    RequestState.DENIED: "red",
+    RequestState.FAILED: "bold red",
+    RequestState.REVOKED: "magenta",
+    RequestState.EXPIRED: "dim",
+}
+
+
+def state_cell(state: RequestState) -> str:
+    return f"[{STATE_STYLE[state]}]{state.value}[/]"
+
+
+def answer_panel(answer: AccessAnswer) -> Panel:
+    """The answer of can-access: yes/no, why, which request, until when, what is missing."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    grid.add_row("allowed", "[bold green]yes[/]" if answer.allowed else "[bold red]no[/]")
+    grid.add_row("why", "\n".join(f"- {escape(r)}" for r in answer.reasons) or "-")
+    grid.add_row("requests", ", ".join(answer.requests) or "-")
+    grid.add_row("until", short_time(answer.expires_at) + (" UTC" if answer.expires_at else ""))
+    grid.add_row("missing", "\n".join(f"- {m}" for m in answer.missing) or "-")
+    title = f"can {escape(answer.principal)} {answer.action} {answer.database}.{answer.table}?"
+    return Panel(
+        grid,
+        title=title,
+        title_align="left",
+        border_style="green" if answer.allowed else "red",
+        expand=False,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Reaching the running mesh
+# --------------------------------------------------------------------------------------------
+
+
+def _running(console: Console, state_dir: Path, code: int) -> RunningMesh:
+    from meshgov_cli.main import _fail
+
+    try:
+        return RunningMesh(read_state(state_dir))
+    except MeshStateError as exc:
+        _fail(console, str(exc), code)
+
+
+@contextmanager
+def _reaching(console: Console, state: MeshState, code: int = 1) -> Iterator[None]:
+    """Say "the mesh is not there" or "it refused" in one readable line, and exit ``code``."""
+    from meshgov_cli.main import _fail
+
+    absent = f"no local mesh answers at {state.endpoint_url}: is `meshgov mesh up` running?"
+    try:
+        yield
+    except EndpointConnectionError:
+        _fail(console, absent, code)
+    except MeshgovError as exc:  # the library's adapters wrap what botocore raised
+        _fail(
+            console,
+            absent if isinstance(exc.__cause__, EndpointConnectionError) else str(exc),
+            code,
+        )
+    except (ClientError, BotoCoreError) as exc:
+        _fail(console, f"the local mesh at {state.endpoint_url} refused: {exc}", code)
+
+
+def _member(console: Console, state: MeshState, account: str, option: str, code: int = 1) -> str:
+    from meshgov_cli.main import _fail
+
+    members = member_accounts(state)
+    if account not in members:
+        known = ", ".join(f"{a} ({n})" for a, n in members.items())
+        _fail(console, f"{option} {account} is not a member account of this mesh: {known}", code)
+    return members[account]
+
+
+def _store(running: RunningMesh) -> RequestStore:
+    central = running.state.central_account
+    return RequestStore(running.client(central, "dynamodb"), requests_table_name(running.state))
+
+
+def _put(running: RunningMesh, account: str, detail_type: str, detail: Mapping[str, Any]) -> str:
+    """Put one meshgov.access event on ``account``'s default bus (as that account); its id."""
+    response = running.client(account, "events").put_events(
+        Entries=[
+            {
+                "Source": ACCESS_SOURCE,
+                "DetailType": detail_type,
+                "Detail": json.dumps(detail, sort_keys=True),
+            }
+        ]
+    )
+    entry = response["Entries"][0]
+    if response.get("FailedEntryCount") or "EventId" not in entry:
+        raise EventSendError(f"PutEvents {detail_type} failed: {entry.get('ErrorMessage', entry)}")
+    return str(entry["EventId"])
+
+
+def _poll(
+    console: Console,
+    what: str,
+    timeout: float,
+    look: Callable[[], tuple[bool, RequestRecord | None]],
+) -> tuple[bool, RequestRecord | None]:
+    """Call ``look`` until it says done or ``timeout`` seconds passed; its last answer."""
+    deadline = time.monotonic() + timeout
+    with console.status(what):
+        while True:
+            done, record = look()
+            if done or time.monotonic() >= deadline:
+                return done, record
+            time.sleep(POLL_EVERY)
+
+
+def _refusal(follower: AuditFollower, token: str, consumer: str) -> str | None:
+    """Why central refused the request of ``token`` (its audit record), if it did."""
+    for record in follower.poll():
+        entry = record.entry
+        if (
+            entry.action == "access:request"
+            and entry.outcome is AuditOutcome.REFUSED
+            and entry.target == consumer
+            and entry.detail.get("client_token") == token
+        ):
+            return f"{entry.detail.get('error_code', 'refused')}: {entry.reason}"
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# meshgov request-access
+# --------------------------------------------------------------------------------------------
+
+
+def request_access(
+    as_account: AsAccount,
+    principal: Annotated[
+        str,
+        typer.Option(
+            metavar="ROLE_ARN",
+            help="The role that will read (in the --as-account account).",
+            show_default=False,
+        ),
+    ],
+    justification: Annotated[
+        str,
+        typer.Option(
+            metavar="TEXT",
+            help="Why (10 to 2000 characters; the producer reads it).",
+            show_default=False,
+        ),
+    ],
+    days: Annotated[
+        int,
+        typer.Option(
+            metavar="N",
+            help="For how many days (1 to 3650); then it expires.",
+            min=1,
+            max=3650,
+            show_default=False,
+        ),
+    ],
+    database: Annotated[
+        str | None,
+        typer.Option(metavar="DATABASE", help="A central database, e.g. sales_orders."),
+    ] = None,
+    table: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--table",
+            metavar="TABLE",
+            help="A table of --database; repeat for more. "
+            "Without --table: every table, now and later.",
+            show_default=False,
+        ),
+    ] = None,
+    column: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--column",
+            metavar="COLUMN",
+            help="Only these columns of the one --table; repeat.",
+            show_default=False,
+        ),
+    ] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tag",
+            metavar="KEY=V1,V2",
+            help="Instead of --database: an LF-Tag condition; "
+            "repeat for more keys (all must hold), commas for alternative values.",
+            show_default=False,
+        ),
+    ] = None,
+    permission: Annotated[
+        list[Permission] | None,
+        typer.Option("--permission", help="SELECT (default) and/or DESCRIBE; repeat for both."),
+    ] = None,
+    client_token: Annotated[
+        str | None,
+        typer.Option(
+            metavar="TOKEN",
+            help="Makes a retry the same request (default: a new token).",
+            show_default=False,
+        ),
+    ] = None,
+    wait: WaitOption = False,
+    timeout: TimeoutOption = 30.0,
+    state_dir: StateDirOption = DEFAULT_STATE_DIR,
+    output: OutputOption = AccessOutput.TABLE,
+) -> None:
+    """Ask for access, as a consumer account: puts `Access Requested` on its default bus.
+
+    Name the resource by `--database` (optionally `--table`, and `--column` of one table) or
+    by `--tag` (an LF-Tag expression). Everything is checked before sending: the principal
+    must be a role of `--as-account`, the database published, the tables and columns known,
+    the tag expression matching published tables of one producer. Prints the request id
+    (the same consumer and `--client-token` always give the same id).
+
+    With `--wait`, polls until central has recorded it and routed it (usually
+    `PENDING_APPROVAL`: the owning producer decides with `meshgov decide`); exit code 1 if
+    central refused it or nothing happened within `--timeout`.
+
+    Example: `meshgov request-access --as-account 333333333333 --principal
+    arn:aws:iam::333333333333:role/analyst --database sales_orders --table orders
+    --justification "quarterly revenue dashboard" --days 30 --wait`
+    """
+    from meshgov_cli.main import _console, _fail
+
+    console = _console()
+    token = client_token or f"cli-{uuid.uuid4().hex}"
+    try:
+        detail = request_detail(
+            consumer=as_account,
+            principal=principal,
+            database=database,
+            tables=table or [],
+            columns=column or [],
+            tags=tag or [],
+            permissions=permission or [Permission.SELECT],
+            justification=justification,
+            days=days,
+            client_token=token,
+        )
+    except AccessOptionError as exc:
+        _fail(console, str(exc))
+    running = _running(console, state_dir, 1)
+    _member(console, running.state, as_account, "--as-account")
+    request_id = request_id_for(as_account, token)
+    content = detail.model_dump(mode="json", by_alias=True)
+    ours = fingerprint(content)
+    with _reaching(console, running.state):
+        resolution = _resolve(console, running, detail)
+        store = _store(running)
+        existing = store.get(request_id)
+        if existing is not None and existing.fingerprint != ours:
+            _fail(
+                console,
+                f"--client-token {token} already names request {request_id} with other content: "
+                "use another token",
+            )
+        follower = running.audit_follower()
+        follower.poll()  # what is already there is not about this request
+        event_id = _put(
+            running,
+            as_account,
+            ACCESS_REQUESTED,
+            detail.model_dump(mode="json", by_alias=True, exclude_none=True),
+        )
+    summary = {
+        "request_id": request_id,
+        "client_token": token,
+        "event_id": event_id,
+        "consumer_account": as_account,
+        "principal": principal,
+        "owner_account": resolution.owner_account,
+        "domain": resolution.domain,
+        "tables": resolution.table_names,
+        "permissions": [p.value for p in detail.permissions],
+        "repeated": existing is not None,
+        "state": existing.state.value if existing else None,
+    }
+    if output is AccessOutput.TABLE:
+        _print_requested(console, summary)
+    if not wait:
+        if output is AccessOutput.JSON:
+            typer.echo(as_json(summary))
+        return
+    refused: list[str] = []
+
+    def look() -> tuple[bool, RequestRecord | None]:
+        record = store.get(request_id)
+        if record is not None and record.fingerprint == ours:
+            return record.state is not RequestState.REQUESTED, record
+        why = _refusal(follower, token, as_account)
+        if why:
+            refused.append(why)
+            return True, None
+        return False, None
+
+    with _reaching(console, running.state):
+        done, record = _poll(
+            console, f"Waiting for central to act on {request_id}...", timeout, look
+        )
+    summary["state"] = record.state.value if record else None
+    error = None
+    if refused:
+        error = f"central refused the request: {refused[0]}"
+    elif not done or record is None:
+        error = (
+            f"{request_id} is {record.state.value if record else 'not recorded'} after "
+            f"{timeout:g} s: is the mesh delivering events? (`meshgov watch` shows the audit "
+            "trail)"
+        )
+    if output is AccessOutput.JSON:
+        typer.echo(as_json({**summary, "error": error}))
+        raise typer.Exit(1 if error else 0)
+    if error or record is None:
+        _fail(console, error or "no record")
+    console.print(f"{request_id} is now {state_cell(record.state)}: {escape(record.reason)}")
+    if record.state is RequestState.PENDING_APPROVAL:
+        console.print(
+            f"The producer {resolution.owner_account} decides: [bold]meshgov decide "
+            f"{request_id} --as-account {resolution.owner_account} --approve --reason ...[/]"
+        )
+
+
+def _resolve(console: Console, running: RunningMesh, detail: AccessRequestedDetail) -> Resolution:
+    """What central will resolve the request to (owner, tables), or its refusal, now."""
+    from meshgov_cli.main import _fail
+
+    central = running.state.central_account
+    catalog = CentralAccessCatalog(
+        running.client(central, "glue"), running.client(central, "lakeformation"), central
+    )
+    producers = running.state.config().producer_domains()
+    try:
+        if detail.tag_expression is not None:
+            return resolve_tagged(catalog.tagged_tables(detail.tag_expression), producers)
+        assert detail.resource is not None  # the contract guarantees one of the two
+        found = catalog.database(detail.resource.database)
+        tables = catalog.tables(detail.resource.database) if found else []
+        return resolve_named(detail.resource, found, tables, producers)
+    except AccessRequestRefusedError as exc:
+        _fail(console, f"central would refuse this request ({exc.code}): {exc}")
+
+
+def _print_requested(console: Console, summary: Mapping[str, Any]) -> None:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    grid.add_row("request", str(summary["request_id"]))
+    grid.add_row("client token", str(summary["client_token"]))
+    grid.add_row("consumer", str(summary["consumer_account"]))
+    grid.add_row("principal", escape(str(summary["principal"])))
+    grid.add_row("tables", escape(", ".join(summary["tables"])))
+    grid.add_row("permissions", ", ".join(summary["permissions"]))
+    grid.add_row("decided by", f"producer {summary['owner_account']} (domain {summary['domain']})")
+    verb = "Requested again (same token, same content)" if summary["repeated"] else "Requested"
+    console.print(
+        Panel(
+            grid,
+            title=f"{verb}: {summary['request_id']}",
+            title_align="left",
+            border_style="cyan",
+            expand=False,
+        )
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# meshgov decide
+# --------------------------------------------------------------------------------------------
+
+
+def decide(
+    request_id: Annotated[
+        str, typer.Argument(metavar="REQUEST_ID", help="The request to decide (req-...).")
+    ],
+    as_account: AsAccount,
+    reason: Annotated[
+        str,
+        typer.Option(
+            metavar="TEXT",
+            help="Why (the consumer and the audit trail see it).",
+            show_default=False,
+        ),
+    ],
+    approve: Annotated[
+        bool | None,
+        typer.Option(
+            "--approve/--deny",
+            help="The decision (one of the two is required).",
+            show_default=False,
+        ),
+    ] = None,
+    wait: WaitOption = False,
+    timeout: TimeoutOption = 30.0,
+    state_dir: StateDirOption = DEFAULT_STATE_DIR,
+    output: OutputOption = AccessOutput.TABLE,
+) -> None:
+    """Decide a request, as the owning producer: puts `Access Decided` on its default bus.
+
+    Checked before sending: the request exists, `--as-account` owns the data it asks for, and
+    it waits for a decision (`PENDING_APPROVAL`). With `--wait`, polls until the decision took
+    effect (`ACTIVE` once the consumer's links and grants are in place, or `DENIED`); exit code
+    1 if it did not within `--timeout`.
+
+    Example: `meshgov decide req-0123 --as-account 222222222222 --approve --reason "ok for the
+    dashboard" --wait`
+    """
+    from meshgov_cli.main import _console, _fail
+
+    console = _console()
+    if approve is None:
+        _fail(console, "say --approve or --deny")
+    decision = "APPROVE" if approve else "DENY"
+    try:
+        detail = AccessDecidedDetail.model_validate(
+            {"requestId": request_id, "decision": decision, "reason": reason}
+        )
+    except ValidationError as exc:
+        _fail(console, contract_error(exc).replace("requestId", "REQUEST_ID"))
+    running = _running(console, state_dir, 1)
+    _member(console, running.state, as_account, "--as-account")
+    with _reaching(console, running.state):
+        store = _store(running)
+        record = store.get(request_id)
+        if record is None:
+            _fail(console, f"no request {request_id} in the central requests table")
+        if record.owner_account != as_account:
+            _fail(
+                console,
+                f"account {as_account} does not own the data of {request_id}: its owner is "
+                f"producer {record.owner_account} (domain {record.domain})",
+            )
+        if record.state is not RequestState.PENDING_APPROVAL:
+            _fail(console, f"{request_id} is {record.state.value}, not waiting for a decision")
+        event_id = _put(
+            running, as_account, ACCESS_DECIDED, detail.model_dump(mode="json", by_alias=True)
+        )
+    result: dict[str, Any] = {
+        "request_id": request_id,
+        "decision": decision,
+        "event_id": event_id,
+        "state": record.state.value,
+    }
+    if output is AccessOutput.TABLE:
+        verb = "approved" if approve else "denied"
+        console.print(f"{verb} {request_id} ({escape(reason)}); event {event_id}")
+    if wait:
+
+        def look() -> tuple[bool, RequestRecord | None]:
+            current = store.get(request_id)
+            return current is not None and current.state in DECIDED, current
+
+        with _reaching(console, running.state):
+            done, current = _poll(
+                console, f"Waiting for {request_id} to take effect...", timeout, look
+            )
+        result["state"] = current.state.value if current else None
+        error = None
+        if not done or current is None:
+            error = f"{request_id} is still {result['state'] or 'gone'} after {timeout:g} s"
+        if output is AccessOutput.JSON:
+            typer.echo(as_json({**result, "error": error}))
+            raise typer.Exit(1 if error else 0)
+        if error or current is None:
+            _fail(console, error or "gone")
+        console.print(f"{request_id} is now {state_cell(current.state)}: {escape(current.reason)}")
+        return
+    if output is AccessOutput.JSON:
+        typer.echo(as_json(result))
+
+
+# --------------------------------------------------------------------------------------------
+# meshgov requests
+# --------------------------------------------------------------------------------------------
+
+
+def requests(
+    state: Annotated[
+        list[RequestState] | None,
+        typer.Option(
+            "--state", help="Only requests in this state; repeat for more.", show_default=False
+        ),
+    ] = None,
+    consumer: Annotated[
+        str | None,
+        typer.Option(metavar="ACCOUNT", help="Only the requests of this consumer account."),
+    ] = None,
+    state_dir: StateDirOption = DEFAULT_STATE_DIR,
+    output: OutputOption = AccessOutput.TABLE,
+) -> None:
+    """List the access requests of the central requests table, oldest first.
+
+    Each shows its consumer and principal, what it covers (tables, or the LF-Tag expression and
+    the tables it matched), the permissions, its state, when it expires and who decided.
+    `-o json` prints every recorded field (history and grants included).
+    """
+    from meshgov_cli.main import _console, _fail
+
+    console = _console()
+    if consumer is not None and not (len(consumer) == 12 and consumer.isdigit()):
+        _fail(console, f"--consumer must be a 12-digit account id, got {consumer!r}")
+    running = _running(console, state_dir, 1)
+    with _reaching(console, running.state):
+        store = _store(running)
+        records = store.of_consumer(consumer) if consumer else store.all()
+    wanted = set(state or RequestState)
+    shown = sorted(
+        (r for r in records if r.state in wanted), key=lambda r: (r.created_at, r.request_id)
+    )
+    if output is AccessOutput.JSON:
+        typer.echo(as_json([r.as_dict() for r in shown]))
+        return
+    title = f"{len(shown)} access request(s) in account {running.state.central_account}"
+    if state:
+        title += f", state {' or '.join(s.value for s in state)}"
+    if consumer:
+        title += f", consumer {consumer}"
+    console.print(requests_table(shown, title))
+
+
+# --------------------------------------------------------------------------------------------
+# meshgov can-access
+# --------------------------------------------------------------------------------------------
+
+
+def can_access_command(
+    principal: Annotated[
+        str, typer.Argument(metavar="ROLE_ARN", help="A role of a consumer account.")
+    ],
+    table: Annotated[
+        str, typer.Argument(metavar="DATABASE.TABLE", help="A central table, e.g. sales_orders.t0.")
+    ],
+    action: Annotated[
+        Permission, typer.Option("--action", help="What the role wants to do.")
+    ] = Permission.SELECT,
+    state_dir: StateDirOption = DEFAULT_STATE_DIR,
+    output: OutputOption = AccessOutput.TABLE,
+) -> None:
+    """Say whether a role can SELECT (or DESCRIBE) a central table, why, and until when.
+
+    Follows the whole chain in Lake Formation: central's grant to the role's account, the RAM
+    share accepted, the account's grant to the role, and a resource link (with DESCRIBE on it).
+    Names the access requests that explain the grants, when the access ends, and what is
+    missing otherwise.
+
+    Exit code: **0** allowed, **1** not allowed, **2** no answer (bad input, the mesh not
+    running). So scripts can write `meshgov can-access ROLE db.t && run-the-query`.
+    """
+    from meshgov_cli.main import _console, _fail
+
+    console = _console()
+    database, dot, name = table.partition(".")
+    try:
+        if not dot:
+            raise AccessOptionError(f"name the table as DATABASE.TABLE, got {table!r}")
+        question = AccessQuestion(principal, action.value, database, name)
+    except (AccessOptionError, AccessQuestionInvalidError) as exc:
+        _fail(console, str(exc), NO_ANSWER)
+    running = _running(console, state_dir, NO_ANSWER)
+    consumer = question.consumer_account
+    _member(console, running.state, consumer, "the role's account", NO_ANSWER)
+    central = running.state.central_account
+    with _reaching(console, running.state, NO_ANSWER):
+        answer = can_access(
+            CentralReaders(
+                central, running.client(central, "glue"), running.client(central, "lakeformation")
+            ),
+            ConsumerReaders(
+                consumer,
+                running.client(consumer, "lakeformation"),
+                running.client(consumer, "glue"),
+                running.client(consumer, "ram"),
+            ),
+            _store(running),
+            question.principal,
+            question.action,
+            question.database,
+            question.table,
+        )
+    if output is AccessOutput.JSON:
+        typer.echo(as_json(answer.as_dict()))
+    else:
+        console.print(answer_panel(answer))
+    raise typer.Exit(ALLOWED if answer.allowed else NOT_ALLOWED)
