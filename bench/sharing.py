@@ -196,20 +196,7 @@ def table_name(index: int) -> str:
 
 
 def create_role(mesh: LocalMesh, account: str, name: str = ROLE_NAME) -> str:
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    mesh.client(account, "iam").create_role(
-        RoleName=name, AssumeRolePolicyDocument=json.dumps(trust)
-    )
-    return f"arn:aws:iam::{account}:role/{name}"
+    return mesh.create_role(account, name)
 
 
 def put_event(events: Any, detail_type: str, detail: dict[str, Any]) -> None:

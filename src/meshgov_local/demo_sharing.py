@@ -172,19 +172,7 @@ class SharingStory:
 
     # --- helpers ---------------------------------------------------------------------------------
     def _create_analyst_role(self) -> None:
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{self.consumer}:root"},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
-        self.mesh.client(self.consumer, "iam").create_role(
-            RoleName=ANALYST, AssumeRolePolicyDocument=json.dumps(trust)
-        )
+        self.mesh.create_role(self.consumer, ANALYST)
 
     def _request(self, token: str, table: str, days: int) -> dict[str, Any]:
         return {

@@ -646,14 +646,17 @@ def _document(value: Any) -> Any:
 
 
 def _apply_data_lake_settings(stack: _Stack, logical_id: str) -> None:
-    """Set the data lake admins (the template replaces the list), keeping the other settings."""
+    """Set the data lake admins and read-only admins (the template replaces both lists),
+    keeping the other settings."""
     lakeformation: LakeFormationClient = stack.client("lakeformation")
     props = stack.resolve(stack.props(logical_id))
     admins = props.get("Admins", [])
+    read_only = props.get("ReadOnlyAdmins", [])
     settings = dict(lakeformation.get_data_lake_settings()["DataLakeSettings"])
-    if settings.get("DataLakeAdmins") == admins:
+    if settings.get("DataLakeAdmins") == admins and settings.get("ReadOnlyAdmins", []) == read_only:
         return
     settings["DataLakeAdmins"] = admins
+    settings["ReadOnlyAdmins"] = read_only
     lakeformation.put_data_lake_settings(DataLakeSettings=settings)  # type: ignore[arg-type]
 
 

@@ -60,6 +60,23 @@ class LocalMesh:
     def consumer(self) -> str:
         return self.config.consumers[0].account_id
 
+    def create_role(self, account_id: str, name: str) -> str:
+        """A role in ``account_id`` its own account may assume (a consumer's analyst role)."""
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        role = self.client(account_id, "iam").create_role(
+            RoleName=name, AssumeRolePolicyDocument=json.dumps(trust)
+        )
+        return str(role["Role"]["Arn"])
+
     def put_event(
         self, account_id: str, source: str, detail_type: str, detail: Mapping[str, Any]
     ) -> str:

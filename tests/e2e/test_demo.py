@@ -42,6 +42,16 @@ def test_demo_converges_and_says_so() -> None:
     assert "Central is stale: returns is missing" in output
     assert "The sweep found returns and converged." in output
     assert "Unexpected central tables" not in output
+    # And the sharing story happened, in every account: refused, asked, approved, linked, readable
+    assert "sales_sales.orders (before asking): no" in output
+    assert "state PENDING_APPROVAL" in output
+    assert "sales_sales.orders (after approval): yes, explained by req-" in output
+    assert "111111111111:sales_sales" in output  # the consumer's resource link
+    assert "approved it without asking the producer" in output
+    assert "the invitation was rejected" in output and "REJECTED" in output
+    assert "orders: EXPIRED" in output and "regions: ACTIVE" in output
+    assert "sales_sales.orders (after expiry): no" in output
+    assert "Unexpected:" not in output
     # And the server is gone, and the drop switch is back off
     assert len(endpoints) == 1
     assert port_is_closed(endpoints[0])

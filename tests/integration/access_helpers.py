@@ -33,20 +33,7 @@ def analyst_arn(account: str, name: str = ANALYST) -> str:
 
 
 def create_role(mesh: LocalMesh, account: str, name: str = ANALYST) -> str:
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    mesh.client(account, "iam").create_role(
-        RoleName=name, AssumeRolePolicyDocument=json.dumps(trust)
-    )
-    return analyst_arn(account, name)
+    return mesh.create_role(account, name)
 
 
 def publish_sales(

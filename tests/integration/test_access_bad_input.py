@@ -147,6 +147,9 @@ def test_bad_requests_are_refused_told_and_change_nothing(
             (denied,) = inbox.details(ACCESS_DENIED)[told_before:]
             assert denied["reason"].startswith(f"{code}: ")
             assert (denied["clientToken"], denied["decidedBy"]) == ("req-1", "meshgov:validation")
+            (sent,) = audit(mesh, "events:PutEvents", "SUCCEEDED", event_id)
+            assert sent.reason == ACCESS_DENIED
+            assert sent.target.endswith(f":{mesh.consumer}:event-bus/meshgov")
             # ... nothing is recorded, granted, linked or shared; nothing failed or was parked
             assert snapshot(mesh) == before
             assert record(mesh, request_id(mesh)) is None

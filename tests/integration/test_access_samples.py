@@ -68,7 +68,14 @@ def test_the_sweep_and_member_schedules_run_on_their_samples(local_mesh: LocalMe
         local_mesh.central,
         None,
     )
-    assert counts == {"expired": 0, "warned": 0, "unpublished": 0, "ownership_granted": 0}
+    assert counts == {
+        "expired": 0,
+        "warned": 0,
+        "reshared": 0,
+        "failed_unaccepted": 0,
+        "unpublished": 0,
+        "ownership_granted": 0,
+    }
     member = local_mesh.deployment.member_functions[local_mesh.consumer]["MemberAccessFunction"]
     result = invoke(
         member,

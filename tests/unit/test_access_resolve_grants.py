@@ -28,10 +28,15 @@ from meshgov.access.resolve import (
     resolve_named,
     resolve_tagged,
 )
-from meshgov.access.service import REFUSAL_CODE
 from meshgov.access.states import RequestState, TransitionInvalidError
 from meshgov.access.store import Coverage, RequestRecord, request_id_for
-from meshgov.contracts.access_events import LinkGrant, NamedResource, Permission, TagExpression
+from meshgov.contracts.access_events import (
+    LinkGrant,
+    MemberAction,
+    NamedResource,
+    Permission,
+    TagExpression,
+)
 from meshgov.errors import EventMalformedError, SettingsInvalidError
 from meshgov.settings import AccessSettings, MemberSettings
 
@@ -473,19 +478,15 @@ def test_a_member_grants_only_on_its_links_and_central_tables_to_its_own_princip
     assert (refusal == "") if not why else (why in refusal)
 
 
-def test_a_member_refusal_code_travels_in_the_reason_and_central_reads_it_back() -> None:
+def test_a_member_refusal_code_travels_in_its_own_field() -> None:
     reported = Action(
         "ram:Reject", "REFUSED", "arn", "sender 4 is not trusted", "InvitationUntrusted"
     )
-    reason = reported.as_dict()["reason"]
-    assert reason == "InvitationUntrusted: sender 4 is not trusted"
-    code = REFUSAL_CODE.match(reason)
-    assert code is not None and code.group(1) == "InvitationUntrusted"
-    assert (
-        Action("glue:CreateDatabase", "SUCCEEDED", "d", "resource link").as_dict()["reason"]
-        == "resource link"
-    )
-    assert REFUSAL_CODE.match("resource link: to 1111") is None
+    as_sent = reported.as_dict()
+    assert as_sent["reason"] == "sender 4 is not trusted"
+    assert MemberAction.model_validate(as_sent).code == "InvitationUntrusted"
+    plain = Action("glue:CreateDatabase", "SUCCEEDED", "d", "resource link").as_dict()
+    assert "code" not in plain and MemberAction.model_validate(plain).code is None
 
 
 # --- envelope and store -----------------------------------------------------------------------

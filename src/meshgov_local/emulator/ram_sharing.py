@@ -297,7 +297,10 @@ def share_with_account(
         for arn in added:
             times[arn] = utcnow()
         share.last_updated_time = utcnow()
-        associate_receiver(share, receiver)
+        if added:
+            # Sharing a resource (again) associates the receiver, by invitation when needed;
+            # removing resources from the share invites nobody.
+            associate_receiver(share, receiver)
         return str(share.arn)
 
 

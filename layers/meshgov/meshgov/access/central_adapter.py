@@ -9,16 +9,17 @@ a failed entry fails the whole step, which is retried (grants and revokes are id
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from meshgov.access.grants import BATCH_GRANT_MAX
-from meshgov.access.resolve import MatchedTable
+from meshgov.access.resolve import CLASSIFICATION_TAG, MatchedTable
+from meshgov.aws.session import error_code
 from meshgov.catalog.glue_reads import database_or_none
 from meshgov.catalog.plan import chunks
-from meshgov.contracts.access_events import ACCESS_SOURCE, TagExpression
+from meshgov.contracts.access_events import ACCESS_SOURCE, TagCondition, TagExpression
 from meshgov.errors import MeshgovError
 
 
@@ -96,6 +97,27 @@ class CentralAccessCatalog:
                 MatchedTable(database, str(table.get("Name")), parameters[database], tags)
             )
         return matches
+
+    def tables_classified(self, database: str, values: Collection[str]) -> dict[str, list[str]]:
+        """Tables of ``database`` whose LF-Tag ``classification`` (their own, else their
+        database's) is one of ``values``: table name (lower case) -> the values. One
+        ``SearchTablesByLFTags`` for the whole request instead of one tag read per table; no such
+        tag key defined means no table is classified by tag."""
+        expression = TagExpression(
+            conditions=[TagCondition(key=CLASSIFICATION_TAG, values=sorted(values))]
+        )
+        try:
+            matches = self.tagged_tables(expression)
+        except AccessActionError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, ClientError) and error_code(cause) == "EntityNotFoundException":
+                return {}
+            raise
+        return {
+            m.table.lower(): [str(v).lower() for v in m.tags.get(CLASSIFICATION_TAG, [])]
+            for m in matches
+            if m.database == database
+        }
 
     def grant(self, entries: Sequence[Mapping[str, Any]]) -> None:
         self._batch("batch_grant_permissions", entries)

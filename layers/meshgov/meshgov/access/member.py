@@ -19,7 +19,7 @@ import json
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
@@ -39,6 +39,7 @@ from meshgov.contracts.access_events import (
 )
 from meshgov.errors import EventMalformedError, MeshgovError
 
+CentralDetail = TypeVar("CentralDetail", AccessGrantedDetail, AccessRevokedDetail)
 RAM_SOURCE = "aws.ram"
 SCHEDULE_SOURCE = "aws.events"
 BATCH_MAX = 20
@@ -54,18 +55,19 @@ class Action:
     outcome: str  # SUCCEEDED | SKIPPED | REFUSED | FAILED
     target: str
     reason: str = ""
-    # Why a refusal was made, as a code: sent as the reason's "<Code>: " prefix, which central
-    # records as the audit record's ``error_code`` (the report contract has no field for it).
+    # Why a refusal was made, as a code: central records it as the audit record's ``error_code``.
     code: str = ""
 
     def as_dict(self) -> dict[str, str]:
-        reason = f"{self.code}: {self.reason}" if self.code else self.reason
-        return {
+        data = {
             "action": self.action,
             "outcome": self.outcome,
             "target": self.target,
-            "reason": reason[:2000],
+            "reason": self.reason[:2000],
         }
+        if self.code:
+            data["code"] = self.code
+        return data
 
 
 @dataclass
@@ -252,14 +254,25 @@ class MemberAccessService:
         )
         return False
 
-    def _granted(self, envelope: Envelope, report: MemberReport) -> None:
+    def _central_detail(
+        self, envelope: Envelope, report: MemberReport, model: type[CentralDetail]
+    ) -> CentralDetail | None:
+        """The detail of an event central sent; None (refusal reported) from anyone else."""
         if not self._from_central(envelope, report):
-            return
+            return None
         try:
-            detail = AccessGrantedDetail.model_validate(envelope.detail)
+            detail = model.model_validate(envelope.detail)
         except ValidationError as exc:
-            raise EventMalformedError(f"Access Granted: {exc.errors()[0].get('msg')}") from exc
+            raise EventMalformedError(
+                f"{envelope.detail_type}: {exc.errors()[0].get('msg')}"
+            ) from exc
         report.request_id = detail.request_id
+        return detail
+
+    def _granted(self, envelope: Envelope, report: MemberReport) -> None:
+        detail = self._central_detail(envelope, report, AccessGrantedDetail)
+        if detail is None:
+            return
         if detail.consumer_account != self.account_id:
             report.actions.append(
                 Action(
@@ -293,50 +306,60 @@ class MemberAccessService:
             )
             return
         self.answer_invitations(report)
-        for database in detail.links:
-            self._ensure_link(database, report)
+        linked = [self._ensure_link(database, report) for database in detail.links]
+        if not all(linked):
+            return  # a name is taken: nothing granted, the request stays GRANTED, audited
         self._batch("batch_grant_permissions", detail.grants, report, "GrantPermissions")
         report.linked = True
 
-    def _ensure_link(self, database: str, report: MemberReport) -> None:
+    def _ensure_link(self, database: str, report: MemberReport) -> bool:
+        """Create the link (no read first: ``AlreadyExistsException`` says it is there, and only
+        then is it read to check that it is ours). False when the name is taken by something
+        else: refused and reported, never overwritten."""
         target = {"CatalogId": self.central, "DatabaseName": database}
         try:
-            current = database_or_none(self._glue, self.account_id, database)
-            if current is None:
-                self._glue.create_database(
-                    DatabaseInput={"Name": database, "TargetDatabase": target}
-                )
-                report.actions.append(
-                    Action(
-                        "glue:CreateDatabase",
-                        "SUCCEEDED",
-                        database,
-                        f"resource link to {self.central}:{database}",
-                    )
-                )
-                return
+            self._glue.create_database(DatabaseInput={"Name": database, "TargetDatabase": target})
         except ClientError as exc:
             if error_code(exc) != "AlreadyExistsException":
                 raise MemberActionError(f"link {database}: {error_code(exc)}") from exc
-            current = database_or_none(self._glue, self.account_id, database)
+            try:
+                current = database_or_none(self._glue, self.account_id, database)
+            except (ClientError, BotoCoreError) as read_exc:
+                raise MemberActionError(f"link {database}: {read_exc}") from read_exc
+            existing = (current or {}).get("TargetDatabase") or {}
+            if (
+                existing.get("CatalogId") == self.central
+                and existing.get("DatabaseName") == database
+            ):
+                return True
+            report.actions.append(
+                Action(
+                    "glue:CreateDatabase",
+                    "REFUSED",
+                    database,
+                    f"a database named {database} exists here and is not a link to "
+                    f"{self.central}:{database}: rename it, then the link will be made",
+                    code="LinkNameTaken",
+                )
+            )
+            return False
         except BotoCoreError as exc:
             raise MemberActionError(f"link {database}: {exc}") from exc
-        existing = (current or {}).get("TargetDatabase") or {}
-        if existing.get("CatalogId") != self.central or existing.get("DatabaseName") != database:
-            raise MemberActionError(
-                f"a database named {database} exists here and is not a link to "
-                f"{self.central}:{database}: rename it or remove it"
+        report.actions.append(
+            Action(
+                "glue:CreateDatabase",
+                "SUCCEEDED",
+                database,
+                f"resource link to {self.central}:{database}",
             )
+        )
+        return True
 
     # --- Access Revoked --------------------------------------------------------------------------
     def _revoked(self, envelope: Envelope, report: MemberReport) -> None:
-        if not self._from_central(envelope, report):
+        detail = self._central_detail(envelope, report, AccessRevokedDetail)
+        if detail is None:
             return
-        try:
-            detail = AccessRevokedDetail.model_validate(envelope.detail)
-        except ValidationError as exc:
-            raise EventMalformedError(f"Access Revoked: {exc.errors()[0].get('msg')}") from exc
-        report.request_id = detail.request_id
         names = {g.resource.get("Database", {}).get("Name") for g in detail.revoke} - {None}
         refusals = [
             why

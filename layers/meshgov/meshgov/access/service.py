@@ -11,11 +11,10 @@ finishes the work.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
@@ -30,13 +29,15 @@ from meshgov.access.grants import (
 )
 from meshgov.access.policy import ApprovalPolicy, Verdict
 from meshgov.access.resolve import (
+    CLASSIFICATION_TAG,
     AccessRequestRefusedError,
     Resolution,
+    classification_of,
     owner_of,
     resolve_named,
     resolve_tagged,
 )
-from meshgov.access.states import HOLDS_GRANTS, RequestState, TransitionInvalidError
+from meshgov.access.states import HOLDS_GRANTS, TERMINAL, RequestState, TransitionInvalidError
 from meshgov.access.store import (
     Coverage,
     RequestConflictError,
@@ -69,20 +70,29 @@ from meshgov.contracts.access_events import (
     TagExpression,
 )
 from meshgov.contracts.glue_events import BreakingSchemaChangeDetail, DatabasePublishedDetail
-from meshgov.errors import EventMalformedError
+from meshgov.errors import EventMalformedError, MeshgovError
 
 S = RequestState
 LIVE = frozenset({S.APPROVED, S.GRANTED, S.ACTIVE})
 CATALOG_SOURCE = "meshgov.catalog"
 BREAKING_SCHEMA_CHANGE = "Breaking Schema Change"
-# A member's refusal reason starts with its code ("InvitationUntrusted: sender ...").
-REFUSAL_CODE = re.compile(r"^([A-Z][A-Za-z0-9]+): ")
 TAG_NOT_FOUND = "EntityNotFoundException"  # SearchTablesByLFTags on a tag key never defined
 # (database, table) -> the table's effective LF-Tags (its own over its database's).
 TableTagsReader = Callable[[str, str], Mapping[str, Sequence[str]]]
 DATABASE_PUBLISHED = "Database Published"
 OWNERSHIP = "ownership"
+# RAM: invitations for Glue resources expire after 12 hours.
+INVITATION_LIFETIME = timedelta(hours=12)
+MAX_RESHARES = 3
 OWNERSHIP_PERMISSIONS = (Permission.DESCRIBE, Permission.SELECT)
+
+
+class AccessSweepIncompleteError(MeshgovError):
+    """Some requests could not be swept: the others were; the invocation fails so that Lambda
+    retries it and, at last, parks it in the sweep's dead-letter queue."""
+
+
+CatalogDetail = TypeVar("CatalogDetail", BreakingSchemaChangeDetail, DatabasePublishedDetail)
 
 
 @dataclass
@@ -276,12 +286,22 @@ class AccessService:
         database = self._catalog.database(resource.database)
         tables = self._catalog.tables(resource.database) if database else []
         resolution = resolve_named(resource, database, tables, self._producers)
-        if self._table_tags is None:
-            return resolution
+        auto = self._policy.auto_approve_classifications
+        if self._table_tags is None or not auto:
+            return resolution  # no policy could approve it: the classifications are informative
         # A table's LF-Tag ``classification`` counts before its parameter, as for expressions.
+        # One search finds the tables tagged with an auto-approved value; only a table that
+        # claims one by parameter alone has its tags read, to be sure no LF-Tag says otherwise.
         (cover,) = resolution.coverage
-        names = cover.tables or [str(t["Name"]) for t in tables if not t.get("TargetTable")]
-        tags = {name.lower(): self._table_tags(resource.database, name) for name in names}
+        by_name = {str(t["Name"]).lower(): t for t in tables if not t.get("TargetTable")}
+        names = [n.lower() for n in cover.tables] or list(by_name)
+        tagged = self._catalog.tables_classified(resource.database, auto)
+        tags: dict[str, Mapping[str, Sequence[str]]] = {}
+        for name in names:
+            if name in tagged:
+                tags[name] = {CLASSIFICATION_TAG: tagged[name]}
+            elif classification_of(by_name[name], None) in auto:
+                tags[name] = self._table_tags(resource.database, name)
         return resolve_named(resource, database, tables, self._producers, tags)
 
     def _repeated(
@@ -470,7 +490,6 @@ class AccessService:
             return self._refuse(envelope, "MemberReportMalformed", str(exc.errors()[0].get("msg")))
         actor = Auditor(self._audit_trail, f"member:{envelope.account}")
         for action in detail.actions:
-            code = REFUSAL_CODE.match(action.reason) if action.outcome == "REFUSED" else None
             actor.record(
                 action.action,
                 AuditOutcome(action.outcome),
@@ -478,7 +497,7 @@ class AccessService:
                 detail.request_id or detail.correlation_id,
                 action.reason,
                 reported_by_event=envelope.event_id,
-                error_code=code.group(1) if code else None,
+                error_code=action.code,
             )
         if not detail.linked or not detail.request_id:
             return Outcome(detail.request_id)
@@ -623,6 +642,7 @@ class AccessService:
         expiry is judged as of the schedule, not of a late or retried invocation."""
         now = now or self._clock()
         counts = {"expired": 0, "warned": 0, "unpublished": 0, "ownership_granted": 0}
+        failures: list[str] = []
         stamp = now.isoformat(timespec="seconds")
         warn_until = (now + self._warning).isoformat(timespec="seconds")
         self._auditor.record("access:sweep", AuditOutcome.RECEIVED, "access", correlation)
@@ -647,14 +667,83 @@ class AccessService:
                         counts["warned"] += 1
                 except (RequestConflictError, TransitionInvalidError):
                     continue  # moved meanwhile: the next sweep sees its new state
-        counts["unpublished"] = self._revoke_unpublished(correlation)
+                except AccessActionError as exc:  # one consumer's failure stops no other
+                    failures.append(f"{record.request_id}: {exc}")
+        counts["reshared"], counts["failed_unaccepted"] = self._reshare_unaccepted(
+            now, correlation, failures
+        )
+        counts["unpublished"] = self._revoke_unpublished(correlation, failures)
         counts["ownership_granted"] = self._ensure_all_ownership(correlation)
         self._auditor.record(
-            "access:sweep", AuditOutcome.SUCCEEDED, "access", correlation, json.dumps(counts)
+            "access:sweep",
+            AuditOutcome.FAILED if failures else AuditOutcome.SUCCEEDED,
+            "access",
+            correlation,
+            json.dumps(counts),
+            failures=failures[:50] or None,
         )
+        if failures:
+            raise AccessSweepIncompleteError(
+                f"{len(failures)} requests not swept (retried by the next run): {failures[:5]}"
+            )
         return counts
 
-    def _revoke_unpublished(self, correlation: str) -> int:
+    def _reshare_unaccepted(
+        self, now: datetime, correlation: str, failures: list[str]
+    ) -> tuple[int, int]:
+        """GRANTED but never linked after the invitation's 12 hours: RAM disassociated the
+        consumer ("the originating account must share the resources again to generate a new
+        invitation", https://docs.aws.amazon.com/ram/latest/userguide/working-with-shared-invitations.html).
+        Revoke and grant again (a new share and invitation) and tell the consumer again, at
+        most ``MAX_RESHARES`` times; then the request FAILED and its grants are withdrawn."""
+        reshared = failed = 0
+        due = (now - INVITATION_LIFETIME).isoformat(timespec="seconds")
+        for record in self._store.in_state(S.GRANTED):
+            if record.updated_at > due:
+                continue
+            try:
+                if record.reshares >= MAX_RESHARES:
+                    self.withdraw(
+                        record,
+                        S.FAILED,
+                        f"the consumer accepted none of {record.reshares + 1} shares",
+                        correlation,
+                    )
+                    failed += 1
+                    continue
+                others = self._others(record)
+                again = still_unneeded(
+                    record.central_grants, [g for r in others for g in r.central_grants]
+                )
+                if again:
+                    self._catalog.revoke(again)
+                    self._catalog.grant(again)
+                self._auditor.record(
+                    "lakeformation:BatchGrantPermissions",
+                    AuditOutcome.SUCCEEDED,
+                    record.consumer_account,
+                    record.request_id,
+                    f"shared again ({len(again)} grants revoked and granted): not linked "
+                    f"{INVITATION_LIFETIME} after the grant, the invitation expired",
+                    entries=again,
+                )
+                record = self._store.save(
+                    record,
+                    replace(
+                        record,
+                        reshares=record.reshares + 1,
+                        updated_at=now.isoformat(timespec="seconds"),
+                    ),
+                )
+                self._send_granted(record)
+                reshared += 1
+            except (RequestConflictError, TransitionInvalidError):
+                continue
+            except AccessActionError as exc:
+                failures.append(f"{record.request_id}: {exc}")
+        return reshared, failed
+
+    def _revoke_unpublished(self, correlation: str, failures: list[str]) -> int:
         live = [r for state in (S.GRANTED, S.ACTIVE) for r in self._store.in_state(state)]
         present: dict[str, set[str] | None] = {}
         revoked = 0
@@ -677,19 +766,30 @@ class AccessService:
                     revoked += 1
                 except (RequestConflictError, TransitionInvalidError):
                     continue
+                except AccessActionError as exc:
+                    failures.append(f"{record.request_id}: {exc}")
         return revoked
 
     # --- producer ownership (the blog's steps 3-5) ---------------------------------------------
     def _database_published(self, envelope: Envelope) -> Outcome:
+        detail = self._catalog_detail(envelope, DatabasePublishedDetail)
+        if isinstance(detail, Outcome):
+            return detail
+        return self.ensure_ownership(detail.central_database, envelope.event_id)
+
+    def _catalog_detail(
+        self, envelope: Envelope, model: type[CatalogDetail]
+    ) -> CatalogDetail | Outcome:
+        """The detail of a ``meshgov.catalog`` event, which only the central account emits; a
+        refusal (audited) otherwise."""
         if envelope.account != self.central:
             return self._refuse(
                 envelope, "CatalogEventForeign", "catalog events come from the central account"
             )
         try:
-            detail = DatabasePublishedDetail.model_validate(envelope.detail)
+            return model.model_validate(envelope.detail)
         except ValidationError as exc:
             return self._refuse(envelope, "CatalogEventMalformed", str(exc.errors()[0].get("msg")))
-        return self.ensure_ownership(detail.central_database, envelope.event_id)
 
     def ensure_ownership(self, database: str, correlation: str) -> Outcome:
         """Grant the producer DESCRIBE and SELECT, with the grant option, on its central database
@@ -704,14 +804,18 @@ class AccessService:
                 "access:ownership", AuditOutcome.SKIPPED, database, correlation, str(refusal)
             )
             return Outcome(refused=refusal.code)
-        request_id = request_id_for(owner, f"ownership-{database}")[:128]
-        record = self._store.get(request_id)
+        earlier = self._ownership_records(owner, database)
+        live = [r for r in earlier if r.state not in TERMINAL]
+        record = live[0] if live else None
         if record is None:
+            # A database unpublished and published again gets a new standing request: the
+            # revoked one stays as history.
+            token = f"ownership-{database}" + (f"-{len(earlier)}" if earlier else "")
             now = self._clock().isoformat(timespec="seconds")
             record = RequestRecord(
-                request_id=request_id,
+                request_id=request_id_for(owner, token),
                 kind=OWNERSHIP,
-                client_token=f"ownership-{database}",
+                client_token=token,
                 fingerprint=fingerprint({"ownership": database, "owner": owner}),
                 consumer_account=owner,
                 principal=owner,
@@ -748,32 +852,41 @@ class AccessService:
         """The backstop for a missed ``Database Published``: every published central database
         has its producer's standing ownership grant."""
         granted = 0
+        records: dict[str, list[RequestRecord]] = {}
         for database in self._catalog.databases():
             params = database.get("Parameters") or {}
             owner = str(params.get(SOURCE_ACCOUNT, ""))
             if owner not in self._producers:
                 continue
             name = str(database["Name"])
-            record = self._store.get(request_id_for(owner, f"ownership-{name}"))
-            if record is None or record.state in (S.REQUESTED, S.APPROVED):
+            if owner not in records:
+                records[owner] = [r for r in self._store.of_consumer(owner) if r.kind == OWNERSHIP]
+            settled = [
+                r
+                for r in records[owner]
+                if r.databases == (name,) and r.state in (S.GRANTED, S.ACTIVE)
+            ]
+            if not settled:
                 self.ensure_ownership(name, correlation)
                 granted += 1
         return granted
 
+    def _ownership_records(self, owner: str, database: str) -> list[RequestRecord]:
+        return [
+            r
+            for r in self._store.of_consumer(owner)
+            if r.kind == OWNERSHIP and r.databases == (database,)
+        ]
+
     # --- breaking schema changes ---------------------------------------------------------------
     def _breaking_change(self, envelope: Envelope) -> Outcome:
-        if envelope.account != self.central:
-            return self._refuse(
-                envelope, "CatalogEventForeign", "catalog events come from the central account"
-            )
-        try:
-            detail = BreakingSchemaChangeDetail.model_validate(envelope.detail)
-        except ValidationError as exc:
-            return self._refuse(envelope, "CatalogEventMalformed", str(exc.errors()[0].get("msg")))
+        detail = self._catalog_detail(envelope, BreakingSchemaChangeDetail)
+        if isinstance(detail, Outcome):
+            return detail
         told = []
         for state in (S.GRANTED, S.ACTIVE):
             for record in self._store.in_state(state):
-                if any(
+                if record.kind != OWNERSHIP and any(
                     c.database == detail.central_database and (c.whole or detail.table in c.tables)
                     for c in record.coverage
                 ):

@@ -26,6 +26,7 @@ from meshgov.errors import MeshgovError
 BY_STATE_INDEX = "by-state"
 BY_CONSUMER_INDEX = "by-consumer"
 CONDITION_FAILED = "ConditionalCheckFailedException"
+NEVER = "9999-12-31T23:59:59+00:00"
 
 
 class RequestStoreError(MeshgovError):
@@ -103,6 +104,7 @@ class RequestRecord:
     link_grants: tuple[Mapping[str, Any], ...] = ()  # what the member grants its principal
     links: tuple[str, ...] = ()
     warned: bool = False
+    reshares: int = 0  # times the grants were made again because the share was not accepted
     history: tuple[Mapping[str, str], ...] = field(default_factory=tuple)
 
     @property
@@ -140,8 +142,9 @@ def _to_item(record: RequestRecord) -> dict[str, Any]:
         "version": {"N": str(record.version)},
         "body": {"S": json.dumps(record.as_dict(), sort_keys=True, default=str)},
     }
-    if record.expires_at:
-        item["expires_at"] = {"S": record.expires_at}
+    # Every request is in the ``by-state`` index: one without an expiry sorts after any time, so
+    # "expiring before" queries never see it and "in state" queries always do.
+    item["expires_at"] = {"S": record.expires_at or NEVER}
     return item
 
 
@@ -209,7 +212,7 @@ class RequestStore:
     def in_state(
         self, state: RequestState, expiring_before: str | None = None
     ) -> list[RequestRecord]:
-        """Requests in ``state`` that have an expiry (the ``by-state`` index is sparse)."""
+        """Requests in ``state`` (those expiring before ``expiring_before``, when given)."""
         condition = "#s = :s"
         values: dict[str, Any] = {":s": {"S": state.value}}
         if expiring_before is not None:

@@ -175,6 +175,7 @@ class MemberAction(_Contract):
     outcome: str = Field(pattern=r"^(SUCCEEDED|SKIPPED|REFUSED|FAILED)$")
     target: str = Field(max_length=2048)
     reason: str = Field(default="", max_length=2000)
+    code: str | None = Field(default=None, pattern=r"^[A-Za-z]{1,64}$")  # why it was refused
 
 
 class MemberActionsDetail(_Contract):
