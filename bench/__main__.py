@@ -12,8 +12,15 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import imports, scenarios, sharing
-from bench.report import NOTES, SHARING_NOTES, SHARING_TARGETS, evaluate
+from bench import audit, imports, scenarios, sharing
+from bench.report import (
+    AUDIT_NOTES,
+    AUDIT_TARGETS,
+    NOTES,
+    SHARING_NOTES,
+    SHARING_TARGETS,
+    evaluate,
+)
 
 
 def _progress(message: str) -> None:
@@ -47,6 +54,7 @@ def run(scale: scenarios.Scale, progress: Callable[[str], None] = _progress) -> 
     parts = timed("partitions", lambda: scenarios.partitions(scale, progress))
     noop = timed("noop_sweep", lambda: scenarios.noop_sweep(scale, progress))
     share = timed("sharing", lambda: sharing.sharing(scale.name, progress))
+    trail = timed("audit", lambda: audit.audit(scale.name, progress))
 
     values: dict[str, Any] = {
         "writes_per_changed_table": mixed["writes_per_changed_table"],
@@ -70,9 +78,16 @@ def run(scale: scenarios.Scale, progress: Callable[[str], None] = _progress) -> 
         "bookkeeping_calls": share["bookkeeping_calls"],
         "bookkeeping_calls_10_tables": share["bookkeeping_calls_10_tables"],
     }
+    audit_values: dict[str, Any] = {
+        "append_per_s": trail["append"]["append_per_s"],
+        "append_chain_intact": trail["append"]["chain_intact"],
+        "verify_records_per_s": trail["verify"]["verify_records_per_s"],
+        "verify_records": trail["verify"]["records"],
+    }
     targets, passed, meets = evaluate(values)
     sharing_targets, sharing_passed, sharing_meets = evaluate(sharing_values, SHARING_TARGETS)
-    propagation_details = {k: v for k, v in details.items() if k != "sharing"}
+    audit_targets, audit_passed, audit_meets = evaluate(audit_values, AUDIT_TARGETS)
+    propagation_details = {k: v for k, v in details.items() if k not in ("sharing", "audit")}
     total = round(time.perf_counter() - started, 2)
     return {
         "propagation": {
@@ -91,7 +106,15 @@ def run(scale: scenarios.Scale, progress: Callable[[str], None] = _progress) -> 
             "notes": SHARING_NOTES,
             "scenarios": {"sharing": details["sharing"]},
         },
-        "meets_targets": meets and sharing_meets,
+        "audit": {
+            **audit_values,
+            "targets": audit_targets,
+            "pass": audit_passed,
+            "meets_targets": audit_meets,
+            "notes": AUDIT_NOTES,
+            "scenarios": {"audit": details["audit"]},
+        },
+        "meets_targets": meets and sharing_meets and audit_meets,
         "meta": {
             "scale": scale.name,
             "python": platform.python_version(),
@@ -139,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
         "sharing",
         result["sharing"],
         ("grant_calls_per_100_named_tables", "bookkeeping_calls", "bookkeeping_calls_10_tables"),
+    )
+    _print_section(
+        "audit", result["audit"], ("append_per_s", "append_chain_intact", "verify_records")
     )
     print(f"meets_targets: {result['meets_targets']}")
     return 0

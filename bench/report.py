@@ -95,6 +95,27 @@ SHARING_NOTES = [
 ]
 
 
+# audit.<metric> -> (comparison, bound) (issue 5, section 7)
+AUDIT_TARGETS: dict[str, tuple[str, float]] = {
+    "verify_records_per_s": (">=", 100_000),
+}
+
+AUDIT_NOTES = [
+    "append_per_s: 8 writer threads, each with its own boto3 session and client, append to one "
+    "audit table in in-process moto through DynamoAuditTrail (GetItem of the chain's head, then "
+    "one TransactWriteItems putting the record and moving the head, both conditional; a writer "
+    "that lost the race waits a jittered while and tries again). Appends per second of wall "
+    "time; no target. moto spends a few ms per call under the GIL, so this measures the "
+    "protocol's overhead on moto (two calls per record, retries), not DynamoDB's throughput. "
+    "append_chain_intact: afterwards every append is stored once, seqs are 1..n without a gap "
+    "and verify_chain passes (with the head).",
+    "verify_records_per_s: records as the audit table stores them (canonical text, prev_hash, "
+    "hash), generated in memory (not timed), then verify_chain over all of them, one SHA-256 per "
+    "record and one digest per 100,000 records; reading them from DynamoDB is not included. "
+    "The full scale verifies 1,000,000 records.",
+]
+
+
 def evaluate(
     values: dict[str, float], targets_of: dict[str, tuple[str, float]] | None = None
 ) -> tuple[dict[str, Any], dict[str, bool], bool]:

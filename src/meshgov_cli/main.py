@@ -24,7 +24,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from meshgov_cli.access import can_access_command, decide, request_access, requests
+from meshgov_cli.audit import audit_app
+from meshgov_cli.dlq import dlq_app
 from meshgov_cli.find import find
+from meshgov_cli.posture import posture_command
 from meshgov_local.observe import RunningMesh, central_catalog
 from meshgov_local.server import LOOPBACK, ServerStartError
 from meshgov_local.standalone import (
@@ -116,6 +119,9 @@ app.command("request-access")(request_access)
 app.command("decide")(decide)
 app.command("requests")(requests)
 app.command("can-access")(can_access_command)
+app.add_typer(audit_app, name="audit")
+app.command("posture")(posture_command)
+app.add_typer(dlq_app, name="dlq")
 
 
 # --------------------------------------------------------------------------------------------

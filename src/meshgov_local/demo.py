@@ -22,6 +22,7 @@ from rich.table import Table
 
 from meshgov.audit import AuditRecord
 from meshgov_local.config import MeshConfig
+from meshgov_local.demo_audit import AuditStory
 from meshgov_local.demo_sharing import SharingStory
 from meshgov_local.emulator import controls
 from meshgov_local.mesh import LocalMesh, differences
@@ -40,7 +41,7 @@ from meshgov_local.views import audit_table, catalog_table
 SOURCE_DB = "sales"
 BUCKET = "s3://sales-data-products"
 FINAL_STATEMENT = "central equals the published source"
-STEPS = 13
+STEPS = 15
 
 # --------------------------------------------------------------------------------------------
 # What the producer sends to Glue
@@ -140,7 +141,10 @@ class Demo:
             sharing.auto_approve()
             sharing.untrusted()
             sharing.expire()
-            return self.finish(sharing.failures)
+            audit = AuditStory(self)
+            audit.verify()
+            audit.posture()
+            return self.finish([*sharing.failures, *audit.failures])
         finally:
             controls.remove_listener(self.flow.on_glue_event)
 

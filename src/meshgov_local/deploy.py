@@ -3,10 +3,10 @@
 CloudFormation cannot run here (moto's CloudFormation does not run the SAM transform, and Lambda
 needs docker), so this is a small, explicit deployer of the template's own resources: buses, bus
 policies, rules (patterns and targets as the template declares them), queues (redrive and
-visibility from the template), tables (key schema and indexes), IAM roles and policies, and Lake
-Formation admins. Functions are not created in moto: the local mesh runs their handlers
-in-process, and :class:`FunctionBinding` tells it how (code path, handler, resolved environment,
-event source).
+visibility from the template), tables (key schema and indexes), IAM roles and policies, Lake
+Formation admins, KMS keys, S3 buckets and bucket policies. Functions are not created in moto:
+the local mesh runs their handlers in-process, and :class:`FunctionBinding` tells it how (code
+path, handler, resolved environment, event source).
 
 Every step reads the current state first and changes only what differs, so deploying twice is a
 no-op, as a CloudFormation update without changes is.
@@ -41,6 +41,8 @@ AUDIT_TABLE = "AuditTable"
 LEDGER_TABLE = "SyncLedgerTable"
 REQUESTS_TABLE = "AccessRequestsTable"
 MEMBER_BUS = "MemberMeshgovBus"
+DIGEST_BUCKET = "AuditDigestBucket"
+DIGEST_KEY = "AuditDigestKey"
 
 NAME_PREFIX = "meshgov-"
 
@@ -112,6 +114,9 @@ class Deployment:
     # Member account -> its functions (the member access function), by logical id.
     member_functions: Mapping[str, Mapping[str, FunctionBinding]] = field(default_factory=dict)
     requests_table_name: str = ""
+    # The audit digests' Object Lock bucket and the KMS key that signs them (central).
+    digest_bucket_name: str = ""
+    digest_key_id: str = ""
 
     def all_functions(self) -> list[FunctionBinding]:
         """Central functions first, then every member's."""
@@ -294,8 +299,10 @@ class _Stack:
         name_property = _NAME_PROPERTY.get(resource_type)
         explicit = self.props(logical_id).get(name_property) if name_property else None
         name = str(self.resolve(explicit)) if explicit else default_physical_name(logical_id)
+        if resource_type == "AWS::S3::Bucket" and not explicit:
+            name = f"{name}-{self.account_id}"  # bucket names are global: one per account
         if resource_type != "AWS::SQS::Queue":  # Ref on a queue is its URL: known once created
-            self.names[logical_id] = name
+            self.names[logical_id] = name  # (Ref on a KMS key, its id: set once created)
         arn = {
             "AWS::Events::EventBus": self.arn("events", f"event-bus/{name}"),
             "AWS::SQS::Queue": self.arn("sqs", name),
@@ -303,6 +310,7 @@ class _Stack:
             "AWS::IAM::Role": self.arn("iam", f"role/{name}", regional=False),
             "AWS::IAM::ManagedPolicy": self.arn("iam", f"policy/{name}", regional=False),
             "AWS::Serverless::Function": self.arn("lambda", f"function:{name}"),
+            "AWS::S3::Bucket": f"arn:aws:s3:::{name}",
         }.get(resource_type)
         if arn:
             self.attributes[f"{logical_id}.Arn"] = arn
@@ -310,6 +318,8 @@ class _Stack:
             self.attributes[f"{logical_id}.Name"] = name
         if resource_type == "AWS::SQS::Queue":
             self.attributes[f"{logical_id}.QueueName"] = name
+        if resource_type == "AWS::S3::Bucket":
+            self.attributes[f"{logical_id}.DomainName"] = f"{name}.s3.amazonaws.com"
         if resource_type == "AWS::IAM::ManagedPolicy":
             self.names[logical_id] = str(arn)  # Ref on a managed policy returns its ARN
 
@@ -660,6 +670,204 @@ def _apply_data_lake_settings(stack: _Stack, logical_id: str) -> None:
     lakeformation.put_data_lake_settings(DataLakeSettings=settings)  # type: ignore[arg-type]
 
 
+# --------------------------------------------------------------------------------------------
+# KMS
+# --------------------------------------------------------------------------------------------
+
+
+def key_alias(logical_id: str) -> str:
+    """The alias the local deployer finds a key of the template by (CloudFormation keeps the
+    key id in the stack; here the alias is that memory, so deploying twice makes one key)."""
+    return f"alias/{default_physical_name(logical_id)}"
+
+
+def _apply_kms_key(stack: _Stack, logical_id: str) -> None:
+    """Create the key once (spec, usage, policy), found again by its alias; converge the policy.
+
+    KeySpec and KeyUsage cannot change in place: a key that differs is a conflict.
+    """
+    kms: Any = stack.client("kms")
+    props = stack.resolve(stack.props(logical_id))
+    alias = key_alias(logical_id)
+    spec = props.get("KeySpec", "SYMMETRIC_DEFAULT")
+    usage = props.get("KeyUsage", "ENCRYPT_DECRYPT")
+    policy = props.get("KeyPolicy")
+    try:
+        key = kms.describe_key(KeyId=alias)["KeyMetadata"]
+    except ClientError as error:
+        if _code(error) != "NotFoundException":
+            raise
+        request: dict[str, Any] = {
+            "KeySpec": spec,
+            "KeyUsage": usage,
+            "Description": props.get("Description", ""),
+        }
+        if policy is not None:
+            request["Policy"] = json.dumps(policy)
+        key = kms.create_key(**request)["KeyMetadata"]
+        kms.create_alias(AliasName=alias, TargetKeyId=key["KeyId"])
+    else:
+        if (key.get("KeySpec"), key.get("KeyUsage")) != (spec, usage):
+            raise DeploymentConflictError(f"{logical_id}: {alias} is a key of another kind")
+        if policy is not None:
+            current = kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"]
+            if _document(current) != policy:
+                kms.put_key_policy(
+                    KeyId=key["KeyId"], PolicyName="default", Policy=json.dumps(policy)
+                )
+    stack.names[logical_id] = str(key["KeyId"])  # Ref on a key returns its id
+    stack.attributes[f"{logical_id}.KeyId"] = str(key["KeyId"])
+    stack.attributes[f"{logical_id}.Arn"] = str(key["Arn"])
+
+
+# --------------------------------------------------------------------------------------------
+# S3
+# --------------------------------------------------------------------------------------------
+
+
+def _apply_bucket(stack: _Stack, logical_id: str) -> None:
+    """Create the bucket (Object Lock only at creation, as S3 allows), then converge versioning,
+    the Object Lock default retention, the public access block and default encryption."""
+    s3: Any = stack.client("s3")
+    name = stack.names[logical_id]
+    props = stack.resolve(stack.props(logical_id))
+    lock = bool(props.get("ObjectLockEnabled", False))
+    try:
+        s3.head_bucket(Bucket=name)
+    except ClientError as error:
+        if _code(error) not in {"404", "NoSuchBucket", "NotFound"}:
+            raise
+        request: dict[str, Any] = {"Bucket": name, "ObjectLockEnabledForBucket": lock}
+        if stack.region != "us-east-1":
+            request["CreateBucketConfiguration"] = {"LocationConstraint": stack.region}
+        s3.create_bucket(**request)
+    else:
+        current_lock = _object_lock(s3, name)
+        if lock != (current_lock.get("ObjectLockEnabled") == "Enabled"):
+            raise DeploymentConflictError(
+                f"{logical_id}: bucket {name} exists with another Object Lock setting"
+            )
+    versioning = props.get("VersioningConfiguration")
+    if versioning and s3.get_bucket_versioning(Bucket=name).get("Status") != versioning["Status"]:
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration=versioning)
+    _apply_object_lock(s3, name, props.get("ObjectLockConfiguration"))
+    block = props.get("PublicAccessBlockConfiguration")
+    if block is not None:
+        wanted = {k: _boolean(v) for k, v in block.items()}
+        try:
+            current = s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
+        except ClientError as error:
+            if _code(error) != "NoSuchPublicAccessBlockConfiguration":
+                raise
+            current = {}
+        if dict(current) != wanted:
+            s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=wanted)
+    encryption = props.get("BucketEncryption")
+    if encryption is not None:
+        _apply_bucket_encryption(s3, name, encryption)
+
+
+def object_lock_request(configuration: Mapping[str, Any]) -> dict[str, Any]:
+    """PutObjectLockConfiguration's argument for a (resolved) ObjectLockConfiguration property."""
+    request: dict[str, Any] = {"ObjectLockEnabled": configuration.get("ObjectLockEnabled")}
+    retention = configuration.get("Rule", {}).get("DefaultRetention")
+    if retention:
+        rule: dict[str, Any] = {"Mode": retention["Mode"]}
+        for unit in ("Days", "Years"):
+            if unit in retention:
+                rule[unit] = int(retention[unit])
+        request["Rule"] = {"DefaultRetention": rule}
+    return request
+
+
+def _object_lock(s3: Any, name: str) -> dict[str, Any]:
+    try:
+        return dict(s3.get_object_lock_configuration(Bucket=name)["ObjectLockConfiguration"])
+    except ClientError as error:
+        if _code(error) != "ObjectLockConfigurationNotFoundError":
+            raise
+        return {}
+
+
+def _apply_object_lock(s3: Any, name: str, configuration: Any) -> None:
+    if not configuration:
+        return
+    wanted = object_lock_request(configuration)
+    current = _object_lock(s3, name)
+    retention = current.get("Rule", {}).get("DefaultRetention", {})
+    current_rule = {k: v for k, v in retention.items() if v}  # moto reports the unset unit as 0
+    if (current.get("ObjectLockEnabled"), current_rule) != (
+        wanted["ObjectLockEnabled"],
+        wanted.get("Rule", {}).get("DefaultRetention", {}),
+    ):
+        s3.put_object_lock_configuration(Bucket=name, ObjectLockConfiguration=wanted)
+
+
+def _apply_bucket_encryption(s3: Any, name: str, encryption: Mapping[str, Any]) -> None:
+    """CloudFormation's ServerSideEncryptionByDefault is the API's
+    ApplyServerSideEncryptionByDefault."""
+    wanted = [
+        {"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
+        for rule in encryption["ServerSideEncryptionConfiguration"]
+    ]
+    try:
+        current = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]
+    except ClientError as error:
+        if _code(error) != "ServerSideEncryptionConfigurationNotFoundError":
+            raise
+        current = {"Rules": []}
+    rules = [
+        {"ApplyServerSideEncryptionByDefault": r.get("ApplyServerSideEncryptionByDefault")}
+        for r in current.get("Rules", [])
+    ]
+    if rules != wanted:
+        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": wanted})
+
+
+def local_bucket_policy(policy: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The part of a bucket policy the local mesh can hold: without its TLS-only statements.
+
+    Locally the endpoint is plain HTTP (``meshgov mesh up`` serves moto on http://127.0.0.1),
+    so ``aws:SecureTransport`` is false for every request. Moreover moto 5.2.5 never sets that
+    key and evaluates a statement whose Condition does not hold as an explicit deny, whatever
+    its Effect (``moto/iam/access_control.py``, ``IAMPolicyStatement.is_action_permitted``):
+    a "deny unless TLS" statement refuses every request, in-process too. Such statements are
+    left out (None: nothing is left to put); the template keeps them for AWS.
+    """
+    statements = policy.get("Statement", [])
+    if isinstance(statements, Mapping):
+        statements = [statements]
+    kept = [s for s in statements if not _tests_secure_transport(s.get("Condition", {}))]
+    return {**policy, "Statement": kept} if kept else None
+
+
+def _tests_secure_transport(condition: Mapping[str, Any]) -> bool:
+    return any("aws:securetransport" in {k.lower() for k in c} for c in condition.values())
+
+
+def _apply_bucket_policy(stack: _Stack, logical_id: str) -> None:
+    """Put the bucket policy (as :func:`local_bucket_policy` keeps it), when it differs."""
+    s3: Any = stack.client("s3")
+    props = stack.resolve(stack.props(logical_id))
+    bucket, policy = str(props["Bucket"]), local_bucket_policy(props["PolicyDocument"])
+    try:
+        current = _document(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    except ClientError as error:
+        if _code(error) != "NoSuchBucketPolicy":
+            raise
+        current = None
+    if current == policy:
+        return
+    if policy is None:
+        s3.delete_bucket_policy(Bucket=bucket)
+    else:
+        s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+
+
+def _boolean(value: Any) -> bool:
+    return value if isinstance(value, bool) else str(value).lower() == "true"
+
+
 def _code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
@@ -671,6 +879,10 @@ _APPLIERS: dict[str, Callable[[_Stack, str], None]] = {
     "AWS::DynamoDB::Table": _apply_table,
     "AWS::IAM::ManagedPolicy": _apply_managed_policy,
     "AWS::IAM::Role": _apply_role,
+    # After the roles: a key policy names them (KMS refuses principals that do not exist).
+    "AWS::KMS::Key": _apply_kms_key,
+    "AWS::S3::Bucket": _apply_bucket,
+    "AWS::S3::BucketPolicy": _apply_bucket_policy,
     "AWS::Events::EventBusPolicy": _apply_event_bus_policy,
     "AWS::Events::Rule": _apply_rule,
     "AWS::SQS::QueuePolicy": _apply_queue_policy,
@@ -728,6 +940,8 @@ def _deployment(
             for account, stack in members.items()
         },
         requests_table_name=central.names.get(REQUESTS_TABLE, ""),
+        digest_bucket_name=central.names.get(DIGEST_BUCKET, ""),
+        digest_key_id=central.names.get(DIGEST_KEY, ""),
     )
 
 

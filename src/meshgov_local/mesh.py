@@ -7,19 +7,37 @@ Used the same way by the tests (in-process under ``mock_aws``), the demo and ``m
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from meshgov.access.effective import AccessAnswer, CentralReaders, ConsumerReaders, can_access
 from meshgov.access.store import RequestRecord, RequestStore
-from meshgov.audit import AuditRecord
+from meshgov.audit import Auditor, AuditRecord, DynamoAuditTrail
 from meshgov.audit.dynamodb import read_day
+from meshgov.deadletters import (
+    CENTRAL_DLQS,
+    FORWARD_DLQ,
+    INVOCATION_DLQS,
+    MEMBER_DLQS,
+    SOURCE_QUEUES,
+    AsyncInvokeTarget,
+    DeadLetterOffice,
+    DeadLetterQueue,
+    DefaultBusTarget,
+    RedriveError,
+    RedriveTarget,
+    ReplayReport,
+    SourceQueueTarget,
+)
+from meshgov.posture import PostureReport, posture
 from meshgov_local import emulator
 from meshgov_local.accounts import AccountSessions
 from meshgov_local.config import MeshConfig
 from meshgov_local.deploy import Deployment, deploy
+from meshgov_local.emulator import controls as emulator_controls
+from meshgov_local.invoke import invoke
 from meshgov_local.router import Chaos, DeliveryReport, EventRouter
 from meshgov_local.template import TEMPLATE_PATH, Template
 
@@ -27,6 +45,7 @@ SYNC_FUNCTION = "CatalogSyncFunction"
 SWEEP_FUNCTION = "CatalogSweepFunction"
 ACCESS_SWEEP_FUNCTION = "AccessSweepFunction"
 MEMBER_ACCESS_FUNCTION = "MemberAccessFunction"
+AUDIT_DIGEST_FUNCTION = "AuditDigestFunction"
 
 
 class LocalMesh:
@@ -108,6 +127,11 @@ class LocalMesh:
         result = self.router.run_schedule(ACCESS_SWEEP_FUNCTION)
         self.settle()
         return result
+
+    def write_digest(self) -> Any:
+        """Run the scheduled audit digest once: ``{"digest": <key or None>}``, or None when
+        every attempt failed (the failure is then in the SweepDLQ, as Lambda would put it)."""
+        return self.router.run_schedule(AUDIT_DIGEST_FUNCTION)
 
     def invitation_sweep(self, account_id: str) -> Any:
         """Run a member's scheduled invitation answering, then deliver."""
@@ -191,6 +215,104 @@ class LocalMesh:
 
     def chaos(self, seed: int = 0, duplicate_rate: float = 0.0) -> Chaos:
         return Chaos(seed=seed, shuffle=True, duplicate_rate=duplicate_rate)
+
+    # --- dead letters and posture (issue 5) -------------------------------------------------------
+    def dead_letter_queues(self) -> list[DeadLetterQueue]:
+        """Every DLQ of the mesh: central's, then each member's (template.yaml logical ids)."""
+        queues = [
+            DeadLetterQueue(name, self.central, self.deployment.queue_urls[name])
+            for name in CENTRAL_DLQS
+            if name in self.deployment.queue_urls
+        ]
+        for account, urls in sorted(self.deployment.member_queue_urls.items()):
+            queues.extend(
+                DeadLetterQueue(name, account, urls[name]) for name in MEMBER_DLQS if name in urls
+            )
+        return queues
+
+    def dead_letter_office(self) -> DeadLetterOffice:
+        return DeadLetterOffice(lambda account: self.client(account, "sqs"))
+
+    def run_function(self, function: str, payload: Any, account_id: str | None = None) -> str:
+        """Invoke a function of the mesh in-process with ``payload`` (the local stand-in for an
+        asynchronous ``lambda:Invoke``); its result, as JSON. Raises RedriveError when it fails
+        (on AWS the invocation would be retried, then recorded in its OnFailure DLQ again)."""
+        account = account_id or self.central
+        bindings = (
+            self.deployment.functions
+            if account == self.central
+            else self.deployment.member_functions.get(account, {})
+        )
+        binding = bindings.get(function)  # the router names failures by logical id
+        if binding is None:
+            raise RedriveError(f"no function {function} in account {account}")
+        try:
+            result = invoke(binding, payload, self.sessions, account, self.endpoint_url)
+        except Exception as exc:  # the function failed: the dead letter stays
+            raise RedriveError(f"{function} failed again: {type(exc).__name__}: {exc}") from exc
+        return json.dumps(result, default=str)[:200]
+
+    def redrive_target(self, queue: DeadLetterQueue) -> RedriveTarget:
+        """Where ``queue``'s messages go back to: the source queue, the function (in-process),
+        or the member's default bus."""
+        if queue.name in INVOCATION_DLQS:
+            return AsyncInvokeTarget(
+                lambda name, payload: self.run_function(name, payload, queue.account_id)
+            )
+        if queue.name == FORWARD_DLQ:
+            return DefaultBusTarget(self.client(queue.account_id, "events"))
+        source = SOURCE_QUEUES[queue.name]
+        urls = (
+            self.deployment.queue_urls
+            if queue.account_id == self.central
+            else self.deployment.member_queue_urls[queue.account_id]
+        )
+        return SourceQueueTarget(self.client(queue.account_id, "sqs"), urls[source])
+
+    def replay_dead_letters(
+        self,
+        queue_name: str = "CatalogEventsDLQ",
+        message_ids: Sequence[str] = (),
+        *,
+        dry_run: bool = True,
+        account_id: str | None = None,
+        actor: str = "meshgov:operator",
+    ) -> list[ReplayReport]:
+        """Replay (or, by default, dry-run) the messages of one DLQ, in every account that has
+        it (or in ``account_id``); each message is one ``dlq:replay`` audit record."""
+        auditor = Auditor(
+            DynamoAuditTrail(
+                self.client(self.central, "dynamodb"), self.deployment.audit_table_name
+            ),
+            actor,
+        )
+        office = self.dead_letter_office()
+        return [
+            office.replay(queue, self.redrive_target(queue), auditor, message_ids, dry_run=dry_run)
+            for queue in self.dead_letter_queues()
+            if queue.name == queue_name and account_id in (None, queue.account_id)
+        ]
+
+    def posture(self, expiring_days: int = 7) -> PostureReport:
+        """The posture report of the mesh as of the emulated clock, every member read."""
+        central = self.central
+        return posture(
+            CentralReaders(
+                central, self.client(central, "glue"), self.client(central, "lakeformation")
+            ),
+            [
+                ConsumerReaders(
+                    m.account_id,
+                    self.client(m.account_id, "lakeformation"),
+                    self.client(m.account_id, "glue"),
+                    self.client(m.account_id, "ram"),
+                )
+                for m in self.config.members
+            ],
+            self.request_store(),
+            emulator_controls.now(),
+            expiring_days,
+        )
 
 
 def differences(mesh: LocalMesh) -> list[str]:

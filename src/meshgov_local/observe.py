@@ -141,8 +141,9 @@ def schema_change_words(change: Any) -> str:
 class AuditFollower:
     """Reads the records added to the central audit table since the last poll, oldest first.
 
-    Items are keyed ``pk = AUDIT#<day>``, ``sk = <timestamp>#<id>`` (:mod:`meshgov.audit.dynamodb`),
-    so "new" is one Query per day on ``sk > last seen``.
+    Items are keyed ``pk = AUDIT#<day>``, ``sk = <seq, 20 digits>`` (:mod:`meshgov.audit.dynamodb`),
+    so "new" is one Query per day on ``sk > last seen``; until a record has been seen, records at
+    or before ``since`` are filtered out by their ``recorded_at``.
     """
 
     def __init__(
@@ -158,7 +159,8 @@ class AuditFollower:
         start = (since or clock()).astimezone(UTC)
         self._day: date = start.date()
         # Records at or before ``since`` count as seen; None: everything of the day is new.
-        self._after: str | None = start.isoformat(timespec="microseconds") if since else None
+        self._since: str | None = start.isoformat(timespec="microseconds") if since else None
+        self._after: str | None = None  # the sort key of the last record seen
 
     @classmethod
     def from_start_of_day(cls, dynamodb: Any, table_name: str) -> AuditFollower:
@@ -176,6 +178,7 @@ class AuditFollower:
             for item in self._query(day):
                 records.append(from_item(item))
                 self._after = str(item["sk"]["S"])
+                self._since = None
             day += timedelta(days=1)
         self._day = today
         return records
@@ -186,11 +189,16 @@ class AuditFollower:
         if self._after:
             condition += " AND sk > :after"
             values[":after"] = {"S": self._after}
+        extra: dict[str, Any] = {}
+        if self._since and not self._after:
+            extra["FilterExpression"] = "recorded_at > :since"
+            values[":since"] = {"S": self._since}
         paginator = self._dynamodb.get_paginator("query")
         for page in paginator.paginate(
             TableName=self._table,
             KeyConditionExpression=condition,
             ExpressionAttributeValues=values,
+            **extra,
         ):
             yield from page.get("Items", [])
 

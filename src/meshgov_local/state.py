@@ -58,6 +58,8 @@ class MeshState:
     bus_name: str
     version: int = STATE_VERSION
     requests_table_name: str = ""
+    digest_bucket_name: str = ""
+    digest_key_id: str = ""
 
     @classmethod
     def of(cls, mesh: LocalMesh) -> MeshState:
@@ -76,6 +78,8 @@ class MeshState:
             ledger_table_name=deployment.ledger_table_name,
             bus_name=deployment.bus_name,
             requests_table_name=deployment.requests_table_name,
+            digest_bucket_name=deployment.digest_bucket_name,
+            digest_key_id=deployment.digest_key_id,
         )
 
     @property
@@ -112,6 +116,8 @@ class MeshState:
                 bus_name=str(data["bus_name"]),
                 version=int(data.get("version", STATE_VERSION)),
                 requests_table_name=str(data.get("requests_table_name", "")),
+                digest_bucket_name=str(data.get("digest_bucket_name", "")),
+                digest_key_id=str(data.get("digest_key_id", "")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise MeshStateError(f"mesh state is incomplete or malformed: {exc}") from exc

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.__main__ import main
-from bench.report import SHARING_TARGETS, TARGETS
+from bench.report import AUDIT_TARGETS, SHARING_TARGETS, TARGETS
 
 METRICS = (
     "writes_per_changed_table",
@@ -50,9 +50,15 @@ def test_bench_smoke_writes_the_report(tmp_path: Path) -> None:
     meta = report["meta"]
     assert meta["scale"] == "smoke"
     assert {"python", "moto", "boto3", "seconds"} <= set(meta)
-    assert {"imports", "mixed_workload", "partitions", "noop_sweep", "sharing", "total"} <= set(
-        meta["seconds"]
-    )
+    assert {
+        "imports",
+        "mixed_workload",
+        "partitions",
+        "noop_sweep",
+        "sharing",
+        "audit",
+        "total",
+    } <= set(meta["seconds"])
 
     # And the calls were really counted, through the handlers
     scenarios = prop["scenarios"]
@@ -74,6 +80,28 @@ def test_bench_smoke_writes_the_report(tmp_path: Path) -> None:
     # And the sharing figures (issue 4), from the same run
     check_sharing(report)
 
+    # And the audit figures (issue 5)
+    check_audit(report)
+
+
+def check_audit(report: dict[str, Any]) -> None:
+    audit = report["audit"]
+    assert isinstance(audit["append_per_s"], int | float) and audit["append_per_s"] > 0
+    assert audit["append_chain_intact"] is True
+    assert isinstance(audit["verify_records_per_s"], int) and audit["verify_records_per_s"] > 0
+    assert set(audit["targets"]) == set(AUDIT_TARGETS) == set(audit["pass"])
+    assert audit["meets_targets"] == all(audit["pass"].values())
+    assert report["meets_targets"] == (
+        audit["meets_targets"]
+        and report["sharing"]["meets_targets"]
+        and report["propagation"]["meets_targets"]
+    )
+    details = audit["scenarios"]["audit"]
+    append, verify = details["append"], details["verify"]
+    assert append["writers"] == 8 and append["records_stored"] == append["appends"] > 0
+    assert not append["failures"]
+    assert verify["ok"] is True and verify["records"] == audit["verify_records"] > 0
+
 
 def _sum(by_account: dict[str, dict[str, int]]) -> int:
     return sum(n for ops in by_account.values() for n in ops.values())
@@ -87,9 +115,7 @@ def check_sharing(report: dict[str, Any]) -> None:
         assert isinstance(share[name], int), name
     assert set(share["targets"]) == set(SHARING_TARGETS) == set(share["pass"])
     assert share["meets_targets"] == all(share["pass"].values())
-    assert report["meets_targets"] == (
-        share["meets_targets"] and report["propagation"]["meets_targets"]
-    )
+    assert share["meets_targets"] is not None
     assert any("28" in note and "118" in note for note in share["notes"])
 
     # And the flow really happened, in every account: request, approval, grants, link, ACTIVE

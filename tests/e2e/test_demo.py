@@ -51,6 +51,11 @@ def test_demo_converges_and_says_so() -> None:
     assert "the invitation was rejected" in output and "REJECTED" in output
     assert "orders: EXPIRED" in output and "regions: ACTIVE" in output
     assert "sales_sales.orders (after expiry): no" in output
+    # And the audit trail verifies, tampered copies are named, the posture shows the drift
+    assert "meshgov audit verify: PASS" in output and "1 signed digest(s)" in output
+    assert "verify, edited copy: FAIL — edit at record" in output
+    assert "verify, copy with a record deleted: FAIL — deletion at record" in output
+    assert "Drift: grants no approved request explains" in output
     assert "Unexpected:" not in output
     # And the server is gone, and the drop switch is back off
     assert len(endpoints) == 1

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
+from botocore.exceptions import ClientError
 from localmesh_support import CENTRAL, CONSUMER, PRODUCER, REGION
 
 from meshgov_local.accounts import AccountSessions
@@ -17,6 +18,7 @@ from meshgov_local.deploy import (
     DeploymentConflictError,
     default_physical_name,
     deploy,
+    local_bucket_policy,
 )
 from meshgov_local.template import Template
 
@@ -167,8 +169,13 @@ def test_central_bus_policy_admits_exactly_the_member_accounts(
 def test_central_function_roles_exist_and_are_lake_formation_admins(
     mesh: AccountSessions, deployed_mesh: Deployment
 ) -> None:
-    # Given the roles the function bindings name
-    role_arns = {b.role_arn for b in deployed_mesh.functions.values()}
+    # Given the roles the function bindings name (the audit digest function touches no catalog:
+    # least privilege keeps it out of the Lake Formation admins)
+    role_arns = {
+        b.role_arn
+        for b in deployed_mesh.functions.values()
+        if b.logical_id != "AuditDigestFunction"
+    }
     iam = mesh.client(CENTRAL, "iam")
 
     # When the roles and the Lake Formation admins are read
@@ -512,3 +519,129 @@ def test_an_existing_table_with_other_keys_is_a_conflict(
     # When / Then deploying refuses to pretend the table is right
     with pytest.raises(DeploymentConflictError, match="AuditTable"):
         deploy(mesh_config, mesh, mesh_template)
+
+
+# --------------------------------------------------------------------------------------------
+# Audit digests: the KMS signing key, the Object Lock bucket and its policy
+# --------------------------------------------------------------------------------------------
+
+
+def test_the_digest_key_is_an_ecc_signing_key_with_the_templates_policy(
+    mesh: AccountSessions, deployed_mesh: Deployment
+) -> None:
+    # Given the deployed digest key
+    kms = mesh.client(CENTRAL, "kms")
+    key = kms.describe_key(KeyId=deployed_mesh.digest_key_id)["KeyMetadata"]
+    policy = json.loads(kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"])
+
+    # Then it signs with P-256, is found by its alias, and only the digest role may sign
+    assert (key["KeySpec"], key["KeyUsage"]) == ("ECC_NIST_P256", "SIGN_VERIFY")
+    alias = kms.describe_key(KeyId="alias/meshgov-audit-digest-key")["KeyMetadata"]
+    assert alias["KeyId"] == deployed_mesh.digest_key_id
+    signers = [s for s in policy["Statement"] if "kms:Sign" in s["Action"]]
+    assert [s["Principal"] for s in signers] == [
+        {"AWS": f"arn:aws:iam::{CENTRAL}:role/meshgov-central-audit-digest-{REGION}"}
+    ]
+    assert not any(s["Action"] == "kms:*" for s in policy["Statement"])
+
+
+def test_the_digest_bucket_locks_in_compliance_mode_versioned_private_encrypted(
+    mesh: AccountSessions, deployed_mesh: Deployment
+) -> None:
+    # Given the deployed digest bucket (named per account: S3 names are global)
+    s3 = mesh.client(CENTRAL, "s3")
+    name = deployed_mesh.digest_bucket_name
+    assert name == f"meshgov-audit-digest-bucket-{CENTRAL}"
+
+    # When its settings are read
+    lock = s3.get_object_lock_configuration(Bucket=name)["ObjectLockConfiguration"]
+    block = s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
+    sse = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]
+
+    # Then Object Lock holds every new object 365 days in compliance mode, versioning is on,
+    # all public access is blocked and objects are encrypted
+    assert lock["ObjectLockEnabled"] == "Enabled"
+    assert lock["Rule"]["DefaultRetention"]["Mode"] == "COMPLIANCE"
+    assert lock["Rule"]["DefaultRetention"]["Days"] == 365
+    assert s3.get_bucket_versioning(Bucket=name)["Status"] == "Enabled"
+    assert all(block.values()) and len(block) == 4
+    assert sse["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+
+
+def test_the_digest_function_binding_names_the_bucket_key_and_table(
+    deployed_mesh: Deployment,
+) -> None:
+    binding = deployed_mesh.functions["AuditDigestFunction"]
+    assert binding.environment["AUDIT_DIGEST_BUCKET"] == deployed_mesh.digest_bucket_name
+    assert binding.environment["AUDIT_DIGEST_KEY_ID"] == deployed_mesh.digest_key_id
+    assert binding.environment["AUDIT_TABLE_NAME"] == deployed_mesh.audit_table_name
+    assert (binding.schedule, binding.maximum_retry_attempts) == ("rate(1 hour)", 2)
+    assert binding.on_failure_queue_url == deployed_mesh.queue_urls["SweepDLQ"]
+    assert binding.role_arn == f"arn:aws:iam::{CENTRAL}:role/meshgov-central-audit-digest-{REGION}"
+
+
+def test_deploying_twice_keeps_one_digest_key_and_bucket_unchanged(
+    mesh: AccountSessions,
+    deployed_mesh: Deployment,
+    mesh_config: MeshConfig,
+    mesh_template: Template,
+) -> None:
+    # Given a deployed mesh, its keys and its bucket's settings
+    kms, s3 = mesh.client(CENTRAL, "kms"), mesh.client(CENTRAL, "s3")
+    name = deployed_mesh.digest_bucket_name
+    keys = kms.list_keys()["Keys"]
+    lock = s3.get_object_lock_configuration(Bucket=name)["ObjectLockConfiguration"]
+
+    # When it is deployed again
+    again = deploy(mesh_config, mesh, mesh_template)
+
+    # Then the same key (no second one), the same bucket and settings
+    assert (again.digest_key_id, again.digest_bucket_name) == (
+        deployed_mesh.digest_key_id,
+        name,
+    )
+    assert kms.list_keys()["Keys"] == keys
+    assert s3.get_object_lock_configuration(Bucket=name)["ObjectLockConfiguration"] == lock
+
+
+def test_the_retention_parameter_reaches_the_bucket(
+    mesh: AccountSessions, mesh_config: MeshConfig, mesh_template: Template
+) -> None:
+    # Given the template deployed with a 30-day audit retention
+    deployment = deploy(
+        mesh_config, mesh, mesh_template, parameter_overrides={"AuditRetentionDays": "30"}
+    )
+
+    # When / Then new digests are locked 30 days
+    lock = mesh.client(CENTRAL, "s3").get_object_lock_configuration(
+        Bucket=deployment.digest_bucket_name
+    )["ObjectLockConfiguration"]
+    assert lock["Rule"]["DefaultRetention"] == {"Mode": "COMPLIANCE", "Days": 30, "Years": 0}
+
+
+def test_the_tls_only_bucket_policy_is_kept_for_aws_and_left_out_locally(
+    mesh: AccountSessions, deployed_mesh: Deployment, mesh_template: Template
+) -> None:
+    # Given the template's bucket policy (deny every request not made over TLS)
+    declared = mesh_template.properties("AuditDigestBucketPolicy")["PolicyDocument"]
+    (statement,) = declared["Statement"]
+    assert statement["Effect"] == "Deny"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+    # When / Then the local deployment holds no policy (the local endpoint is plain HTTP and moto
+    # 5.2.5 turns any condition it cannot evaluate into a deny) ...
+    s3 = mesh.client(CENTRAL, "s3")
+    with pytest.raises(ClientError, match="NoSuchBucketPolicy"):
+        s3.get_bucket_policy(Bucket=deployed_mesh.digest_bucket_name)
+    assert local_bucket_policy(declared) is None
+
+    # ... as measured: with that policy on a bucket, moto refuses even a TLS request
+    s3.create_bucket(Bucket="tls-probe", CreateBucketConfiguration={"LocationConstraint": REGION})
+    probe = {
+        **statement,
+        "Resource": ["arn:aws:s3:::tls-probe", "arn:aws:s3:::tls-probe/*"],
+    }
+    policy = {"Version": "2012-10-17", "Statement": [probe]}
+    s3.put_bucket_policy(Bucket="tls-probe", Policy=json.dumps(policy))
+    with pytest.raises(ClientError):
+        s3.put_object(Bucket="tls-probe", Key="k", Body=b"x")

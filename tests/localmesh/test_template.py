@@ -200,6 +200,7 @@ def test_functions_carry_globals_handler_and_event_sources(mesh_template: Templa
         "AccessRequestsFunction",
         "AccessSweepFunction",
         "MemberAccessFunction",
+        "AuditDigestFunction",
     }
     for spec in functions.values():
         assert spec.handler_file.is_file()

@@ -46,3 +46,16 @@ class CatalogWriteError(MeshgovError):
 
 class AuditWriteError(MeshgovError):
     """An audit record could not be written: the action that needed it fails too."""
+
+
+class DigestWriteError(MeshgovError):
+    """An audit digest could not be written (the chain, the bucket or the signing key refused).
+
+    The scheduled invocation fails, is retried, then lands in the sweep dead-letter queue; the
+    next run covers the same records (nothing is skipped).
+    """
+
+
+class DigestReadError(MeshgovError):
+    """The audit digests could not be read or checked (bucket or key unreadable, KMS throttled):
+    verification cannot answer, which is not the same as a digest failing it."""

@@ -184,3 +184,29 @@ class MemberSettings(BaseModel):
         if not ACCOUNT_ID.match(settings.central_account_id):
             raise SettingsInvalidError("CENTRAL_ACCOUNT_ID must be a 12-digit account id")
         return settings
+
+
+class AuditDigestSettings(BaseModel):
+    """Settings of the audit digest function (signed digests of the audit chain)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    region: str
+    audit_table_name: str
+    digest_bucket_name: str
+    # The KMS asymmetric signing key (id, ARN or alias) that signs every digest.
+    digest_key_id: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Self:
+        try:
+            settings = cls(
+                region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "",
+                audit_table_name=env.get("AUDIT_TABLE_NAME", ""),
+                digest_bucket_name=env.get("AUDIT_DIGEST_BUCKET", ""),
+                digest_key_id=env.get("AUDIT_DIGEST_KEY_ID", ""),
+            )
+        except ValidationError as exc:
+            raise SettingsInvalidError(str(exc)) from exc
+        _missing(settings, ("region", "audit_table_name", "digest_bucket_name", "digest_key_id"))
+        return settings

@@ -17,6 +17,7 @@ follows:
   ``OTHER-ACCOUNTS`` views of shares and resources.
 - :mod:`.eventbridge`: event envelope and cross-account delivery, one hop, bus policies,
   disabled rules.
+- :mod:`.dynamodb_transactions`: ``TransactWriteItems`` atomic and isolated under concurrency.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from __future__ import annotations
 import threading
 
 from . import (
+    dynamodb_transactions,
     eventbridge,
     glue_access,
     glue_events,
@@ -60,6 +62,7 @@ def install() -> None:
         lakeformation_sharing.install()
         ram_sharing.install()
         eventbridge.install()
+        dynamodb_transactions.install()
         _installed = True
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
+
+from meshgov.audit.chain import canonical, json_detail, utc_text
 
 
 class AuditOutcome(StrEnum):
@@ -33,11 +34,34 @@ class AuditEntry:
 
 @dataclass(frozen=True)
 class AuditRecord:
-    """An entry as stored: the entry plus its id and time, assigned by the trail."""
+    """An entry as stored: the entry plus its id and time, assigned by the trail, and its place
+    in the hash chain (``seq``, ``prev_hash``, ``hash``; docs/adr/0006-audit-hash-chain.md)."""
 
     record_id: str
     recorded_at: datetime
     entry: AuditEntry
+    seq: int = 0
+    prev_hash: str = ""
+    hash: str = ""
+
+    def fields(self) -> dict[str, Any]:
+        """The hashed fields (:data:`meshgov.audit.chain.FIELDS`) as the canonical form has them."""
+        return {
+            "seq": self.seq,
+            "record_id": self.record_id,
+            "recorded_at": utc_text(self.recorded_at),
+            "action": self.entry.action,
+            "outcome": self.entry.outcome.value,
+            "actor": self.entry.actor,
+            "target": self.entry.target,
+            "correlation_id": self.entry.correlation_id,
+            "reason": self.entry.reason,
+            "detail": json_detail(self.entry.detail),
+        }
+
+    def canonical(self) -> str:
+        """The canonical text this record's ``hash`` covers."""
+        return canonical(self.fields())
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -49,7 +73,10 @@ class AuditRecord:
             "target": self.entry.target,
             "correlation_id": self.entry.correlation_id,
             "reason": self.entry.reason,
-            "detail": json.loads(json.dumps(dict(self.entry.detail), default=str)),
+            "detail": json_detail(self.entry.detail),
+            "seq": self.seq,
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
         }
 
 

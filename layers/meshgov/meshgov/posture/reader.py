@@ -1,0 +1,226 @@
+"""Reading what the posture report needs (thin adapter; the caller builds the clients).
+
+- central Lake Formation: every grant central made to a principal of *another* account
+  (``ListPermissions`` by ``ResourceType`` — ``DATABASE``, ``TABLE``, ``LF_TAG_POLICY_DATABASE``,
+  ``LF_TAG_POLICY_TABLE`` — filtered here: Lake Formation requires a ``Resource`` whenever a
+  ``Principal`` is given, so "everything to anyone" is the only listing that finds grants made
+  behind meshgov's back); for each LF-Tag policy granted, the tables it matches now
+  (``SearchTablesByLFTags``);
+- the central requests table (every request);
+- the central catalog (``GetDatabases``/``GetTables``): the published products;
+- each member account (in production through its ``meshgov-catalog-reader`` role, which may
+  ``ListPermissions`` as a read-only Lake Formation admin; the caller assumes it): its resource
+  links to central, and its grants to its own principals on central tables and on those links.
+
+About 4 + 2 per member + 1 per central database + 1 per LF-Tag policy calls (more pages aside).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from meshgov.access.effective import CentralReaders, ConsumerReaders, Grant
+from meshgov.access.store import RequestStore
+from meshgov.aws.session import error_code
+from meshgov.errors import MeshgovError
+from meshgov.posture.report import (
+    SOURCE_ACCOUNT,
+    PostureInputs,
+    PostureReport,
+    Product,
+    build_report,
+    expression_key,
+    tag_policies,
+)
+
+LIST_PAGE_SIZE = 1000
+CENTRAL_RESOURCE_TYPES = ("DATABASE", "TABLE", "LF_TAG_POLICY_DATABASE", "LF_TAG_POLICY_TABLE")
+MEMBER_RESOURCE_TYPES = ("DATABASE", "TABLE")
+NOT_FOUND = "EntityNotFoundException"
+
+
+class PostureReadError(MeshgovError):
+    """An account could not be read for the posture report (denied, throttled, unreachable)."""
+
+
+def _read(what: str, call: Callable[[], Any]) -> Any:
+    try:
+        return call()
+    except (ClientError, BotoCoreError) as exc:
+        raise PostureReadError(f"{what} failed: {exc}") from exc
+
+
+def _listed(lakeformation: Any, what: str, **request: Any) -> list[Grant]:
+    """Every page of one ``ListPermissions`` request."""
+    request["MaxResults"] = LIST_PAGE_SIZE
+    grants: list[Grant] = []
+    while True:
+        page = _read(what, lambda: lakeformation.list_permissions(**request))
+        grants.extend(Grant.from_listing(e) for e in page.get("PrincipalResourcePermissions", []))
+        if not page.get("NextToken"):
+            return grants
+        request["NextToken"] = page["NextToken"]
+
+
+def _pages(client: Any, operation: str, key: str, what: str, **request: Any) -> Iterator[Any]:
+    pages = _read(what, lambda: list(client.get_paginator(operation).paginate(**request)))
+    for page in pages:
+        yield from page.get(key, [])
+
+
+def _unique(grants: Sequence[Grant]) -> list[Grant]:
+    seen: dict[str, Grant] = {}
+    for grant in grants:
+        key = json.dumps(
+            [grant.principal, grant.resource, sorted(grant.permissions)], sort_keys=True
+        )
+        seen.setdefault(key, grant)
+    return list(seen.values())
+
+
+def account_of(principal: str) -> str:
+    """``123456789012`` -> itself; ``arn:aws:iam::123456789012:role/x`` -> ``123456789012``;
+    anything else (``IAM_ALLOWED_PRINCIPALS``, a group) -> ``""``."""
+    if len(principal) == 12 and principal.isdigit():
+        return principal
+    parts = principal.split(":")
+    return parts[4] if principal.startswith("arn:") and len(parts) > 5 else ""
+
+
+def central_grants(central: CentralReaders) -> list[Grant]:
+    """Grants central made to principals of other accounts."""
+    what = "lakeformation:ListPermissions (central)"
+    found = [
+        grant
+        for resource_type in CENTRAL_RESOURCE_TYPES
+        for grant in _listed(
+            central.lakeformation, what, CatalogId=central.account_id, ResourceType=resource_type
+        )
+    ]
+    return _unique([g for g in found if account_of(g.principal) not in ("", central.account_id)])
+
+
+def member_grants(member: ConsumerReaders, central_account: str) -> list[Grant]:
+    """A member's grants to its own principals on central tables and on its links to central."""
+    own = member.account_id
+    links = {
+        str(d["Name"])
+        for d in _pages(
+            member.glue, "get_databases", "DatabaseList", "glue:GetDatabases", CatalogId=own
+        )
+        if (d.get("TargetDatabase") or {}).get("CatalogId") == central_account
+    }
+    what = f"lakeformation:ListPermissions ({own})"
+    found = [
+        grant
+        for resource_type in MEMBER_RESOURCE_TYPES
+        for grant in _listed(member.lakeformation, what, CatalogId=own, ResourceType=resource_type)
+    ]
+
+    def meshgov_business(grant: Grant) -> bool:
+        if not grant.principal.startswith("arn:") or account_of(grant.principal) != own:
+            return False
+        resource = grant.resource
+        for kind in ("Table", "TableWithColumns"):
+            part = resource.get(kind)
+            if isinstance(part, Mapping):
+                return part.get("CatalogId") == central_account
+        database = resource.get("Database")
+        return (
+            isinstance(database, Mapping)
+            and database.get("CatalogId", own) == own
+            and database.get("Name") in links
+        )
+
+    return _unique([g for g in found if meshgov_business(g)])
+
+
+def products(central: CentralReaders) -> list[Product]:
+    """Published central tables (their database or they carry ``meshgov:source_account``)."""
+    found = []
+    for database in _pages(
+        central.glue,
+        "get_databases",
+        "DatabaseList",
+        "glue:GetDatabases",
+        CatalogId=central.account_id,
+    ):
+        if database.get("TargetDatabase"):
+            continue
+        name = str(database["Name"])
+        inherited = dict(database.get("Parameters") or {})
+        for table in _pages(
+            central.glue,
+            "get_tables",
+            "TableList",
+            f"glue:GetTables {name}",
+            CatalogId=central.account_id,
+            DatabaseName=name,
+        ):
+            parameters = {**inherited, **(table.get("Parameters") or {})}
+            if parameters.get(SOURCE_ACCOUNT) and not table.get("TargetTable"):
+                found.append(Product(name, str(table["Name"]), parameters))
+    return found
+
+
+def tables_matching(
+    central: CentralReaders, expression: Sequence[Mapping[str, Any]]
+) -> list[tuple[str, str]]:
+    """``(database, table)`` the expression matches now; none when a tag key no longer exists."""
+    matched: list[tuple[str, str]] = []
+    request: dict[str, Any] = {"CatalogId": central.account_id, "Expression": list(expression)}
+    try:
+        while True:
+            page = central.lakeformation.search_tables_by_lf_tags(**request)
+            for found in page.get("TableList", []):
+                table = found.get("Table", {})
+                matched.append((str(table.get("DatabaseName")), str(table.get("Name"))))
+            if not page.get("NextToken"):
+                return matched
+            request["NextToken"] = page["NextToken"]
+    except ClientError as exc:
+        if error_code(exc) == NOT_FOUND:
+            return matched
+        raise PostureReadError(f"lakeformation:SearchTablesByLFTags failed: {exc}") from exc
+    except BotoCoreError as exc:
+        raise PostureReadError(f"lakeformation:SearchTablesByLFTags failed: {exc}") from exc
+
+
+def read_inputs(
+    central: CentralReaders,
+    members: Sequence[ConsumerReaders],
+    store: RequestStore,
+    now: datetime,
+    expiring_days: int = 7,
+) -> PostureInputs:
+    grants = central_grants(central)
+    return PostureInputs(
+        central_account=central.account_id,
+        generated_at=now,
+        requests=tuple(store.all()),
+        central_grants=tuple(grants),
+        consumer_grants={m.account_id: member_grants(m, central.account_id) for m in members},
+        products=tuple(products(central)),
+        expiring_days=expiring_days,
+        tag_reach={
+            expression_key(expression, central.account_id): tables_matching(central, expression)
+            for expression in tag_policies(grants)
+        },
+    )
+
+
+def posture(
+    central: CentralReaders,
+    members: Sequence[ConsumerReaders],
+    store: RequestStore,
+    now: datetime,
+    expiring_days: int = 7,
+) -> PostureReport:
+    """Read everything and build the report. Raises :class:`PostureReadError` (and the store's
+    ``RequestStoreError``) when an account cannot be read."""
+    return build_report(read_inputs(central, members, store, now, expiring_days))

@@ -1,0 +1,347 @@
+"""``meshgov audit verify`` and ``meshgov audit show``: the audit trail of a running local mesh,
+read as the central account.
+
+``verify`` reads the chain's head, then every record in ``seq`` order (the ``by-seq`` index),
+and the signed digests when a digest bucket and key are known (``--digest-bucket``/``--digest-key``
+or the mesh's state), and names the first problem (:mod:`meshgov.audit.verify`). Exit codes:
+0 the trail verifies, 1 it does not, 2 it could not be verified (mesh, table or digests
+unreachable). ``show`` filters the records. The work is in the library; this module parses and
+renders.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from botocore.exceptions import BotoCoreError, ClientError
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from meshgov.audit import AuditOutcome, AuditRecord
+from meshgov.audit.dynamodb import read_chain, verify_trail
+from meshgov.audit.verify import ChainHead, DigestLike, Verdict
+from meshgov.errors import MeshgovError
+from meshgov_local.observe import RunningMesh, detail_summary
+from meshgov_local.standalone import DEFAULT_STATE_DIR
+from meshgov_local.state import MeshState, MeshStateError, read_state
+from meshgov_local.views import OUTCOME_STYLE, as_json
+
+PASSED, FAILED, CANNOT_VERIFY = 0, 1, 2
+
+audit_app = typer.Typer(
+    help="Verify and read the central audit trail (hash chain and signed digests).",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+    context_settings={"help_option_names": ["--help", "-h"]},
+)
+
+
+class AuditOutput(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+StateDirOption = Annotated[
+    Path,
+    typer.Option(
+        "--state-dir",
+        help="Where `mesh up` writes mesh.json, aws-config and credentials.",
+        file_okay=False,
+    ),
+]
+OutputOption = Annotated[
+    AuditOutput, typer.Option("--output", "-o", help="Render as a table or as JSON.")
+]
+
+
+def _console() -> Console:
+    return Console()
+
+
+def _running(console: Console, state_dir: Path, code: int) -> RunningMesh:
+    try:
+        return RunningMesh(read_state(state_dir))
+    except MeshStateError as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(code) from None
+
+
+# --------------------------------------------------------------------------------------------
+# meshgov audit verify
+# --------------------------------------------------------------------------------------------
+
+
+def _digest_source(state: MeshState, bucket: str | None, key: str | None) -> tuple[str, str]:
+    """The digest bucket and signing key: the options, else what the mesh's state records."""
+    bucket = bucket or _state_field(state, "digest_bucket_name", "audit_digest_bucket_name")
+    key = key or _state_field(state, "digest_key_id", "audit_digest_key_arn")
+    return bucket, key
+
+
+def _state_field(state: MeshState, *names: str) -> str:
+    for name in names:
+        value = getattr(state, name, "")
+        if value:
+            return str(value)
+    return ""
+
+
+def load_digests(running: RunningMesh, bucket: str, key: str) -> tuple[Sequence[DigestLike], str]:
+    """The digests to check and a note on them (``no digests ...`` when there are none to
+    read). Raises :class:`MeshgovError` (DigestReadError) when they cannot be read."""
+    if not bucket or not key:
+        return (), "no digests: no digest bucket and key known (--digest-bucket, --digest-key)"
+    try:
+        from meshgov.audit.digests import load_digest_views
+    except ImportError:
+        return (), "no digests: this meshgov cannot read digests (meshgov.audit.digests missing)"
+    central = running.state.central_account
+    views = load_digest_views(
+        running.client(central, "s3"), running.client(central, "kms"), bucket, key
+    )
+    if not views:
+        return (), f"no digests: none written yet in {bucket}"
+    return views, f"{len(views)} digest(s) from {bucket}"
+
+
+def verdict_dict(verdict: Verdict, head: ChainHead | None, digest_note: str) -> dict[str, Any]:
+    return {
+        "pass": verdict.ok,
+        "records_checked": verdict.records_checked,
+        "digests_checked": verdict.digests_checked,
+        "last_seq": verdict.last_seq,
+        "head_seq": head.seq if head else 0,
+        "digests": digest_note,
+        "problem": (
+            {
+                "kind": verdict.problem.kind,
+                "seq": verdict.problem.seq,
+                "message": verdict.problem.message,
+                "digest": verdict.problem.digest or None,
+            }
+            if verdict.problem
+            else None
+        ),
+    }
+
+
+@audit_app.command("verify")
+def verify(
+    state_dir: StateDirOption = DEFAULT_STATE_DIR,
+    digest_bucket: Annotated[
+        str | None,
+        typer.Option(help="The S3 bucket of the signed digests (default: from the mesh state)."),
+    ] = None,
+    digest_key: Annotated[
+        str | None,
+        typer.Option(help="The trail's KMS signing key: id, ARN or alias (default: from state)."),
+    ] = None,
+    output: OutputOption = AuditOutput.TABLE,
+) -> None:
+    """Prove the audit trail is intact: every record's hash, the chain's links and order, the
+    head, and the signed digests (signature, key, digest chain, hashes).
+
+    Prints PASS or FAIL, the counts and the first problem with its kind: `edit`, `deletion`,
+    `insertion`, `reorder`, `truncation`, `digest-signature`, `digest-key`, `digest-chain`,
+    `digest-mismatch`. Exit code 0 pass, 1 fail, 2 cannot verify.
+    """
+    console = _console()
+    running = _running(console, state_dir, CANNOT_VERIFY)
+    table = running.state.audit_table_name
+    bucket, key = _digest_source(running.state, digest_bucket, digest_key)
+    try:
+        digests, note = load_digests(running, bucket, key)
+        verdict, head = verify_trail(
+            running.client(running.state.central_account, "dynamodb"), table, digests
+        )
+    except (ClientError, BotoCoreError, MeshgovError) as exc:
+        if output is AuditOutput.JSON:
+            typer.echo(json.dumps({"pass": None, "error": str(exc)}, indent=2))
+        else:
+            console.print(
+                f"[bold red]CANNOT VERIFY[/] the audit trail in {table}: {escape(str(exc))}"
+            )
+        raise typer.Exit(CANNOT_VERIFY) from None
+    data = verdict_dict(verdict, head, note)
+    if output is AuditOutput.JSON:
+        typer.echo(json.dumps(data, indent=2))
+    else:
+        _print_verdict(console, table, data)
+    raise typer.Exit(PASSED if verdict.ok else FAILED)
+
+
+def _print_verdict(console: Console, table: str, data: dict[str, Any]) -> None:
+    mark = "[bold green]PASS[/]" if data["pass"] else "[bold red]FAIL[/]"
+    console.print(
+        f"{mark} audit trail {table}: {data['records_checked']} record(s) checked "
+        f"(head at seq {data['head_seq']}), {data['digests_checked']} digest(s) checked",
+        highlight=False,
+    )
+    console.print(f"  digests: {escape(data['digests'])}", highlight=False)
+    problem = data["problem"]
+    if problem:
+        console.print(
+            f"  first problem: [bold]{problem['kind']}[/] at seq {problem['seq']}: "
+            f"{escape(problem['message'])}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# meshgov audit show
+# --------------------------------------------------------------------------------------------
+
+
+def parse_time(text: str, option: str) -> datetime:
+    """ISO 8601 date or date-time; without a zone it is UTC."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{option}: not an ISO 8601 date or time: {text!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def table_matches(record: AuditRecord, wanted: str) -> bool:
+    """``orders``, ``sales_sales.orders`` or ``sales_sales/orders`` against the record's target
+    (``table/<db>/<table>`` or a Glue table ARN) and the tables its detail names."""
+    wanted = wanted.replace(".", "/")
+    target = record.entry.target
+    if "table/" in target:
+        qualified = target.rsplit("table/", 1)[1]
+        if wanted in (qualified, qualified.rsplit("/", 1)[-1]):
+            return True
+    tables = record.entry.detail.get("tables") or []
+    return isinstance(tables, list) and any(
+        wanted in (str(t), str(t).rsplit("/", 1)[-1]) for t in tables
+    )
+
+
+def account_matches(record: AuditRecord, account: str) -> bool:
+    entry = record.entry
+    return (
+        account in entry.actor
+        or account in entry.target
+        or account in json.dumps(dict(entry.detail), default=str)
+    )
+
+
+def select(
+    records: Iterable[AuditRecord],
+    *,
+    request: str | None = None,
+    account: str | None = None,
+    table: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    action: str | None = None,
+    outcome: AuditOutcome | None = None,
+) -> list[AuditRecord]:
+    """The records every given filter keeps (``action`` may be a glob: ``glue:*``)."""
+    kept = []
+    for record in records:
+        entry = record.entry
+        if request and entry.correlation_id != request:
+            continue
+        if since and record.recorded_at < since:
+            continue
+        if until and record.recorded_at > until:
+            continue
+        if action and not fnmatch.fnmatchcase(entry.action, action):
+            continue
+        if outcome and entry.outcome is not outcome:
+            continue
+        if account and not account_matches(record, account):
+            continue
+        if table and not table_matches(record, table):
+            continue
+        kept.append(record)
+    return kept
+
+
+def records_table(records: Sequence[AuditRecord], title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in ("seq", "time (UTC)", "action", "outcome", "actor", "target", "request"):
+        table.add_column(column, no_wrap=column in ("seq", "time (UTC)", "action", "outcome"))
+    table.add_column("reason / detail")
+    for record in records:
+        entry = record.entry
+        table.add_row(
+            str(record.seq),
+            record.recorded_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            escape(entry.action),
+            f"[{OUTCOME_STYLE.get(entry.outcome, 'white')}]{entry.outcome.value}[/]",
+            escape(entry.actor),
+            escape(entry.target),
+            escape(entry.correlation_id),
+            escape(detail_summary(record)),
+        )
+    if not records:
+        table.add_row("[dim](no records)[/]", *[""] * (len(table.columns) - 1))
+    return table
+
+
+@audit_app.command("show")
+def show(
+    state_dir: StateDirOption = DEFAULT_STATE_DIR,
+    request: Annotated[
+        str | None, typer.Option(help="Only this request, event or sweep id (correlation id).")
+    ] = None,
+    account: Annotated[
+        str | None, typer.Option(help="Only records naming this account (actor, target, detail).")
+    ] = None,
+    table: Annotated[
+        str | None, typer.Option(help="Only records about this table: `orders` or `db.orders`.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="From this UTC time (ISO 8601: 2026-11-25 or ...T12:00).")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Up to this UTC time (ISO 8601).")] = None,
+    action: Annotated[
+        str | None, typer.Option(help="Only this action; a glob works: `glue:*`.")
+    ] = None,
+    outcome: Annotated[
+        AuditOutcome | None, typer.Option(case_sensitive=False, help="Only this outcome.")
+    ] = None,
+    limit: Annotated[
+        int, typer.Option(help="Show at most the last N matching records; 0: all.", min=0)
+    ] = 200,
+    output: OutputOption = AuditOutput.TABLE,
+) -> None:
+    """Show audit records, oldest first, filtered by request, account, table, time, action and
+    outcome (all filters must hold). Records are read from the text their hash covers."""
+    console = _console()
+    since_at = parse_time(since, "--since") if since else None
+    until_at = parse_time(until, "--until") if until else None
+    running = _running(console, state_dir, 1)
+    try:
+        kept = select(
+            read_chain(
+                running.client(running.state.central_account, "dynamodb"),
+                running.state.audit_table_name,
+            ),
+            request=request,
+            account=account,
+            table=table,
+            since=since_at,
+            until=until_at,
+            action=action,
+            outcome=outcome,
+        )
+    except (ClientError, BotoCoreError) as exc:
+        console.print(f"[bold red]error:[/] the audit trail could not be read: {escape(str(exc))}")
+        raise typer.Exit(1) from None
+    shown = kept[-limit:] if limit else kept
+    if output is AuditOutput.JSON:
+        typer.echo(as_json([r.as_dict() for r in shown]))
+        return
+    title = f"Audit records ({len(shown)} of {len(kept)} matching)"
+    console.print(records_table(shown, title))

@@ -1,0 +1,337 @@
+"""``meshgov dlq list`` and ``meshgov dlq replay``: the dead letters of a running local mesh.
+
+Listing never consumes a message. Replaying is a dry run unless ``--yes``: it shows each
+message, why it is there and where it would go, and changes nothing (the dry run itself is
+audited). With ``--yes`` each message is sent back through the same handlers — its source
+queue, the function that failed (run in-process against the mesh, as an asynchronous invoke
+would run it on AWS), or the member's default bus — and deleted from the DLQ only once sent;
+every message replayed is one ``dlq:replay`` audit record. The work is in
+:mod:`meshgov.deadletters`; this module finds the queues, parses and renders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from botocore.exceptions import ClientError
+from rich.markup import escape
+from rich.table import Table
+
+from meshgov.audit import Auditor, DynamoAuditTrail
+from meshgov.aws.session import error_code
+from meshgov.deadletters import (
+    ALL_DLQS,
+    CENTRAL_DLQS,
+    FORWARD_DLQ,
+    INVOCATION_DLQS,
+    SOURCE_QUEUES,
+    AsyncInvokeTarget,
+    DeadLetter,
+    DeadLetterOffice,
+    DeadLetterQueue,
+    DefaultBusTarget,
+    RedriveTarget,
+    ReplayReport,
+    SourceQueueTarget,
+)
+from meshgov_cli.access import _reaching, _running, short_time
+from meshgov_local.deploy import default_physical_name
+from meshgov_local.observe import RunningMesh
+from meshgov_local.standalone import DEFAULT_STATE_DIR
+from meshgov_local.views import as_json
+
+if TYPE_CHECKING:
+    from meshgov_local.mesh import LocalMesh
+
+NO_QUEUE = ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist")
+
+
+class QueueName(StrEnum):
+    CATALOG_EVENTS = "CatalogEventsDLQ"
+    ACCESS_EVENTS = "AccessEventsDLQ"
+    SWEEP = "SweepDLQ"
+    MEMBER_EVENTS = "MemberEventsDLQ"
+    MEMBER_SCHEDULE = "MemberScheduleDLQ"
+    FORWARD = "ForwardDLQ"
+
+
+class DlqOutput(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+dlq_app = typer.Typer(
+    help="Dead letters: list what never got processed and why; replay it (dry run first).",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+    context_settings={"help_option_names": ["--help", "-h"]},
+)
+
+StateDirOption = Annotated[
+    Path,
+    typer.Option(
+        "--state-dir",
+        help="Where `mesh up` writes mesh.json, aws-config and credentials.",
+        file_okay=False,
+    ),
+]
+OutputOption = Annotated[
+    DlqOutput, typer.Option("--output", "-o", help="Render as a table or as JSON.")
+]
+AccountOption = Annotated[
+    str | None,
+    typer.Option(
+        "--account",
+        metavar="ACCOUNT",
+        help="Only this account's queues (member DLQs exist in every member account).",
+    ),
+]
+
+
+# --------------------------------------------------------------------------------------------
+# Finding the queues and the targets of a running mesh
+# --------------------------------------------------------------------------------------------
+
+
+def _queue_url(running: RunningMesh, account: str, logical_id: str) -> str | None:
+    try:
+        response = running.client(account, "sqs").get_queue_url(
+            QueueName=default_physical_name(logical_id)
+        )
+    except ClientError as exc:
+        if error_code(exc) in NO_QUEUE:
+            return None
+        raise
+    return str(response["QueueUrl"])
+
+
+def dead_letter_queues(
+    running: RunningMesh, names: Sequence[str], account: str | None = None
+) -> list[DeadLetterQueue]:
+    """The DLQs ``names`` in the accounts that have them (central's or every member's)."""
+    state = running.state
+    queues = []
+    for name in names:
+        accounts = (
+            [state.central_account]
+            if name in CENTRAL_DLQS
+            else [m.account_id for m in state.members]
+        )
+        for owner in accounts:
+            if account not in (None, owner):
+                continue
+            url = _queue_url(running, owner, name)
+            if url:
+                queues.append(DeadLetterQueue(name, owner, url))
+    return queues
+
+
+class _AttachedRunner:
+    """Runs a function of the running mesh in-process (for SweepDLQ records), attaching to the
+    mesh only when a replay needs it: re-deploying template.yaml onto it converges, no change."""
+
+    def __init__(self, running: RunningMesh) -> None:
+        self._running = running
+        self._mesh: LocalMesh | None = None
+
+    def __call__(self, function: str, payload: Any, account_id: str | None = None) -> str:
+        if self._mesh is None:
+            from meshgov_local.mesh import LocalMesh
+
+            state = self._running.state
+            self._mesh = LocalMesh(state.config(), endpoint_url=state.endpoint_url)
+        return self._mesh.run_function(function, payload, account_id)
+
+
+def redrive_target(
+    running: RunningMesh, queue: DeadLetterQueue, runner: _AttachedRunner
+) -> RedriveTarget:
+    if queue.name in INVOCATION_DLQS:
+        return AsyncInvokeTarget(
+            lambda function, payload: runner(function, payload, queue.account_id)
+        )
+    if queue.name == FORWARD_DLQ:
+        return DefaultBusTarget(running.client(queue.account_id, "events"))
+    source = SOURCE_QUEUES[queue.name]
+    url = _queue_url(running, queue.account_id, source)
+    if url is None:
+        raise typer.BadParameter(f"{source} does not exist in account {queue.account_id}")
+    return SourceQueueTarget(running.client(queue.account_id, "sqs"), url)
+
+
+def _office(running: RunningMesh) -> DeadLetterOffice:
+    return DeadLetterOffice(lambda account: running.client(account, "sqs"))
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering
+# --------------------------------------------------------------------------------------------
+
+
+def letters_table(letters: Sequence[DeadLetter], title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in ("queue", "account", "message id", "kind", "error", "about", "sent (UTC)"):
+        table.add_column(column, no_wrap=column in ("message id", "account"))
+    table.add_column("why")
+    for letter in letters:
+        table.add_row(
+            letter.queue,
+            letter.account_id,
+            letter.message_id,
+            letter.kind.value,
+            escape(letter.error_code),
+            escape(letter.summary),
+            short_time(letter.sent_at),
+            escape(letter.reason),
+        )
+    if not letters:
+        table.add_row("[dim](no dead letters)[/]", *[""] * (len(table.columns) - 1))
+    return table
+
+
+def replay_table(reports: Sequence[ReplayReport], title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in ("queue", "account", "message id", "outcome", "target", "reference", "why"):
+        table.add_column(column, no_wrap=column in ("message id", "account", "outcome"))
+    style = {"replayed": "green", "would replay": "cyan", "failed": "red", "not found": "red"}
+    rows = [r for report in reports for r in report.results]
+    for result in rows:
+        table.add_row(
+            result.queue,
+            result.account_id,
+            result.message_id,
+            f"[{style.get(result.outcome, 'white')}]{result.outcome}[/]",
+            escape(result.target),
+            escape(result.reference or "-"),
+            escape(result.reason or "-"),
+        )
+    if not rows:
+        table.add_row("[dim](nothing to replay)[/]", *[""] * (len(table.columns) - 1))
+    return table
+
+
+# --------------------------------------------------------------------------------------------
+# meshgov dlq list
+# --------------------------------------------------------------------------------------------
+
+
+@dlq_app.command("list")
+def list_command(
+    queue: Annotated[
+        QueueName | None,
+        typer.Option("--queue", help="Only this DLQ (template.yaml logical id)."),
+    ] = None,
+    all_queues: Annotated[
+        bool, typer.Option("--all", help="Every DLQ of every account (the default).")
+    ] = False,
+    account: AccountOption = None,
+    state_dir: StateDirOption = DEFAULT_STATE_DIR,
+    output: OutputOption = DlqOutput.TABLE,
+) -> None:
+    """List the messages parked in dead-letter queues, without consuming them.
+
+    Each shows where it came from, what it is about, why it is there (the handler's refusal
+    code, Lambda's error for a failed sweep, or "retries exhausted": the handler's FAILED
+    audit records with the same correlation id say why) and when it was sent.
+    """
+    from meshgov_cli.main import _console, _fail
+
+    console = _console()
+    if queue is not None and all_queues:
+        _fail(console, "say --queue NAME or --all, not both")
+    running = _running(console, state_dir, 1)
+    names = [queue.value] if queue is not None else list(ALL_DLQS)
+    with _reaching(console, running.state):
+        office = _office(running)
+        letters = [
+            letter
+            for dlq in dead_letter_queues(running, names, account)
+            for letter in office.list(dlq)
+        ]
+    if output is DlqOutput.JSON:
+        typer.echo(as_json([letter.as_dict() for letter in letters]))
+        return
+    where = queue.value if queue is not None else "every DLQ"
+    console.print(letters_table(letters, f"{len(letters)} dead letter(s) in {where}"))
+
+
+# --------------------------------------------------------------------------------------------
+# meshgov dlq replay
+# --------------------------------------------------------------------------------------------
+
+
+@dlq_app.command("replay")
+def replay_command(
+    queue: Annotated[
+        QueueName, typer.Option("--queue", help="The DLQ to replay (template.yaml logical id).")
+    ],
+    message_id: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--message-id",
+            metavar="ID",
+            help="Only this message; repeat for more (default: every message of the queue).",
+            show_default=False,
+        ),
+    ] = None,
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", help="Really replay (without it: a dry run that changes nothing)."),
+    ] = False,
+    account: AccountOption = None,
+    state_dir: StateDirOption = DEFAULT_STATE_DIR,
+    output: OutputOption = DlqOutput.TABLE,
+) -> None:
+    """Send dead letters back through the same handlers; a dry run unless `--yes`.
+
+    `CatalogEventsDLQ`, `AccessEventsDLQ`, `MemberEventsDLQ`: back to the source queue (the
+    function processes them again). `SweepDLQ`: the failed function runs again with the
+    recorded payload. `ForwardDLQ`: back on the member's default bus (a Glue event as a
+    `Catalog Sync Requested` for its database). A message is deleted from the DLQ only once
+    sent. Safe because handlers are idempotent (they reconcile to the current state; requests
+    follow a state machine). Fix the cause first: a message that fails again returns to the DLQ.
+
+    Every message (also in a dry run) is one `dlq:replay` audit record. Exit code 1 when a
+    message could not be sent or a `--message-id` is not in the queue.
+    """
+    from meshgov_cli.main import _console
+
+    console = _console()
+    running = _running(console, state_dir, 1)
+    state = running.state
+    runner = _AttachedRunner(running)
+    with _reaching(console, state):
+        sts = running.client(state.central_account, "sts")
+        operator = str(sts.get_caller_identity().get("Arn", "operator"))
+        auditor = Auditor(
+            DynamoAuditTrail(
+                running.client(state.central_account, "dynamodb"), state.audit_table_name
+            ),
+            f"operator:{operator}",
+        )
+        office = _office(running)
+        reports = [
+            office.replay(
+                dlq,
+                redrive_target(running, dlq, runner),
+                auditor,
+                message_id or (),
+                dry_run=not yes,
+            )
+            for dlq in dead_letter_queues(running, [queue.value], account)
+        ]
+    failed = any(report.failed for report in reports)
+    if output is DlqOutput.JSON:
+        typer.echo(as_json({"dry_run": not yes, "reports": [r.as_dict() for r in reports]}))
+        raise typer.Exit(1 if failed else 0)
+    title = (
+        f"Dry run of {queue.value}: nothing was changed" if not yes else f"Replayed {queue.value}"
+    )
+    console.print(replay_table(reports, title))
+    if not yes and any(r.results for r in reports):
+        console.print("Run again with [bold]--yes[/] to replay (fix the cause first).")
+    raise typer.Exit(1 if failed else 0)

@@ -1,0 +1,249 @@
+"""``meshgov posture``: who can read what, through which request, until when — and the drift.
+
+Reads as the central account (Lake Formation grants, the requests table, the central catalog)
+and as each member account (its grants to its principals and its links), the way the report
+reads members through their reader role on AWS. The report is built by
+:mod:`meshgov.posture`; this module parses options and renders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from meshgov.access.effective import CentralReaders, ConsumerReaders
+from meshgov.posture import PostureReport, posture
+from meshgov_cli.access import _reaching, _running, _store, short_principal, short_time
+from meshgov_local.standalone import DEFAULT_STATE_DIR
+from meshgov_local.views import as_json
+
+# Exit codes (scripts and CI branch on them).
+CLEAN, DRIFTED, NO_ANSWER = 0, 1, 2
+
+
+class PostureOutput(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+def _table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], empty: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for header in headers:
+        table.add_column(header)
+    for row in rows:
+        table.add_row(*(escape(_text(cell)) for cell in row))
+    if not rows:
+        table.add_row(f"[dim]({empty})[/]", *[""] * (len(headers) - 1))
+    return table
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) or "-"
+    return "-" if value in (None, "") else str(value)
+
+
+def _until(value: str) -> str:
+    return value if value == "never" else short_time(value)
+
+
+def render(console: Console, report: PostureReport) -> None:
+    summary = report.summary
+    console.print(
+        f"[bold]Posture of central account {report.central_account}[/] at "
+        f"{short_time(report.generated_at)} UTC: {summary['grants_explained']} explained "
+        f"grant(s) to {summary['grantees']} grantee(s), "
+        + (f"[bold red]{summary['drift']} drift[/]" if summary["drift"] else "[green]no drift[/]")
+        + f", {summary['pending']} pending, {summary['expiring']} expiring within "
+        f"{report.expiring_days} days, {summary['products_missing_metadata']} of "
+        f"{summary['products']} product(s) missing metadata"
+    )
+    console.print(
+        _table(
+            "Access: who can read what, through which request, until when",
+            ["grantee", "granted by", "resource", "permissions", "requests", "until"],
+            [
+                (
+                    short_principal(r.grantee),
+                    f"{r.account} ({r.side})",
+                    r.resource,
+                    r.permissions,
+                    r.requests,
+                    _until(r.until),
+                )
+                for r in report.access
+            ],
+            "no access granted",
+        )
+    )
+    console.print(
+        _table(
+            "Drift: grants no approved request explains",
+            ["side", "granted by", "grantee", "resource", "permissions", "hint"],
+            [
+                (r.side, r.account, short_principal(r.grantee), r.resource, r.permissions, r.hint)
+                for r in report.drift
+            ],
+            "no drift",
+        )
+    )
+    if report.tag_reach:
+        console.print(
+            _table(
+                "LF-Tag grants reaching another producer's tables",
+                ["request", "grantee", "expression", "approved by", "tables"],
+                [
+                    (r.request_id, r.grantee, r.expression, r.approved_by, r.foreign_tables)
+                    for r in report.tag_reach
+                ],
+                "none",
+            )
+        )
+    console.print(
+        _table(
+            "Pending requests",
+            ["request", "state", "consumer", "principal", "owner", "resource", "since"],
+            [
+                (
+                    r.request_id,
+                    r.state,
+                    r.consumer,
+                    short_principal(r.principal),
+                    r.owner,
+                    r.resource,
+                    short_time(r.created_at),
+                )
+                for r in report.pending
+            ],
+            "none",
+        )
+    )
+    console.print(
+        _table(
+            f"Expiring within {report.expiring_days} days",
+            [
+                "request",
+                "consumer",
+                "principal",
+                "resource",
+                "expires (UTC)",
+                "days left",
+                "warned",
+            ],
+            [
+                (
+                    r.request_id,
+                    r.consumer,
+                    short_principal(r.principal),
+                    r.resource,
+                    short_time(r.expires_at),
+                    r.days_left,
+                    "yes" if r.warned else "no",
+                )
+                for r in report.expiring
+            ],
+            "none",
+        )
+    )
+    console.print(
+        _table(
+            "Products missing owner contact or classification",
+            ["table", "owner account", "domain", "missing"],
+            [
+                (f"{r.database}.{r.table}", r.owner_account, r.domain, r.missing)
+                for r in report.products_missing
+            ],
+            "none",
+        )
+    )
+
+
+def posture_command(
+    markdown: Annotated[
+        Path | None,
+        typer.Option(
+            "--markdown",
+            metavar="FILE",
+            help="Also write the report as Markdown to FILE (for the auditor's records).",
+            dir_okay=False,
+        ),
+    ] = None,
+    expiring_days: Annotated[
+        int,
+        typer.Option(
+            "--expiring-days", metavar="N", help="List requests ending within N days.", min=0
+        ),
+    ] = 7,
+    fail_on_drift: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-drift",
+            help="Exit 1 when there is drift (or an LF-Tag grant reaching another producer).",
+        ),
+    ] = False,
+    state_dir: Annotated[
+        Path,
+        typer.Option(
+            "--state-dir",
+            help="Where `mesh up` writes mesh.json, aws-config and credentials.",
+            file_okay=False,
+        ),
+    ] = DEFAULT_STATE_DIR,
+    output: Annotated[
+        PostureOutput, typer.Option("--output", "-o", help="Render as tables or as JSON.")
+    ] = PostureOutput.TABLE,
+) -> None:
+    """Report who can read what, through which request, until when, and what is out of line.
+
+    Sections: **access** (every grant an approved request explains, central's to accounts
+    and each account's to its roles, with the request and the expiry); **drift** (grants in
+    Lake Formation no GRANTED/ACTIVE request explains, e.g. made by an admin by hand);
+    **pending** requests; requests **expiring** within `--expiring-days`; published
+    **products** without `meshgov:owner_contact` or `meshgov:classification`.
+
+    `--markdown FILE` writes the same report as a Markdown document (title, time, summary,
+    one table per section). Exit code **0**; **1** with `--fail-on-drift` when there is drift;
+    **2** when the mesh cannot be read.
+    """
+    from meshgov_cli.main import _console
+
+    console = _console()
+    running = _running(console, state_dir, NO_ANSWER)
+    state = running.state
+    central = state.central_account
+    with _reaching(console, state, NO_ANSWER):
+        report = posture(
+            CentralReaders(
+                central, running.client(central, "glue"), running.client(central, "lakeformation")
+            ),
+            [
+                ConsumerReaders(
+                    m.account_id,
+                    running.client(m.account_id, "lakeformation"),
+                    running.client(m.account_id, "glue"),
+                    running.client(m.account_id, "ram"),
+                )
+                for m in state.members
+            ],
+            _store(running),
+            datetime.now(UTC),
+            expiring_days,
+        )
+    if markdown is not None:
+        markdown.parent.mkdir(parents=True, exist_ok=True)
+        markdown.write_text(report.as_markdown(), encoding="utf-8")
+    if output is PostureOutput.JSON:
+        typer.echo(as_json(report.as_dict()))
+    else:
+        render(console, report)
+        if markdown is not None:
+            console.print(f"Markdown report written to [bold]{escape(str(markdown))}[/]")
+    raise typer.Exit(DRIFTED if fail_on_drift and not report.clean else CLEAN)
