@@ -416,3 +416,26 @@ def test_a_body_that_is_not_a_digest_fails_everything_but_is_listed(
         False,
         False,
     )
+
+
+def test_a_digest_hidden_by_a_delete_marker_still_counts_and_breaks_the_chain(
+    mesh: LocalMesh, two_digests: tuple[str, str]
+) -> None:
+    # Given someone "deletes" the last digest without a version id: S3 adds a delete marker
+    # (allowed even in compliance mode) and listings no longer show the digest
+    _, last = two_digests
+    s3(mesh).delete_object(Bucket=bucket(mesh), Key=last)
+    listed = s3(mesh).list_objects_v2(Bucket=bucket(mesh), Prefix="digests/").get("Contents", [])
+    assert last not in {item["Key"] for item in listed}
+
+    # When the digests are read
+    one, two = views(mesh)
+
+    # Then the hidden digest is still read (its locked version) and verifies, but the attempt
+    # to hide it is named as a break of the digest chain
+    assert two.key == last and two.signature_ok and two.key_trusted
+    assert one.chain_ok and not two.chain_ok
+    problem = verdict(mesh).problem
+    assert (problem.kind, problem.digest) == (DIGEST_CHAIN, last)
+    # And the writer still chains from it: no second digest over the same records
+    assert writer(mesh).write_digest(NOW) is None

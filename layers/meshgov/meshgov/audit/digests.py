@@ -35,7 +35,7 @@ import base64
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -251,12 +251,15 @@ class DigestWriter:
         return {"hash": items[0]["hash"]["S"], "prev_hash": items[0]["prev_hash"]["S"]}
 
     def _previous(self) -> PreviousDigest | None:
-        keys = list(_digest_keys(self._s3, self._bucket))
-        if not keys:
+        # Versions, not the listing: a digest hidden by a delete marker is still the last one.
+        found = list(_digest_versions(self._s3, self._bucket))
+        if not found:
             return None
-        body = self._s3.get_object(Bucket=self._bucket, Key=keys[-1])["Body"].read()
+        key, version, _ = found[-1]
+        obj = self._s3.get_object(Bucket=self._bucket, Key=key, VersionId=version)
+        body = obj["Body"].read()
         document = DigestDocument.parse(body)
-        return PreviousDigest(keys[-1], digest_hash(body), document.to_seq, document.last_hash)
+        return PreviousDigest(key, digest_hash(body), document.to_seq, document.last_hash)
 
     def _exists(self, key: str) -> bool:
         try:
@@ -336,10 +339,13 @@ def load_digest_views(s3: Any, kms: Any, bucket: str, trusted_key_id: str) -> li
         trusted = str(kms.describe_key(KeyId=trusted_key_id)["KeyMetadata"]["Arn"])
         views: list[DigestView] = []
         previous: PreviousDigest | None = None
-        for key in _digest_keys(s3, bucket):
-            obj = s3.get_object(Bucket=bucket, Key=key)
+        for key, version, hidden in _digest_versions(s3, bucket):
+            obj = s3.get_object(Bucket=bucket, Key=key, VersionId=version)
             body = obj["Body"].read()
-            views.append(_view(kms, key, body, obj.get("Metadata", {}), trusted, previous))
+            view = _view(kms, key, body, obj.get("Metadata", {}), trusted, previous)
+            # A delete marker hides a locked digest from listings but cannot remove it: the
+            # digest still counts, and hiding it is reported as a break of the digest chain.
+            views.append(replace(view, chain_ok=False) if hidden else view)
             document = _parsed(body)
             previous = PreviousDigest(
                 key,
@@ -420,12 +426,28 @@ def _verifies(kms: Any, key_id: str, body: bytes, signature: str) -> bool:
     return bool(result.get("SignatureValid"))
 
 
-def _digest_keys(s3: Any, bucket: str) -> Iterator[str]:
-    """Digest keys in ``to_seq`` order (S3 lists keys in UTF-8 binary order; the sequence
-    numbers are zero-padded)."""
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=DIGEST_PREFIX):
-        for item in page.get("Contents", []):
-            yield str(item["Key"])
+def _digest_versions(s3: Any, bucket: str) -> Iterator[tuple[str, str, bool]]:
+    """``(key, version id, hidden)`` of every digest in ``to_seq`` order (S3 lists keys in UTF-8
+    binary order; the sequence numbers are zero-padded): its newest version that is an object,
+    and whether a delete marker is newer (someone tried to delete it: Object Lock kept it)."""
+    versions: dict[str, list[tuple[bool, str, str]]] = {}
+    hidden: set[str] = set()
+    paginator = s3.get_paginator("list_object_versions")
+    for page in paginator.paginate(Bucket=bucket, Prefix=DIGEST_PREFIX):
+        for marker in page.get("DeleteMarkers", []):
+            if marker.get("IsLatest"):
+                hidden.add(str(marker["Key"]))
+        for version in page.get("Versions", []):
+            versions.setdefault(str(version["Key"]), []).append(
+                (
+                    bool(version.get("IsLatest")),
+                    str(version.get("LastModified", "")),
+                    str(version["VersionId"]),
+                )
+            )
+    for key in sorted(versions):
+        _, _, newest = max(versions[key])  # the latest version, else the most recent one
+        yield key, newest, key in hidden
 
 
 def _code(exc: ClientError) -> str:
