@@ -9,6 +9,8 @@ PYBIN_DIR   := $(dir $(PYTHON))
 VENV        := .venv
 SAM_VENV    := .venv-sam
 SAM_VERSION := 1.170.0
+CHECKOV_VENV := .venv-checkov
+CHECKOV_VERSION := 3.2.469
 BIN         := $(VENV)/bin
 # Never reach real AWS: fake credentials and a default region for every tool run from here.
 export AWS_ACCESS_KEY_ID     ?= testing
@@ -18,7 +20,7 @@ export AWS_DEFAULT_REGION    ?= eu-west-1
 export SAM_CLI_TELEMETRY     := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup demo test bench lint validate build unit clean
+.PHONY: help setup demo test bench lint validate checkov build unit clean
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
@@ -37,6 +39,14 @@ $(SAM_VENV)/.installed:
 	$(SAM_VENV)/bin/python -m pip install --quiet 'aws-sam-cli==$(SAM_VERSION)'
 	touch $@
 
+# checkov too: its pins (boto3, pydantic...) must not touch the project's virtualenv.
+$(CHECKOV_VENV)/.installed:
+	@echo "==> creating $(CHECKOV_VENV) (checkov $(CHECKOV_VERSION))"
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet 'checkov==$(CHECKOV_VERSION)'
+	touch $@
+
 setup: $(VENV)/.installed $(SAM_VENV)/.installed ## create both virtualenvs
 
 lint: $(VENV)/.installed ## ruff + mypy
@@ -44,8 +54,12 @@ lint: $(VENV)/.installed ## ruff + mypy
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy layers/meshgov/meshgov src functions
 
-validate: $(SAM_VENV)/.installed ## sam validate --lint (offline)
+validate: $(SAM_VENV)/.installed ## sam validate --lint (offline), checkov
 	$(SAM_VENV)/bin/sam validate --lint --template template.yaml --region $(AWS_DEFAULT_REGION)
+	$(MAKE) --no-print-directory checkov
+
+checkov: $(CHECKOV_VENV)/.installed ## checkov on template.yaml (skips justified in .checkov.yaml)
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml --config-file .checkov.yaml
 
 build: $(SAM_VENV)/.installed ## sam build (needs python3.12 on PATH: taken from pyenv when absent)
 	PATH="$(PYBIN_DIR):$$PATH" $(SAM_VENV)/bin/sam build --template template.yaml --build-dir .aws-sam/build
@@ -67,4 +81,4 @@ bench: $(VENV)/.installed ## run the benchmarks, write build/bench.json
 	$(BIN)/python -m bench --output build/bench.json
 
 clean: ## remove virtualenvs and build output
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam build .pytest_cache .mypy_cache .ruff_cache

@@ -126,3 +126,25 @@ def evaluate(
         value = values.get(name)
         passed[name] = value is not None and (value <= bound if op == "<=" else value >= bound)
     return targets, passed, all(passed.values())
+
+
+# --- proof: hostile input (issue 6, item 3) ---
+# proof.<metric> -> (comparison, bound); hostile_cases is a floor: the corpus must stay >= 60.
+HOSTILE_TARGETS: dict[str, tuple[str, float]] = {
+    "hostile_cases": (">=", 60),
+    "hostile_failures": ("<=", 0),
+}
+
+HOSTILE_NOTES = [
+    "hostile_cases / hostile_failures: the corpus of tests/hostile/corpus.py run by "
+    "bench/hostile.py, one local mesh per entry point (Glue events as they reach "
+    "CatalogEventsQueue with a chosen account, meshgov.catalog sync requests, access requests, "
+    "decisions, revocations and member reports, the member's meshgov bus and RAM invitations, "
+    "the CLI's checks). A case fails when anything changed in any account (central catalog, "
+    "LF-Tags, Lake Formation grants everywhere, requests, member databases, RAM invitations and "
+    "shares), when the refusal is not one audit record with the expected error code and a "
+    "reason naming the problem, when a catalog event is not parked in CatalogEventsDLQ with "
+    "meshgov-error-code, or when a message was retried. At smoke scale, two cases per entry "
+    "point, and hostile_cases has no floor.",
+]
+# --- end hostile input ---

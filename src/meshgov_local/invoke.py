@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 from meshgov_local.accounts import AccountSessions
+from meshgov_local.actions import recording as record_actions
 from meshgov_local.deploy import FunctionBinding
 
 # Local runs keep the console readable and never try to reach X-Ray or CloudWatch.
@@ -170,7 +171,10 @@ def invoke(
         ),
         timeout_ms=binding.timeout * 1000,
     )
-    with lambda_environment(binding, sessions, account_id, endpoint_url):
+    with (
+        lambda_environment(binding, sessions, account_id, endpoint_url),
+        record_actions(binding.logical_id),  # opt-in: meshgov_local.actions
+    ):
         # Imported inside the function's environment, as Lambda's init phase does: module-level
         # Powertools objects (Metrics' namespace, Logger's service) read it when built.
         handler = load_handler(binding)

@@ -83,6 +83,9 @@ def test_bench_smoke_writes_the_report(tmp_path: Path) -> None:
     # And the audit figures (issue 5)
     check_audit(report)
 
+    # And the hostile input corpus (issue 6), two cases per entry point at this scale
+    check_hostile(report)
+
 
 def check_audit(report: dict[str, Any]) -> None:
     audit = report["audit"]
@@ -151,3 +154,14 @@ def check_sharing(report: dict[str, Any]) -> None:
     assert share["grant_calls_per_100_tables"] == 1
     assert shapes["named_tables"]["central_grant_entries"] == tables + 1
     assert share["grant_calls_per_100_named_tables"] == math.ceil((tables + 1) / 20)
+
+
+def check_hostile(report: dict[str, Any]) -> None:
+    proof = report["proof"]
+    assert proof["hostile_failures"] == 0, proof["scenarios"]["hostile"]["failures"]
+    assert (
+        proof["hostile_cases"]
+        == sum(proof["scenarios"]["hostile"]["cases_by_entry_point"].values())
+        > 0
+    )
+    assert proof["pass"]["hostile_failures"] is True

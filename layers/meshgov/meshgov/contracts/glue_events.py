@@ -42,7 +42,10 @@ class DatabaseStateChangeDetail(BaseModel):
 
     database_name: GlueName = Field(alias="databaseName")
     type_of_change: DatabaseChange = Field(alias="typeOfChange")
-    changed_tables: list[GlueName] = Field(default_factory=list, alias="changedTables")
+    # Glue names at most 100 tables per event: more is not Glue's, and would cost a reconcile each.
+    changed_tables: list[GlueName] = Field(
+        default_factory=list, alias="changedTables", max_length=100
+    )
 
 
 class TableStateChangeDetail(BaseModel):

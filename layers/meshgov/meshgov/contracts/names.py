@@ -13,11 +13,12 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
-_SINGLE_LINE = re.compile(r"^[\u0020-\uD7FF\uE000-\uFFFD\t]{1,255}$")
+# fullmatch: with match, "$" also matches before a trailing line break, so "t0\n" passed.
+_SINGLE_LINE = re.compile(r"[\u0020-\uD7FF\uE000-\uFFFD\t]{1,255}")
 
 
 def check_glue_name(value: str) -> str:
-    if not _SINGLE_LINE.match(value):
+    if not _SINGLE_LINE.fullmatch(value):
         raise ValueError(f"not a valid Glue name: {value[:80]!r}")
     return value
 

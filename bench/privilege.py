@@ -1,0 +1,336 @@
+"""``proof.policy_mismatches``: least privilege, measured (issue 6).
+
+One local mesh plays a short scenario that takes every function through the code paths that need
+its granted actions (catalog sync and sweep with partitions, LF-Tags, a breaking change, a
+rejected event, unpublishing; an access request approved, granted, linked, revoked; one by LF-Tag
+expression; an expiry with its warning; a share never accepted and shared again; producer
+ownership; an untrusted invitation; the member's schedule; an audit digest). The AWS actions each
+function's code calls are recorded (:mod:`meshgov_local.actions`) and compared with what
+template.yaml grants its role (:mod:`meshgov_local.privilege`). The figure is the number of
+findings: called but not granted, granted but never called, wildcard actions, Resource "*" where
+the service supports resource-level permissions. Target 0.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from moto import mock_aws
+
+from meshgov.contracts.access_events import (
+    ACCESS_DECIDED,
+    ACCESS_REQUESTED,
+    ACCESS_REVOKE_REQUESTED,
+    ACCESS_SOURCE,
+)
+from meshgov_local import actions, privilege
+from meshgov_local.emulator import controls, ensure_admin_role
+from meshgov_local.mesh import LocalMesh
+
+Progress = Callable[[str], None]
+
+# proof.<metric> -> (comparison, bound)
+TARGETS: dict[str, tuple[str, float]] = {"policy_mismatches": ("<=", 0)}
+
+NOTES = [
+    "policy_mismatches: findings of meshgov_local.privilege over one scenario played with the "
+    "real handlers in a local mesh (bench/privilege.py: scenario): every botocore call a "
+    "function's code sends is recorded as the IAM action(s) AWS authorizes it as (DynamoDB "
+    "transactions per item), attributed to the role whose credentials signed it (the execution "
+    "role, or the member reader role it assumed), and compared with the Allow statements "
+    "template.yaml gives that role (inline, customer managed, KMS key policy). Findings: called "
+    "but not granted, granted but never called (less what the Lambda service uses on the "
+    "function's behalf: SQS event source, OnFailure destination, X-Ray, logs; less the "
+    "documented exceptions in privilege.UNEXERCISED), wildcard actions, Resource '*' where the "
+    "service supports resource-level permissions. Per action, not per resource.",
+]
+
+DAY = 86_400
+OUTSIDER = "999999999999"
+LOCATION = "s3://producer-data"
+
+
+def _table(name: str, columns: list[str], keys: list[str] | None = None, **params: str) -> Any:
+    return {
+        "Name": name,
+        "TableType": "EXTERNAL_TABLE",
+        "StorageDescriptor": {
+            "Columns": [{"Name": c.split(":")[0], "Type": c.split(":")[1]} for c in columns],
+            "Location": f"{LOCATION}/{name}/",
+        },
+        "PartitionKeys": [{"Name": k, "Type": "string"} for k in keys or []],
+        "Parameters": {"classification": "parquet", **params},
+    }
+
+
+def _partition(table: str, value: str) -> dict[str, Any]:
+    return {
+        "Values": [value],
+        "StorageDescriptor": {"Columns": [], "Location": f"{LOCATION}/{table}/dt={value}/"},
+    }
+
+
+def _request(mesh: LocalMesh, token: str, **resource: Any) -> str:
+    detail: dict[str, Any] = {
+        "clientToken": token,
+        "consumerAccount": mesh.consumer,
+        "principal": f"arn:aws:iam::{mesh.consumer}:role/analyst",
+        "permissions": ["SELECT"],
+        "justification": "least-privilege scenario",
+        "durationDays": resource.pop("days", 30),
+        **resource,
+    }
+    mesh.put_event(mesh.consumer, ACCESS_SOURCE, ACCESS_REQUESTED, detail)
+    mesh.settle()
+    return _request_id(mesh, token)
+
+
+def _request_id(mesh: LocalMesh, token: str) -> str:
+    from meshgov.access.store import request_id_for
+
+    return request_id_for(mesh.consumer, token)
+
+
+def _decide(mesh: LocalMesh, request_id: str) -> None:
+    detail = {"requestId": request_id, "decision": "APPROVE", "reason": "ok"}
+    mesh.put_event(mesh.producer, ACCESS_SOURCE, ACCESS_DECIDED, detail)
+    mesh.settle()
+
+
+def _sync_requested(mesh: LocalMesh, database: str) -> None:
+    detail = {"databaseName": database, "tableNames": []}
+    mesh.put_event(mesh.producer, "meshgov.catalog", "Catalog Sync Requested", detail)
+    mesh.settle()
+
+
+def _member_rules(mesh: LocalMesh, enabled: bool) -> None:
+    """Switch the consumer's member access function's event rules off (or on again)."""
+    events = mesh.client(mesh.consumer, "events")
+    for name, bus in (
+        ("meshgov-member-ram-events-rule", "default"),
+        ("meshgov-member-access-events-rule", "meshgov"),
+    ):
+        switch = events.enable_rule if enabled else events.disable_rule
+        switch(Name=name, EventBusName=bus)
+
+
+def _publish(mesh: LocalMesh, database: str, tag: str) -> None:
+    """A published database with a partitioned table, a public one and one to drop; LF-Tags on
+    the database and a column."""
+    glue = mesh.client(mesh.producer, "glue")
+    lf = mesh.client(mesh.producer, "lakeformation")
+    glue.create_database(
+        DatabaseInput={"Name": database, "Parameters": {"meshgov:publish": "true"}}
+    )
+    sales = _table("sales", ["id:int", "amount:double", "note:string"], ["dt"])
+    glue.create_table(DatabaseName=database, TableInput=sales)
+    public = {"meshgov:classification": "public"}
+    glue.create_table(
+        DatabaseName=database, TableInput=_table("regions", ["id:int", "name:string"], **public)
+    )
+    glue.create_table(DatabaseName=database, TableInput=_table("scratch", ["id:int"]))
+    glue.batch_create_partition(
+        DatabaseName=database,
+        TableName="sales",
+        PartitionInputList=[_partition("sales", d) for d in ("2024-01-01", "2024-01-02")],
+    )
+    lf.create_lf_tag(TagKey=tag, TagValues=["sales"])
+    lf.add_lf_tags_to_resource(
+        Resource={"Database": {"Name": database}},
+        LFTags=[{"TagKey": tag, "TagValues": ["sales"]}],
+    )
+    _column_tag(mesh, database, tag, "sales", add=True)
+    lf.add_lf_tags_to_resource(
+        Resource={"Table": {"DatabaseName": database, "Name": "sales"}},
+        LFTags=[{"TagKey": tag, "TagValues": ["sales"]}],
+    )
+    glue.update_table(DatabaseName=database, TableInput=sales)  # the tags travel with an event
+
+
+def _column_tag(
+    mesh: LocalMesh, database: str, tag: str, value: str, add: bool, column: str = "note"
+) -> None:
+    lf = mesh.client(mesh.producer, "lakeformation")
+    change = lf.add_lf_tags_to_resource if add else lf.remove_lf_tags_from_resource
+    columns = {"DatabaseName": database, "Name": "sales", "ColumnNames": [column]}
+    change(Resource={"TableWithColumns": columns}, LFTags=[{"TagKey": tag, "TagValues": [value]}])
+
+
+def _change(mesh: LocalMesh, database: str, tag: str) -> None:
+    """A new tag value moved onto the column, a breaking change, a partition changed and one
+    dropped, a table dropped, the database's description changed."""
+    glue = mesh.client(mesh.producer, "glue")
+    lf = mesh.client(mesh.producer, "lakeformation")
+    lf.update_lf_tag(TagKey=tag, TagValuesToAdd=["finance"])
+    _column_tag(mesh, database, tag, "sales", add=False)
+    _column_tag(mesh, database, tag, "finance", add=True, column="amount")
+    lf.remove_lf_tags_from_resource(
+        Resource={"Table": {"DatabaseName": database, "Name": "sales"}},
+        LFTags=[{"TagKey": tag, "TagValues": ["sales"]}],
+    )
+    glue.update_table(
+        DatabaseName=database,
+        TableInput=_table("sales", ["id:bigint", "amount:double", "note:string"], ["dt"]),
+    )
+    glue.update_partition(
+        DatabaseName=database,
+        TableName="sales",
+        PartitionValueList=["2024-01-01"],
+        PartitionInput={**_partition("sales", "2024-01-01"), "Parameters": {"rows": "10"}},
+    )
+    glue.batch_delete_partition(
+        DatabaseName=database, TableName="sales", PartitionsToDelete=[{"Values": ["2024-01-02"]}]
+    )
+    glue.delete_table(DatabaseName=database, Name="scratch")
+    glue.update_database(
+        Name=database,
+        DatabaseInput={
+            "Name": database,
+            "Description": "changed",
+            "Parameters": {"meshgov:publish": "true"},
+        },
+    )
+
+
+def _lose_ledger(mesh: LocalMesh) -> None:
+    """The sync ledger is derived state: empty it, as a stack replacing it would."""
+    ddb = mesh.client(mesh.central, "dynamodb")
+    table = mesh.deployment.ledger_table_name
+    for item in ddb.scan(TableName=table).get("Items", []):
+        ddb.delete_item(TableName=table, Key={"pk": item["pk"], "sk": item["sk"]})
+
+
+def scenario(mesh: LocalMesh) -> None:
+    """Every function, through the paths that need each action its role is granted."""
+    producer, consumer, central = mesh.producer, mesh.consumer, mesh.central
+    glue = mesh.client(producer, "glue")
+    mesh.create_role(consumer, "analyst")
+    # 1. Catalog changes delivered as events (CatalogSyncFunction); a sync request for the
+    #    database (UpdateDatabase emits no Glue event); then with the ledger lost.
+    _publish(mesh, "orders", "domain")
+    mesh.settle()
+    _change(mesh, "orders", "domain")
+    mesh.settle()
+    _sync_requested(mesh, "orders")
+    _lose_ledger(mesh)
+    _sync_requested(mesh, "orders")
+    # 2. The same changes with every Glue event lost: the sweep does the work (also after the
+    #    ledger is lost).
+    _publish(mesh, "stock", "unit")
+    mesh.settle()
+    controls.set_event_drop_rate(1.0)
+    _change(mesh, "stock", "unit")
+    _publish(mesh, "extra", "kind")
+    controls.set_event_drop_rate(0.0)
+    mesh.sweep()
+    _lose_ledger(mesh)
+    mesh.sweep()
+    mesh.settle()
+    # 3. Access: named tables (the producer approves), an LF-Tag expression, a public table
+    #    (approved by policy); a breaking change on a shared table tells the consumer.
+    named = _request(mesh, "named", resource={"database": "sales_orders", "tables": ["sales"]})
+    _decide(mesh, named)
+    tag = {"conditions": [{"key": "domain", "values": ["sales"]}]}
+    tagged = _request(mesh, "tagged", tagExpression=tag)
+    _decide(mesh, tagged)
+    _request(mesh, "public", resource={"database": "sales_orders", "tables": ["regions"]}, days=1)
+    glue.update_table(DatabaseName="orders", TableInput=_table("sales", ["id:bigint"], ["dt"]))
+    mesh.settle()
+    # 4. Events that can never succeed: each function parks them in its DLQ itself.
+    sqs = mesh.client(central, "sqs")
+    for queue in ("CatalogEventsQueue", "AccessEventsQueue"):
+        sqs.send_message(QueueUrl=mesh.deployment.queue_urls[queue], MessageBody="not json")
+    member = mesh.deployment.member_functions[consumer]["MemberAccessFunction"]
+    mesh.client(consumer, "sqs").send_message(
+        QueueUrl=str(member.source_queue_url), MessageBody="not json"
+    )
+    mesh.settle()
+    # 5. The consumer revokes one request; an outsider's invitation is rejected (by its event,
+    #    then by the member's schedule).
+    detail = {"requestId": tagged, "reason": "done"}
+    mesh.put_event(consumer, ACCESS_SOURCE, ACCESS_REVOKE_REQUESTED, detail)
+    mesh.settle()
+    ensure_admin_role(OUTSIDER)
+    mesh.client(OUTSIDER, "glue").create_database(DatabaseInput={"Name": "bait"})
+    mesh.client(OUTSIDER, "lakeformation").grant_permissions(
+        Principal={"DataLakePrincipalIdentifier": consumer},
+        Resource={"Database": {"Name": "bait"}},
+        Permissions=["DESCRIBE"],
+        PermissionsWithGrantOption=["DESCRIBE"],
+    )
+    mesh.settle()
+    mesh.invitation_sweep(consumer)
+    # 6. A share the consumer never accepts is shared again by the access sweep.
+    _member_rules(mesh, enabled=False)
+    away = _request(mesh, "away", resource={"database": "sales_stock", "tables": ["sales"]})
+    _decide(mesh, away)
+    controls.advance_time(0.5 * DAY)  # the public request's expiry warning, too
+    _member_rules(mesh, enabled=True)
+    mesh.access_sweep()
+    # 7. Time passes: the public request expires.
+    controls.advance_time(1 * DAY)
+    mesh.access_sweep()
+    # 8. Unpublishing: a table dropped, a database deleted (events); a database unpublished
+    #    (no event: the sweeps).
+    glue.delete_table(DatabaseName="orders", Name="regions")
+    mesh.settle()
+    glue.delete_database(Name="stock")
+    mesh.settle()
+    glue.update_database(Name="orders", DatabaseInput={"Name": "orders", "Parameters": {}})
+    mesh.sweep()
+    mesh.access_sweep()
+    # 9. The audit digest, twice (the second chains from the first).
+    mesh.write_digest()
+    mesh.write_digest()
+
+
+def record(progress: Progress | None = None) -> tuple[actions.ActionRecorder, LocalMesh]:
+    controls.reset()
+    recorder = actions.ActionRecorder()
+    try:
+        with mock_aws(), actions.active(recorder):
+            mesh = LocalMesh()
+            scenario(mesh)
+    finally:
+        controls.reset()
+    if progress:
+        progress(f"privilege: {sum(recorder.uses.values())} calls recorded")
+    return recorder, mesh
+
+
+def measure(progress: Progress | None = None) -> dict[str, Any]:
+    recorder, mesh = record(progress)
+    reports = privilege.compare(
+        mesh.template, recorder.actions(), {"ReaderRoleName": mesh.config.reader_role_name}
+    )
+    findings = privilege.mismatches(reports)
+    return {
+        "policy_mismatches": len(findings),
+        "findings": [str(f) for f in findings],
+        "roles": {role: report.as_json() for role, report in reports.items()},
+    }
+
+
+def compare_recording(path: Path) -> dict[str, Any]:
+    """The same comparison over what a whole test run recorded (``MESHGOV_RECORD_ACTIONS``)."""
+    from meshgov_local.config import MeshConfig
+    from meshgov_local.template import Template
+
+    reports = privilege.compare(
+        Template.load(), actions.merge(path), {"ReaderRoleName": MeshConfig().reader_role_name}
+    )
+    findings = privilege.mismatches(reports)
+    return {"policy_mismatches": len(findings), "findings": [str(f) for f in findings]}
+
+
+if __name__ == "__main__":
+    # python -m bench.privilege            the scenario
+    # python -m bench.privilege <path>     what MESHGOV_RECORD_ACTIONS=<path> pytest recorded
+    if len(sys.argv) > 1:
+        print(json.dumps(compare_recording(Path(sys.argv[1])), indent=1))
+    else:
+        print(json.dumps(measure(print), indent=1))
