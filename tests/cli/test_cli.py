@@ -148,10 +148,9 @@ def test_mesh_up_writes_a_usable_aws_config_and_central_follows(
         assert account in output
     assert "aws --profile producer glue create-database" in output
     assert 'boto3.Session(profile_name="producer")' in output
-    # (the line naming the change is the invocation that polled the trail after it was written:
-    # under load that can be another handler's line than CatalogSyncFunction's)
+    # (which handler's line names the change depends on when the trail was polled: under load
+    # it need not be CatalogSyncFunction's, so only the change itself is asserted)
     assert "glue:CreateTable table/sales_sales/orders" in output
-    assert "CatalogSyncFunction" in output or "AccessRequestsFunction" in output
     assert "CatalogSweepFunction" in output
     # And the config stays, mesh.json is gone, and so is the server
     config = (state_dir / "aws-config").read_text()
