@@ -502,29 +502,50 @@ class ConsumerReaders:
     ram: Any
 
 
-def _read(what: str, call: Callable[[], Any]) -> Any:
+def _read(
+    what: str, call: Callable[[], Any], error: type[MeshgovError] = PermissionsReadError
+) -> Any:
+    """``call()``, its AWS errors raised as ``error`` (the caller's own read error)."""
     try:
         return call()
     except (ClientError, BotoCoreError) as exc:
-        raise PermissionsReadError(f"{what} failed: {exc}") from exc
+        raise error(f"{what} failed: {exc}") from exc
 
 
-def _permissions(lakeformation: Any, what: str, **request: Any) -> list[Grant]:
-    """Every page of one ``ListPermissions`` request."""
+def _permissions(
+    lakeformation: Any,
+    what: str,
+    error: type[MeshgovError] = PermissionsReadError,
+    **request: Any,
+) -> list[Grant]:
+    """Every page of one ``ListPermissions`` request (boto3 has no paginator for it)."""
     request["MaxResults"] = LIST_PAGE_SIZE
     grants: list[Grant] = []
     while True:
-        page = _read(what, lambda: lakeformation.list_permissions(**request))
+        page = _read(what, lambda: lakeformation.list_permissions(**request), error)
         grants.extend(Grant.from_listing(e) for e in page.get("PrincipalResourcePermissions", []))
         if not page.get("NextToken"):
             return grants
         request["NextToken"] = page["NextToken"]
 
 
-def _pages(client: Any, operation: str, key: str, what: str, **request: Any) -> Iterator[Any]:
-    pages = _read(what, lambda: list(client.get_paginator(operation).paginate(**request)))
+def _pages(
+    client: Any,
+    operation: str,
+    key: str,
+    what: str,
+    error: type[MeshgovError] = PermissionsReadError,
+    **request: Any,
+) -> Iterator[Any]:
+    pages = _read(what, lambda: list(client.get_paginator(operation).paginate(**request)), error)
     for page in pages:
         yield from page.get(key, [])
+
+
+# The posture report reads the same listings, with its own error.
+read_listing = _read
+list_permission_pages = _permissions
+paged_items = _pages
 
 
 def _table_exists(central: CentralReaders, database: str, table: str) -> bool:

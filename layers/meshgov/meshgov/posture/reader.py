@@ -24,7 +24,14 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from meshgov.access.effective import CentralReaders, ConsumerReaders, Grant
+from meshgov.access.effective import (
+    CentralReaders,
+    ConsumerReaders,
+    Grant,
+    list_permission_pages,
+    paged_items,
+    read_listing,
+)
 from meshgov.access.store import RequestStore
 from meshgov.aws.session import error_code
 from meshgov.errors import MeshgovError
@@ -49,28 +56,16 @@ class PostureReadError(MeshgovError):
 
 
 def _read(what: str, call: Callable[[], Any]) -> Any:
-    try:
-        return call()
-    except (ClientError, BotoCoreError) as exc:
-        raise PostureReadError(f"{what} failed: {exc}") from exc
+    return read_listing(what, call, PostureReadError)
 
 
 def _listed(lakeformation: Any, what: str, **request: Any) -> list[Grant]:
     """Every page of one ``ListPermissions`` request."""
-    request["MaxResults"] = LIST_PAGE_SIZE
-    grants: list[Grant] = []
-    while True:
-        page = _read(what, lambda: lakeformation.list_permissions(**request))
-        grants.extend(Grant.from_listing(e) for e in page.get("PrincipalResourcePermissions", []))
-        if not page.get("NextToken"):
-            return grants
-        request["NextToken"] = page["NextToken"]
+    return list_permission_pages(lakeformation, what, PostureReadError, **request)
 
 
 def _pages(client: Any, operation: str, key: str, what: str, **request: Any) -> Iterator[Any]:
-    pages = _read(what, lambda: list(client.get_paginator(operation).paginate(**request)))
-    for page in pages:
-        yield from page.get(key, [])
+    return paged_items(client, operation, key, what, PostureReadError, **request)
 
 
 def _unique(grants: Sequence[Grant]) -> list[Grant]:
