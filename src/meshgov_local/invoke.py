@@ -19,6 +19,7 @@ from typing import Any
 from meshgov_local.accounts import AccountSessions
 from meshgov_local.actions import recording as record_actions
 from meshgov_local.deploy import FunctionBinding
+from meshgov_local.faults import during as faults_during
 
 # Local runs keep the console readable and never try to reach X-Ray or CloudWatch.
 LOCAL_ENV = {
@@ -174,6 +175,7 @@ def invoke(
     with (
         lambda_environment(binding, sessions, account_id, endpoint_url),
         record_actions(binding.logical_id),  # opt-in: meshgov_local.actions
+        faults_during(binding.logical_id),  # only when a fault injector is armed
     ):
         # Imported inside the function's environment, as Lambda's init phase does: module-level
         # Powertools objects (Metrics' namespace, Logger's service) read it when built.

@@ -37,8 +37,7 @@ from meshgov_local.accounts import AccountSessions
 from meshgov_local.config import MeshConfig
 from meshgov_local.deploy import Deployment, deploy
 from meshgov_local.emulator import controls as emulator_controls
-from meshgov_local.invoke import invoke
-from meshgov_local.router import Chaos, DeliveryReport, EventRouter
+from meshgov_local.router import INVOCATION_FAILURES, Chaos, DeliveryReport, EventRouter
 from meshgov_local.template import TEMPLATE_PATH, Template
 
 SYNC_FUNCTION = "CatalogSyncFunction"
@@ -246,9 +245,11 @@ class LocalMesh:
         binding = bindings.get(function)  # the router names failures by logical id
         if binding is None:
             raise RedriveError(f"no function {function} in account {account}")
+        if not isinstance(payload, dict):
+            raise RedriveError(f"{function} takes an event object, not {type(payload).__name__}")
         try:
-            result = invoke(binding, payload, self.sessions, account, self.endpoint_url)
-        except Exception as exc:  # the function failed: the dead letter stays
+            result = self.router.invoke_async(binding, payload, account)
+        except INVOCATION_FAILURES as exc:  # the function failed: the dead letter stays
             raise RedriveError(f"{function} failed again: {type(exc).__name__}: {exc}") from exc
         return json.dumps(result, default=str)[:200]
 

@@ -9,6 +9,11 @@ moves a message that keeps failing to the dead-letter queue, as on AWS.
 Chaos (for the tests that prove convergence): deliveries can be shuffled across batches and
 duplicated (SQS standard queues are at-least-once); dropping happens earlier, at Glue, whose
 delivery is best effort (:mod:`meshgov_local.emulator.controls`).
+
+A failed invocation is an error the handler raised or a sandbox that died mid-way (an injected
+crash, :mod:`meshgov_local.faults`); either way the whole batch is retried, as on AWS. The
+router keeps a :class:`DeliveryLedger` of what it handed to each function and what succeeded:
+with the dead-letter queues, that is how the fault proof counts what was lost.
 """
 
 from __future__ import annotations
@@ -23,7 +28,12 @@ from typing import Any
 from meshgov_local.accounts import AccountSessions
 from meshgov_local.deploy import Deployment, FunctionBinding
 from meshgov_local.emulator import controls
+from meshgov_local.faults import InjectedCrashError
 from meshgov_local.invoke import invoke
+
+# What the Lambda service sees as a failed invocation: an error the handler raised, or a sandbox
+# that died (an injected crash is not an Exception, so that no handler code can catch it).
+INVOCATION_FAILURES: tuple[type[BaseException], ...] = (Exception, InjectedCrashError)
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,54 @@ class DeliveryReport:
     invocation_errors: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True, order=True)
+class Delivery:
+    """One event handed to one function: its retries, duplicates and replays are the same."""
+
+    account_id: str
+    function: str
+    event_id: str
+
+
+def event_id(body: Any, fallback: str) -> str:
+    """The id an event is known by: an EventBridge event's ``id``, the ``requestPayload``'s for
+    Lambda's failure record, else ``fallback`` (the SQS message id) — the dead-letter office's
+    correlation id for the same message."""
+    parsed = body
+    if isinstance(body, str):
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            return fallback
+    if not isinstance(parsed, dict):
+        return fallback
+    if "requestPayload" in parsed and "requestContext" in parsed:
+        parsed = parsed["requestPayload"] if isinstance(parsed["requestPayload"], dict) else {}
+    return str(parsed.get("id") or fallback)
+
+
+@dataclass
+class DeliveryLedger:
+    """What the router delivered, and which deliveries a function handled successfully."""
+
+    delivered: set[Delivery] = field(default_factory=set)
+    succeeded: set[Delivery] = field(default_factory=set)
+    attempts: int = 0
+    failures: int = 0
+
+    def record(self, delivery: Delivery, ok: bool) -> None:
+        self.attempts += 1
+        self.delivered.add(delivery)
+        if ok:
+            self.succeeded.add(delivery)
+        else:
+            self.failures += 1
+
+    def unfinished(self) -> set[Delivery]:
+        """Delivered, never handled: each must still be queued or sit in a dead-letter queue."""
+        return self.delivered - self.succeeded
+
+
 class EventRouter:
     def __init__(
         self,
@@ -55,6 +113,7 @@ class EventRouter:
         self._sessions = sessions
         self._endpoint = endpoint_url
         self._on_result = on_result
+        self.ledger = DeliveryLedger()
 
     @property
     def _central(self) -> str:
@@ -111,11 +170,11 @@ class EventRouter:
             "detail": {},
         }
         attempts = 1 + (binding.maximum_retry_attempts or 0)
-        error: Exception | None = None
+        error: BaseException | None = None
         for _ in range(attempts):
             try:
-                result = invoke(binding, event, self._sessions, account, self._endpoint)
-            except Exception as exc:
+                result = self.invoke_async(binding, event, account)
+            except INVOCATION_FAILURES as exc:
                 error = exc
                 continue
             if self._on_result:
@@ -128,8 +187,23 @@ class EventRouter:
             )
         return None
 
+    def invoke_async(
+        self, binding: FunctionBinding, event: dict[str, Any], account_id: str | None = None
+    ) -> Any:
+        """One asynchronous invocation of ``binding`` with ``event`` (a schedule, or the replay
+        of its failure record), recorded in the ledger; raises what the invocation raised."""
+        account = account_id or binding.account_id or self._central
+        delivery = Delivery(account, binding.logical_id, event_id(event, str(event.get("id"))))
+        try:
+            result = invoke(binding, event, self._sessions, account, self._endpoint)
+        except INVOCATION_FAILURES:
+            self.ledger.record(delivery, ok=False)
+            raise
+        self.ledger.record(delivery, ok=True)
+        return result
+
     def _failure_record(
-        self, binding: FunctionBinding, event: dict[str, Any], error: Exception, attempts: int
+        self, binding: FunctionBinding, event: dict[str, Any], error: BaseException, attempts: int
     ) -> dict[str, Any]:
         return {
             "version": "1.0",
@@ -195,7 +269,7 @@ class EventRouter:
                     binding.account_id or self._central,
                     self._endpoint,
                 )
-            except Exception as exc:
+            except INVOCATION_FAILURES as exc:
                 report.invocation_errors.append(f"{type(exc).__name__}: {exc}")
                 bad = {m["MessageId"] for m in batch}
             else:
@@ -203,9 +277,15 @@ class EventRouter:
                 if self._on_result:
                     self._on_result(binding.logical_id, result)
                 bad = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
+            account = binding.account_id or self._central
             for message in batch:
-                target = failed if message["MessageId"] in bad else succeeded
+                ok = message["MessageId"] not in bad
+                target = succeeded if ok else failed
                 target[message["MessageId"]] = message
+                delivery = Delivery(
+                    account, binding.logical_id, event_id(message["Body"], message["MessageId"])
+                )
+                self.ledger.record(delivery, ok)
         sqs = self._sqs(binding.account_id)
         for message_id, message in succeeded.items():
             if message_id not in failed:

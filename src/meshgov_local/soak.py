@@ -106,6 +106,16 @@ class Soak:
         settle_every: int = 200,
         progress: Callable[[str], None] | None = None,
     ) -> SoakResult:
+        self.drive(operations, settle_every, progress)
+        return self.finish(operations)
+
+    def drive(
+        self,
+        operations: int,
+        settle_every: int = 200,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
+        """The random operations, Glue events dropped, deliveries settled every so often."""
         controls.set_event_drop_rate(self.drop_rate, seed=self.seed)
         try:
             for step in range(operations):
@@ -120,7 +130,6 @@ class Soak:
         finally:
             controls.set_event_drop_rate(0.0)
         self.settle()
-        return self.finish(operations)
 
     def settle(self) -> None:
         chaos = Chaos(seed=self.rng.randrange(1 << 30), shuffle=True, duplicate_rate=0.2)
@@ -132,6 +141,10 @@ class Soak:
         self.mesh.settle()
         self.mesh.access_sweep()
         self.mesh.invitation_sweep(self.mesh.consumer)
+        return self.check(operations)
+
+    def check(self, operations: int) -> SoakResult:
+        """The two properties, read from the accounts as they are now."""
         report = self.mesh.posture()
         states: dict[str, int] = {}
         for record in self.mesh.requests():

@@ -1,0 +1,368 @@
+"""Fault injection at the AWS client layer: what the proof that nothing is lost stands on.
+
+Local-mesh side only: Lambda code never imports this module. While a :class:`FaultInjector` is
+armed and a function of the mesh runs (:func:`meshgov_local.invoke.invoke` enters
+:func:`during`), every HTTP request its clients send (every *attempt*: botocore's retries go
+through the transport again) meets, with the plan's probability, one fault:
+
+=================== ===========================================================================
+fault               what the function's client sees
+=================== ===========================================================================
+``throttle``        the service's throttling error: HTTP 400 ``ThrottlingException`` (``Throttling``
+                    for the query-protocol STS and IAM), HTTP 503 ``SlowDown`` for S3
+``server-error``    HTTP 500 ``InternalFailure`` (``InternalError`` for S3); half of them *after*
+                    the service did the work ("Requests that receive an InternalError response
+                    might not have processed", Amazon S3 error best practices)
+``connect-timeout`` ``ConnectTimeoutError``: the request never reached the service
+``read-timeout``    ``ReadTimeoutError`` after the service did the work: the answer was lost
+``crash``           the call succeeds, then the function's sandbox dies before its next call
+                    (:class:`InjectedCrashError`), as a Lambda timeout or out-of-memory kill
+                    would: it is not an ``Exception``, so no handler code can catch it
+=================== ===========================================================================
+
+Error and status codes are AWS's common errors ("ThrottlingException ... HTTP Status Code: 400",
+"InternalFailure ... 500", https://docs.aws.amazon.com/athena/latest/APIReference/CommonErrors.html,
+the page every service's API reference shares) and S3's
+(https://docs.aws.amazon.com/AmazonS3/latest/userguide/ErrorBestPractices.html). The first four
+reach botocore's retry handler as real ones would: meshgov's clients retry in adaptive mode, 8
+attempts (:mod:`meshgov.aws.session`). A crash is not botocore's to retry: the invocation fails
+and the Lambda service's own retries take over (SQS redelivery, then the queue's redrive policy
+to its DLQ; for schedules two asynchronous retries, then the ``OnFailure`` DLQ), which
+:mod:`meshgov_local.router` emulates.
+
+**Virtual time.** botocore waits between attempts (jittered exponential backoff, a 1-second base
+for throttling) and, in adaptive mode, its token bucket makes a client wait for capacity after a
+throttle. Thousands of faults would cost hours of real waiting, so while armed those waits advance
+a virtual clock instead; :attr:`FaultStats.virtual_wait_seconds` says how long they would have
+been. Only botocore's clocks are virtual: the emulator's own clock (RAM invitation expiry,
+request expiry) does not move.
+
+**Where.** In-process (``mock_aws``) the transport is moto's request stub; against a moto server
+it is ``botocore.endpoint.Endpoint._send``. Requests made outside a function invocation (the
+people, the router, the checks) are never faulted.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, cast
+
+import botocore.endpoint
+import botocore.retries.bucket
+from botocore.awsrequest import AWSResponse
+from botocore.endpoint import Endpoint
+from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
+
+
+class FaultKind(StrEnum):
+    THROTTLE = "throttle"
+    SERVER_ERROR = "server-error"
+    CONNECT_TIMEOUT = "connect-timeout"
+    READ_TIMEOUT = "read-timeout"
+    CRASH = "crash"
+
+
+class InjectedCrashError(BaseException):
+    """The function's sandbox died between two calls (a timeout, an out-of-memory kill).
+
+    A ``BaseException`` on purpose: handler code that catches ``Exception`` must not be able to
+    turn a crash into a handled failure, as it could not on Lambda.
+    """
+
+
+@dataclass(frozen=True)
+class FaultPlan:
+    """How often and which faults: ``rate`` is the chance that one request meets a fault."""
+
+    rate: float = 0.05
+    kinds: tuple[FaultKind, ...] = tuple(FaultKind)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.rate <= 1.0:
+            raise ValueError(f"fault rate must be between 0 and 1, got {self.rate}")
+        if not self.kinds:
+            raise ValueError("a fault plan needs at least one kind of fault")
+
+
+@dataclass
+class FaultStats:
+    requests: int = 0  # requests the functions sent while armed (every attempt)
+    injected: Counter[str] = field(default_factory=Counter)  # by FaultKind value
+    by_operation: Counter[str] = field(default_factory=Counter)  # "glue:CreateTable" -> faults
+    virtual_wait_seconds: float = 0.0  # what botocore's backoff and token bucket would have slept
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "faults": sum(self.injected.values()),
+            "by_kind": dict(sorted(self.injected.items())),
+            "top_operations": dict(self.by_operation.most_common(10)),
+            "virtual_wait_seconds": round(self.virtual_wait_seconds, 1),
+        }
+
+
+# --- the error responses -------------------------------------------------------------------------
+
+
+class _Body(io.BytesIO):
+    """A raw HTTP body as botocore reads it (``stream()``)."""
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        chunk = self.read()
+        while chunk:
+            yield chunk
+            chunk = self.read()
+
+
+def _error_code(kind: FaultKind, signing_name: str, protocol: str) -> tuple[int, str]:
+    if signing_name == "s3":
+        return (503, "SlowDown") if kind is FaultKind.THROTTLE else (500, "InternalError")
+    if kind is FaultKind.THROTTLE:
+        return 400, "Throttling" if protocol == "query" else "ThrottlingException"
+    return 500, "InternalFailure"
+
+
+def error_response(
+    url: str, kind: FaultKind, signing_name: str, protocol: str, message: str
+) -> AWSResponse:
+    """The HTTP response a service sends for ``kind``, in its protocol's error format."""
+    status, code = _error_code(kind, signing_name, protocol)
+    request_id = f"fault-{random.getrandbits(48):012x}"
+    headers = {"x-amzn-RequestId": request_id}
+    if protocol in ("query", "rest-xml"):
+        error = f"<Code>{code}</Code><Message>{message}</Message>"
+        if protocol == "query":
+            body = (
+                f"<ErrorResponse><Error><Type>Sender</Type>{error}</Error>"
+                f"<RequestId>{request_id}</RequestId></ErrorResponse>"
+            )
+        else:
+            body = f"<Error>{error}<RequestId>{request_id}</RequestId></Error>"
+        headers["Content-Type"] = "text/xml"
+    else:  # json, rest-json
+        body = json.dumps({"__type": code, "message": message})
+        headers["Content-Type"] = "application/x-amz-json-1.1"
+        headers["x-amzn-ErrorType"] = code
+    # AWSResponse keeps headers in its own case-insensitive HeadersDict.
+    return AWSResponse(url, status, cast(Any, headers), _Body(body.encode()))
+
+
+# --- virtual time for botocore -------------------------------------------------------------------
+
+
+class _VirtualTime:
+    """The ``time`` module as botocore's endpoint and token bucket see it while armed."""
+
+    def __init__(self, stats: FaultStats, lock: threading.Lock) -> None:
+        self._stats = stats
+        self._lock = lock
+        self._offset = 0.0
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self._offset += max(0.0, float(seconds))
+            self._stats.virtual_wait_seconds += max(0.0, float(seconds))
+
+    def time(self) -> float:
+        return time.time() + self._offset
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+class _VirtualThreading:
+    """``threading`` for botocore's token bucket: a condition's timed wait passes virtually."""
+
+    def __init__(self, clock: _VirtualTime) -> None:
+        clock_ = clock
+
+        class Condition(threading.Condition):
+            def wait(self, timeout: float | None = None) -> bool:
+                clock_.sleep(timeout or 0.0)
+                return False
+
+        self.Condition = Condition
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(threading, name)
+
+
+# --- the injector --------------------------------------------------------------------------------
+
+Transport = Callable[[], Any]
+
+
+class FaultInjector:
+    """Draws faults for the requests of function invocations, reproducibly from the plan's seed."""
+
+    def __init__(self, plan: FaultPlan) -> None:
+        self.plan = plan
+        self.stats = FaultStats()
+        self._random = random.Random(plan.seed)
+        self._lock = threading.Lock()
+        self._function: str | None = None
+
+    @property
+    def in_invocation(self) -> bool:
+        return self._function is not None
+
+    @contextmanager
+    def invocation(self, function: str) -> Iterator[None]:
+        outer, self._function = self._function, function
+        try:
+            yield
+        finally:
+            self._function = outer
+
+    def draw(self) -> FaultKind | None:
+        with self._lock:
+            self.stats.requests += 1
+            if self._random.random() >= self.plan.rate:
+                return None
+            return self.plan.kinds[self._random.randrange(len(self.plan.kinds))]
+
+    def send(self, request: Any, real: Transport) -> Any:
+        """One request of the current operation through the transport ``real``, maybe faulted."""
+        operation = getattr(_context, "operation", None)
+        fault = self.draw() if self.in_invocation and operation is not None else None
+        if fault is None or operation is None:
+            return real()
+        signing_name, name, protocol = operation
+        with self._lock:
+            self.stats.injected[fault.value] += 1
+            self.stats.by_operation[f"{signing_name}:{name}"] += 1
+        url = str(request.url)
+        if fault is FaultKind.CONNECT_TIMEOUT:
+            raise ConnectTimeoutError(endpoint_url=url)
+        if fault is FaultKind.THROTTLE:
+            return error_response(url, fault, signing_name, protocol, "Rate exceeded (injected)")
+        if fault is FaultKind.SERVER_ERROR:
+            if self._random.random() < 0.5:
+                real()  # the service did the work; the answer is an error all the same
+            return error_response(url, fault, signing_name, protocol, "Internal failure (injected)")
+        real()  # the service does the work...
+        if fault is FaultKind.READ_TIMEOUT:
+            raise ReadTimeoutError(endpoint_url=url)  # ...and the answer is lost
+        raise InjectedCrashError(f"{self._function} crashed after {signing_name}:{name} (injected)")
+
+    @contextmanager
+    def armed(self) -> Iterator[FaultInjector]:
+        """Turn the transport hooks on and botocore's clocks virtual for the duration."""
+        install()
+        with _ARM_LOCK:
+            if _armed:
+                raise RuntimeError("a fault injector is already armed")
+            clock = _VirtualTime(self.stats, self._lock)
+            replaced: list[tuple[Any, str, Any]] = [
+                (botocore.endpoint, "time", clock),
+                (botocore.retries.bucket, "time", clock),
+                (botocore.retries.bucket, "threading", _VirtualThreading(clock)),
+            ]
+            saved = [(module, name, getattr(module, name)) for module, name, _ in replaced]
+            for module, name, value in replaced:
+                setattr(module, name, value)
+            _armed.append(self)
+        try:
+            yield self
+        finally:
+            with _ARM_LOCK:
+                _armed.remove(self)
+                for module, name, value in saved:
+                    setattr(module, name, value)
+
+
+_ARM_LOCK = threading.Lock()
+_armed: list[FaultInjector] = []
+
+
+@contextmanager
+def during(function: str) -> Iterator[None]:
+    """Around one invocation of ``function``: its requests may meet faults (when armed)."""
+    if not _armed:
+        yield
+        return
+    with _armed[-1].invocation(function):
+        yield
+
+
+# --- the hooks (installed once by :func:`install`, inert unless an injector is armed) ------------
+
+_context = threading.local()  # .operation: (signing name, operation, protocol) being sent
+
+
+def _wrap_send_request() -> None:
+    """Remember which operation a request belongs to (the transport sees only the request)."""
+    original = getattr(Endpoint, "_send_request")  # noqa: B009 - private, wrapped
+    if getattr(original, "_meshgov_faults", False):
+        return
+
+    def _send_request(self: Endpoint, request_dict: Any, operation_model: Any) -> Any:
+        outer = getattr(_context, "operation", None)
+        service = operation_model.service_model
+        _context.operation = (
+            str(service.signing_name),
+            str(operation_model.name),
+            str(service.resolved_protocol),
+        )
+        try:
+            return original(self, request_dict, operation_model)
+        finally:
+            _context.operation = outer
+
+    _send_request._meshgov_faults = True  # type: ignore[attr-defined]
+    setattr(Endpoint, "_send_request", _send_request)  # noqa: B010
+
+
+def _wrap_moto_stub() -> None:
+    """In-process: moto answers requests from a ``before-send`` handler instead of HTTP."""
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    original = BotocoreStubber.__call__
+    if getattr(original, "_meshgov_faults", False):
+        return
+
+    def answer(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
+        injector = _armed[-1] if _armed else None
+        if injector is None or not self.enabled:
+            return original(self, event_name, request, **kwargs)
+        return injector.send(request, lambda: original(self, event_name, request, **kwargs))
+
+    answer._meshgov_faults = True  # type: ignore[attr-defined]
+    setattr(BotocoreStubber, "__call__", answer)  # noqa: B010
+
+
+def _wrap_endpoint_send() -> None:
+    """Against a moto server: the HTTP send itself."""
+    original = getattr(Endpoint, "_send")  # noqa: B009 - private, wrapped
+    if getattr(original, "_meshgov_faults", False):
+        return
+
+    def _send(self: Endpoint, request: Any) -> Any:
+        injector = _armed[-1] if _armed else None
+        if injector is None:
+            return original(self, request)
+        return injector.send(request, lambda: original(self, request))
+
+    _send._meshgov_faults = True  # type: ignore[attr-defined]
+    setattr(Endpoint, "_send", _send)  # noqa: B010
+
+
+_install_lock = threading.Lock()
+
+
+def install() -> None:
+    """Put the hooks in place, once; :meth:`FaultInjector.armed` turns them on."""
+    with _install_lock:
+        _wrap_send_request()
+        _wrap_moto_stub()
+        _wrap_endpoint_send()
