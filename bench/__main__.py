@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from bench import audit, imports, scenarios, sharing
-from bench import hostile as hostile_bench  # proof: hostile input (issue 6, item 3)
+from bench import faults as faults_bench
+from bench import hostile as hostile_bench
 from bench import privilege as privilege_bench
-from bench import soak as soak_bench  # proof: convergence soak (issue 6, item 1)
+from bench import soak as soak_bench
 from bench.report import (
     AUDIT_NOTES,
     AUDIT_TARGETS,
@@ -26,6 +27,8 @@ from bench.report import (
     SHARING_TARGETS,
     evaluate,
 )
+
+Bounds = dict[str, tuple[str, float]]
 
 
 def _progress(message: str) -> None:
@@ -60,24 +63,48 @@ def run(scale: scenarios.Scale, progress: Callable[[str], None] = _progress) -> 
     noop = timed("noop_sweep", lambda: scenarios.noop_sweep(scale, progress))
     share = timed("sharing", lambda: sharing.sharing(scale.name, progress))
     trail = timed("audit", lambda: audit.audit(scale.name, progress))
-    # --- proof: least privilege (issue 6, item 4) ---
-    least = timed("privilege", lambda: privilege_bench.measure(progress))
-    proof_values: dict[str, Any] = {"policy_mismatches": least["policy_mismatches"]}
-    # --- end least privilege ---
-    # --- proof: hostile input (issue 6, item 3) ---
+    # --- proof (issue 6): least privilege, hostile input, convergence soak, faults ---
     smoke = scale.name == "smoke"
-    hostile = timed("hostile", lambda: hostile_bench.measure(progress, smoke=smoke))
-    proof_values["hostile_cases"] = hostile["hostile_cases"]
-    proof_values["hostile_failures"] = hostile["hostile_failures"]
-    hostile_bounds = {
-        k: v for k, v in HOSTILE_TARGETS.items() if not (smoke and k == "hostile_cases")
-    }
-    # --- end hostile input ---
-    # --- proof: convergence soak (issue 6, item 1) ---
-    soaked = timed("soak", lambda: soak_bench.measure(scale.name, progress))
-    proof_values["soak_diffs"] = soaked["soak_diffs"]
-    proof_values["soak_operations"] = soaked["soak_operations"]
-    # --- end soak ---
+    proofs: list[tuple[str, Callable[[], dict[str, Any]], tuple[str, ...], Bounds]] = [
+        (
+            "privilege",
+            lambda: privilege_bench.measure(progress),
+            ("policy_mismatches",),
+            privilege_bench.TARGETS,
+        ),
+        (
+            "hostile",
+            lambda: hostile_bench.measure(progress, smoke=smoke),
+            ("hostile_cases", "hostile_failures"),
+            # the corpus floor holds at full scale only (smoke runs two cases an entry point)
+            {k: v for k, v in HOSTILE_TARGETS.items() if not (smoke and k == "hostile_cases")},
+        ),
+        (
+            "soak",
+            lambda: soak_bench.measure(scale.name, progress),
+            ("soak_diffs", "soak_operations"),
+            soak_bench.TARGETS,
+        ),
+        (
+            "faults",
+            lambda: faults_bench.measure(scale.name, progress),
+            (
+                "faults_lost",
+                "faults_unrecovered",
+                "faults_diffs",
+                "faults_partial_state",
+                "faults_injected",
+                "faults_operations",
+            ),
+            faults_bench.TARGETS,
+        ),
+    ]
+    proof_values: dict[str, Any] = {}
+    proof_bounds: Bounds = {}
+    for name, measure, figures, bounds in proofs:
+        result = timed(name, measure)
+        proof_values.update({figure: result[figure] for figure in figures})
+        proof_bounds.update(bounds)
 
     values: dict[str, Any] = {
         "writes_per_changed_table": mixed["writes_per_changed_table"],
@@ -110,27 +137,11 @@ def run(scale: scenarios.Scale, progress: Callable[[str], None] = _progress) -> 
     targets, passed, meets = evaluate(values)
     sharing_targets, sharing_passed, sharing_meets = evaluate(sharing_values, SHARING_TARGETS)
     audit_targets, audit_passed, audit_meets = evaluate(audit_values, AUDIT_TARGETS)
-    # --- proof: least privilege (issue 6, item 4) ---
-    proof_targets, proof_passed, proof_meets = evaluate(proof_values, privilege_bench.TARGETS)
-    # --- end least privilege ---
-    # --- proof: hostile input (issue 6, item 3) ---
-    hostile_targets, hostile_passed, hostile_meets = evaluate(proof_values, hostile_bounds)
-    proof_targets, proof_passed = (
-        {**proof_targets, **hostile_targets},
-        {**proof_passed, **hostile_passed},
-    )
-    proof_meets = proof_meets and hostile_meets
-    # --- end hostile input ---
-    # --- proof: convergence soak (issue 6, item 1) ---
-    soak_targets, soak_passed, soak_meets = evaluate(proof_values, soak_bench.TARGETS)
-    proof_targets = {**proof_targets, **soak_targets}
-    proof_passed = {**proof_passed, **soak_passed}
-    proof_meets = proof_meets and soak_meets
-    # --- end soak ---
+    proof_targets, proof_passed, proof_meets = evaluate(proof_values, proof_bounds)
     propagation_details = {
         k: v
         for k, v in details.items()
-        if k not in ("sharing", "audit", "privilege", "hostile", "soak")
+        if k not in ("sharing", "audit", *(name for name, *_ in proofs))
     }
     total = round(time.perf_counter() - started, 2)
     return {
@@ -158,20 +169,19 @@ def run(scale: scenarios.Scale, progress: Callable[[str], None] = _progress) -> 
             "notes": AUDIT_NOTES,
             "scenarios": {"audit": details["audit"]},
         },
-        # --- proof: least privilege (issue 6, item 4) ---
         "proof": {
             **proof_values,
             "targets": proof_targets,
             "pass": proof_passed,
             "meets_targets": proof_meets,
-            "notes": [*privilege_bench.NOTES, *HOSTILE_NOTES],
-            "scenarios": {
-                "privilege": details["privilege"],
-                "hostile": details["hostile"],
-                "soak": details["soak"],
-            },
+            "notes": [
+                *privilege_bench.NOTES,
+                *HOSTILE_NOTES,
+                *soak_bench.NOTES,
+                *faults_bench.NOTES,
+            ],
+            "scenarios": {name: details[name] for name, *_ in proofs},
         },
-        # --- end least privilege ---
         "meets_targets": meets and sharing_meets and audit_meets and proof_meets,
         "meta": {
             "scale": scale.name,
@@ -224,7 +234,9 @@ def main(argv: list[str] | None = None) -> int:
     _print_section(
         "audit", result["audit"], ("append_per_s", "append_chain_intact", "verify_records")
     )
-    _print_section("proof", result["proof"], ())
+    _print_section(
+        "proof", result["proof"], ("soak_operations", "faults_injected", "faults_operations")
+    )
     print(f"meets_targets: {result['meets_targets']}")
     return 0
 

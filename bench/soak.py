@@ -16,6 +16,18 @@ from typing import Any
 SEEDS = (101, 202, 303)
 TARGETS: dict[str, tuple[str, float]] = {"soak_diffs": ("<=", 0)}
 OPERATIONS = {"full": 10_000, "smoke": 150}
+NOTES = [
+    "soak_diffs: meshgov_local.soak on seeds 101, 202, 303, 10,000 operations each: random "
+    "producer operations (create, alter with added and dropped columns, drop, partitions, publish "
+    "flips, LF-Tags; 80%) and consumer operations (access requests, producer decisions, "
+    "revocations, time passing by half a day to 8 days with the access sweep; 20%); Glue's events "
+    "10% dropped before EventBridge, deliveries settled every 200 operations, shuffled and 20% "
+    "duplicated. Then the catalog sweep, the access sweep and the member's invitation sweep, "
+    "then two properties read from the accounts: central equals the published source exactly "
+    "(meshgov_local.verify, an oracle independent of meshgov's projection), and the posture "
+    "report finds no Lake Formation grant (central or consumer) that no live request explains "
+    "and no tag policy reaching another producer's tables. soak_diffs adds both over the seeds.",
+]
 
 
 def _one(seed: int, operations: int) -> dict[str, Any]:

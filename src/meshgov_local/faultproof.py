@@ -91,12 +91,25 @@ class FaultProofResult:
             "dead_letters_replayed": self.dead_letters_replayed,
             "recovery_rounds": self.recovery_rounds,
             "refused_parked": self.refused_parked,
+            "counts": {
+                "lost": len(self.lost),
+                "unrecovered": len(self.unrecovered),
+                "diffs": len(self.diffs),
+                "partial_state": len(self.partial_state),
+            },
             "lost": self.lost[:20],
             "unrecovered": self.unrecovered[:20],
             "diffs": self.diffs[:20],
             "partial_state": self.partial_state[:20],
             "requests_by_state": self.requests,
         }
+
+
+@dataclass
+class Accounting:
+    lost: list[Delivery] = field(default_factory=list)  # neither handled, queued nor parked
+    unrecovered: list[str] = field(default_factory=list)  # parked, and not refusals
+    refused: int = 0  # parked as refusals (they can never succeed as they are)
 
 
 class FaultProof:
@@ -157,21 +170,26 @@ class FaultProof:
         return found
 
     # --- the accounts, faults off ------------------------------------------------------------
-    def check(self, operations: int, rounds: int) -> FaultProofResult:
-        mesh = self.mesh
-        ledger = mesh.router.ledger
+    def account(self) -> Accounting:
+        """Every delivery the router made: handled, queued, parked, or lost."""
+        ledger = self.mesh.router.ledger
         parked: set[Delivery] = set()
-        refused = 0
-        unrecovered: list[str] = []
+        accounting = Accounting()
         for queue, letters in self.letters():
             for letter in letters:
                 parked.add(self.delivery_of(queue, letter))
                 if letter.kind is LetterKind.REFUSED:
-                    refused += 1
+                    accounting.refused += 1
                 else:
-                    unrecovered.append(f"{queue.name}@{queue.account_id}: {letter.summary}")
-        lost = sorted(ledger.unfinished() - parked - self.queued())
-        # The checks below read; the last sweep is the one check that runs a function.
+                    accounting.unrecovered.append(
+                        f"{queue.name}@{queue.account_id}: {letter.summary}"
+                    )
+        accounting.lost = sorted(ledger.unfinished() - parked - self.queued())
+        return accounting
+
+    def check(self, operations: int, rounds: int) -> FaultProofResult:
+        mesh = self.mesh
+        accounting = self.account()
         soaked = self.soak.check(operations)
         partial = [
             f"request {record.request_id} left {record.state.value}"
@@ -179,19 +197,19 @@ class FaultProof:
             if record.state in WORKING_STATES
         ]
         partial += self.audit_problems()
-        partial += self.sweep_changes()
+        partial += self.sweep_changes()  # the one check that runs a function (faults off)
         return FaultProofResult(
             seed=self.seed,
             operations=operations,
             rate=self.plan.rate,
             faults=self.injector.stats.as_dict(),
-            deliveries=len(ledger.delivered),
-            failed_invocations=ledger.failures,
+            deliveries=len(mesh.router.ledger.delivered),
+            failed_invocations=mesh.router.ledger.failures,
             dead_letters_replayed=self.replayed,
             recovery_rounds=rounds,
-            refused_parked=refused,
-            lost=[f"{d.function}@{d.account_id}: event {d.event_id}" for d in lost],
-            unrecovered=unrecovered,
+            refused_parked=accounting.refused,
+            lost=[f"{d.function}@{d.account_id}: event {d.event_id}" for d in accounting.lost],
+            unrecovered=accounting.unrecovered,
             diffs=[*soaked.catalog_differences, *soaked.unexplained_grants],
             partial_state=partial,
             requests=soaked.requests,

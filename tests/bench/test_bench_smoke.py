@@ -86,6 +86,9 @@ def test_bench_smoke_writes_the_report(tmp_path: Path) -> None:
     # And the hostile input corpus (issue 6), two cases per entry point at this scale
     check_hostile(report)
 
+    # And the soak and the fault proof (issue 6), one small run each
+    check_soak_and_faults(report)
+
 
 def check_audit(report: dict[str, Any]) -> None:
     audit = report["audit"]
@@ -165,3 +168,21 @@ def check_hostile(report: dict[str, Any]) -> None:
         > 0
     )
     assert proof["pass"]["hostile_failures"] is True
+
+
+def check_soak_and_faults(report: dict[str, Any]) -> None:
+    proof = report["proof"]
+    assert proof["soak_diffs"] == 0, proof["scenarios"]["soak"]["runs"]
+    assert proof["soak_operations"] == sum(
+        run["operations"] for run in proof["scenarios"]["soak"]["runs"]
+    )
+    faults = proof["scenarios"]["faults"]
+    run = faults["runs"][0]
+    # faults were really injected into the functions' requests, and the run was accounted for
+    assert proof["faults_injected"] == run["faults"]["faults"] > 0
+    assert run["faults"]["requests"] > run["faults"]["faults"]
+    assert run["deliveries"] > 0
+    for figure in ("faults_lost", "faults_unrecovered", "faults_diffs", "faults_partial_state"):
+        assert proof[figure] == 0, run
+        assert proof["pass"][figure] is True
+    assert proof["meets_targets"] == all(proof["pass"].values())
