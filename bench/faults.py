@@ -10,8 +10,9 @@ still on), then the accounting with faults off. At full scale each seed runs in 
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
+
+from bench.seeded import run_seeds
 
 SEEDS = (101, 202, 303)
 RATE = 0.05
@@ -57,11 +58,7 @@ def measure(scale: str, progress: Callable[[str], None]) -> dict[str, Any]:
     operations = OPERATIONS.get(scale, OPERATIONS["smoke"])
     seeds = SEEDS if scale == "full" else SEEDS[:1]
     progress(f"faults: {operations} operations at {RATE:.0%} faults on each of seeds {seeds}")
-    if scale == "full":
-        with ProcessPoolExecutor(max_workers=2) as pool:
-            runs = list(pool.map(_one, seeds, [operations] * len(seeds)))
-    else:  # the smoke scale runs inside the test suite: no extra processes (memory)
-        runs = [_one(seed, operations) for seed in seeds]
+    runs = run_seeds(_one, seeds, operations, full=scale == "full")
     for run in runs:
         progress(
             f"faults seed {run['seed']}: {run['faults']['faults']} faults "

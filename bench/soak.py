@@ -10,8 +10,9 @@ catalog differences and the grants no live request explains (target 0).
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
+
+from bench.seeded import run_seeds
 
 SEEDS = (101, 202, 303)
 TARGETS: dict[str, tuple[str, float]] = {"soak_diffs": ("<=", 0)}
@@ -41,11 +42,7 @@ def _one(seed: int, operations: int) -> dict[str, Any]:
 def measure(scale: str, progress: Callable[[str], None]) -> dict[str, Any]:
     operations = OPERATIONS.get(scale, OPERATIONS["smoke"])
     progress(f"soak: {operations} operations on each of seeds {SEEDS}, two at a time")
-    if scale == "full":
-        with ProcessPoolExecutor(max_workers=2) as pool:
-            runs = list(pool.map(_one, SEEDS, [operations] * len(SEEDS)))
-    else:  # the smoke scale runs inside the test suite: no extra processes (memory)
-        runs = [_one(seed, operations) for seed in SEEDS]
+    runs = run_seeds(_one, SEEDS, operations, full=scale == "full")
     for run in runs:
         progress(
             f"soak seed {run['seed']}: {run['diffs']} diffs, "
