@@ -76,7 +76,7 @@ def run(scale: scenarios.Scale, progress: Callable[[str], None] = _progress) -> 
             "hostile",
             lambda: hostile_bench.measure(progress, smoke=smoke),
             ("hostile_cases", "hostile_failures"),
-            # the corpus floor holds at full scale only (smoke runs two cases an entry point)
+            # the corpus floor holds at full scale only (smoke runs one case an entry point)
             {k: v for k, v in HOSTILE_TARGETS.items() if not (smoke and k == "hostile_cases")},
         ),
         (

@@ -144,7 +144,7 @@ HOSTILE_NOTES = [
     "LF-Tags, Lake Formation grants everywhere, requests, member databases, RAM invitations and "
     "shares), when the refusal is not one audit record with the expected error code and a "
     "reason naming the problem, when a catalog event is not parked in CatalogEventsDLQ with "
-    "meshgov-error-code, or when a message was retried. At smoke scale, two cases per entry "
+    "meshgov-error-code, or when a message was retried. At smoke scale, one case per entry "
     "point, and hostile_cases has no floor.",
 ]
 # --- end hostile input ---

@@ -9,28 +9,34 @@ administrator access a real account would already have).
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 import boto3
 from botocore.config import Config
+
+from meshgov.aws.session import new_session
 
 ADMIN_ROLE_NAME = "meshgov-local-admin"
 CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 2})
 
 
 class AccountSessions:
-    """boto3 sessions for each account of the mesh, obtained with sts.assume_role."""
+    """boto3 sessions for each account of the mesh, obtained with sts.assume_role.
+
+    Sessions share botocore's loader (:func:`meshgov.aws.session.new_session`): service models
+    are read once per process, not once per account and role. Clients are cached per instance.
+    """
 
     def __init__(self, region: str, endpoint_url: str | None = None) -> None:
         self.region = region
         self.endpoint_url = endpoint_url
-        self._operator = boto3.Session(
+        self._operator = new_session(
             aws_access_key_id="testing",
             aws_secret_access_key="testing",  # noqa: S106 - fake credentials for moto
             region_name=region,
         )
         self._sessions: dict[str, boto3.Session] = {}
+        self._clients: dict[tuple[str, str, str], Any] = {}
 
     def session(self, account_id: str, role_name: str = ADMIN_ROLE_NAME) -> boto3.Session:
         key = f"{account_id}/{role_name}"
@@ -40,7 +46,7 @@ class AccountSessions:
                 RoleArn=f"arn:aws:iam::{account_id}:role/{role_name}",
                 RoleSessionName="meshgov-local",
             )["Credentials"]
-            self._sessions[key] = boto3.Session(
+            self._sessions[key] = new_session(
                 aws_access_key_id=creds["AccessKeyId"],
                 aws_secret_access_key=creds["SecretAccessKey"],
                 aws_session_token=creds["SessionToken"],
@@ -49,13 +55,11 @@ class AccountSessions:
         return self._sessions[key]
 
     def client(self, account_id: str, service: str, role_name: str = ADMIN_ROLE_NAME) -> Any:
-        return _client(self, account_id, service, role_name)
-
-
-@cache
-def _client(owner: AccountSessions, account_id: str, service: str, role_name: str) -> Any:
-    return owner.session(account_id, role_name).client(
-        service,
-        endpoint_url=owner.endpoint_url,
-        config=CLIENT_CONFIG,  # type: ignore[call-overload]
-    )
+        key = (account_id, service, role_name)
+        if key not in self._clients:
+            self._clients[key] = self.session(account_id, role_name).client(
+                service,
+                endpoint_url=self.endpoint_url,
+                config=CLIENT_CONFIG,  # type: ignore[call-overload]
+            )
+        return self._clients[key]

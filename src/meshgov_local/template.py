@@ -53,7 +53,12 @@ class TemplateResolveError(TemplateError):
 # --------------------------------------------------------------------------------------------
 
 
-class CfnLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML has it (the same documents, about 8x faster: every local mesh
+# reads the template); the constructors and resolvers stay PyYAML's safe ones either way.
+_SafeBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class CfnLoader(_SafeBase):  # type: ignore[valid-type,misc]
     """SafeLoader that understands CloudFormation short tags and keeps dates as strings.
 
     CloudFormation reads ``2010-09-09`` as a string; PyYAML would make it a ``date``.

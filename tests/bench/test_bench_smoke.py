@@ -83,7 +83,7 @@ def test_bench_smoke_writes_the_report(tmp_path: Path) -> None:
     # And the audit figures (issue 5)
     check_audit(report)
 
-    # And the hostile input corpus (issue 6), two cases per entry point at this scale
+    # And the hostile input corpus (issue 6), one case per entry point at this scale
     check_hostile(report)
 
     # And the soak and the fault proof (issue 6), one small run each
