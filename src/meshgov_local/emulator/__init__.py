@@ -17,7 +17,8 @@ follows:
   ``OTHER-ACCOUNTS`` views of shares and resources.
 - :mod:`.eventbridge`: event envelope and cross-account delivery, one hop, bus policies,
   disabled rules.
-- :mod:`.dynamodb_transactions`: ``TransactWriteItems`` atomic and isolated under concurrency.
+- :mod:`.dynamodb_transactions`: ``TransactWriteItems`` atomic and isolated under concurrency,
+  idempotent for a repeated ``ClientRequestToken``.
 """
 
 from __future__ import annotations
