@@ -42,7 +42,7 @@ NOTES = [
     "Lake Formation grant no live request explains. faults_partial_state: a request left in "
     "REQUESTED, APPROVED or GRANTED, an audit chain that does not verify, or a further sweep that "
     "still changes something. Each is summed over the seeds; the per-seed runs (faults by kind, "
-    "failed invocations, dead letters replayed, recovery rounds) are in scenarios.faults.",
+    "failed deliveries, dead letters replayed, recovery rounds) are in scenarios.faults.",
 ]
 
 
@@ -62,7 +62,7 @@ def measure(scale: str, progress: Callable[[str], None]) -> dict[str, Any]:
     for run in runs:
         progress(
             f"faults seed {run['seed']}: {run['faults']['faults']} faults "
-            f"{run['faults']['by_kind']}, {run['failed_invocations']} failed invocations, "
+            f"{run['faults']['by_kind']}, {run['failed_deliveries']} failed deliveries, "
             f"{run['dead_letters_replayed']} dead letters replayed, "
             f"{run['counts']['lost']} lost, {run['counts']['diffs']} diffs"
         )

@@ -70,7 +70,7 @@ class FaultProofResult:
     rate: float
     faults: dict[str, Any] = field(default_factory=dict)
     deliveries: int = 0
-    failed_invocations: int = 0  # deliveries whose invocation failed (each retry counts)
+    failed_deliveries: int = 0  # a message of a failed batch, once per attempt
     dead_letters_replayed: int = 0
     recovery_rounds: int = 0
     refused_parked: int = 0
@@ -87,7 +87,7 @@ class FaultProofResult:
             "rate": self.rate,
             "faults": self.faults,
             "deliveries": self.deliveries,
-            "failed_invocations": self.failed_invocations,
+            "failed_deliveries": self.failed_deliveries,
             "dead_letters_replayed": self.dead_letters_replayed,
             "recovery_rounds": self.recovery_rounds,
             "refused_parked": self.refused_parked,
@@ -204,7 +204,7 @@ class FaultProof:
             rate=self.plan.rate,
             faults=self.injector.stats.as_dict(),
             deliveries=len(mesh.router.ledger.delivered),
-            failed_invocations=mesh.router.ledger.failures,
+            failed_deliveries=mesh.router.ledger.failures,
             dead_letters_replayed=self.replayed,
             recovery_rounds=rounds,
             refused_parked=accounting.refused,

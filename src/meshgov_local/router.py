@@ -85,11 +85,9 @@ class DeliveryLedger:
 
     delivered: set[Delivery] = field(default_factory=set)
     succeeded: set[Delivery] = field(default_factory=set)
-    attempts: int = 0
-    failures: int = 0
+    failures: int = 0  # failed attempts: a message of a failed batch counts once per attempt
 
     def record(self, delivery: Delivery, ok: bool) -> None:
-        self.attempts += 1
         self.delivered.add(delivery)
         if ok:
             self.succeeded.add(delivery)
