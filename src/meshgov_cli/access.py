@@ -17,14 +17,10 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from enum import StrEnum
-from pathlib import Path
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 from pydantic import ValidationError
 from rich.markup import escape
 from rich.panel import Panel
@@ -32,13 +28,11 @@ from rich.table import Table
 
 from meshgov.access.central_adapter import CentralAccessCatalog
 from meshgov.access.effective import (
-    AccessAnswer,
     AccessQuestion,
     AccessQuestionInvalidError,
     CentralReaders,
     ConsumerReaders,
     can_access,
-    expression_text,
 )
 from meshgov.access.resolve import (
     AccessRequestRefusedError,
@@ -47,7 +41,7 @@ from meshgov.access.resolve import (
     resolve_tagged,
 )
 from meshgov.access.states import RequestState
-from meshgov.access.store import RequestRecord, RequestStore, fingerprint, request_id_for
+from meshgov.access.store import RequestRecord, fingerprint, request_id_for
 from meshgov.audit import AuditOutcome
 from meshgov.contracts.access_events import (
     ACCESS_DECIDED,
@@ -59,16 +53,16 @@ from meshgov.contracts.access_events import (
     Permission,
 )
 from meshgov.errors import MeshgovError
-from meshgov_local.deploy import default_physical_name
+from meshgov_cli.access_views import answer_panel, requests_table, state_cell
+from meshgov_cli.options import Output, OutputOption, StateDirOption
+from meshgov_cli.reach import member_name, reaching, request_store, running_mesh
 from meshgov_local.observe import AuditFollower, RunningMesh
 from meshgov_local.standalone import DEFAULT_STATE_DIR
-from meshgov_local.state import MeshState, MeshStateError, read_state
 from meshgov_local.views import as_json
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-REQUESTS_TABLE = "AccessRequestsTable"
 POLL_EVERY = 0.25
 # Where a request or a decision has had its effect: nothing more happens without someone acting.
 DECIDED = frozenset(RequestState) - {
@@ -95,11 +89,6 @@ OPTION_OF = {
 ALLOWED, NOT_ALLOWED, NO_ANSWER = 0, 1, 2
 
 
-class AccessOutput(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-
-
 class AccessOptionError(ValueError):
     """Options that do not make a valid request, decision or question."""
 
@@ -108,17 +97,6 @@ class EventSendError(MeshgovError):
     """EventBridge did not take the event (``FailedEntryCount``)."""
 
 
-StateDirOption = Annotated[
-    Path,
-    typer.Option(
-        "--state-dir",
-        help="Where `mesh up` writes mesh.json, aws-config and credentials.",
-        file_okay=False,
-    ),
-]
-OutputOption = Annotated[
-    AccessOutput, typer.Option("--output", "-o", help="Render as a table or as JSON.")
-]
 AsAccount = Annotated[
     str,
     typer.Option(
@@ -210,157 +188,6 @@ def request_detail(
         return AccessRequestedDetail.model_validate(raw)
     except ValidationError as exc:
         raise AccessOptionError(contract_error(exc)) from exc
-
-
-def member_accounts(state: MeshState) -> dict[str, str]:
-    """account id -> profile name, for the member accounts of the mesh."""
-    return {m.account_id: m.name for m in state.members}
-
-
-def requests_table_name(state: MeshState) -> str:
-    """The central requests table, as ``mesh.json`` records it; a ``mesh.json`` written before
-    it did gets the name the local deployer gives it (``meshgov-access-requests-table``)."""
-    return state.requests_table_name or default_physical_name(REQUESTS_TABLE)
-
-
-def short_principal(principal: str) -> str:
-    """``arn:aws:iam::333333333333:role/analyst`` -> ``role/analyst`` (the account has a column)."""
-    return principal.split(":", 5)[5] if principal.startswith("arn:") else principal
-
-
-def resource_text(record: RequestRecord) -> str:
-    """What a request covers: ``sales_orders: t0, t1``, ``sales_orders (all tables)``,
-    ``sales_orders: t0 (id, amount)``, or the LF-Tag expression and what it matched."""
-    covered = []
-    for cover in record.coverage:
-        if cover.whole:
-            covered.append(f"{cover.database} (all tables)")
-        elif cover.columns:
-            covered.append(f"{cover.database}: {cover.tables[0]} ({', '.join(cover.columns)})")
-        else:
-            covered.append(f"{cover.database}: {', '.join(cover.tables)}")
-    text = "; ".join(covered)
-    if record.tag_expression:
-        conditions = [
-            {"TagKey": c.get("key"), "TagValues": c.get("values")}
-            for c in record.tag_expression.get("conditions", [])
-        ]
-        tagged = f"tags {expression_text(conditions)}"
-        return f"{tagged} -> {text}" if text else tagged
-    return text or "-"
-
-
-def short_time(stamp: str | None) -> str:
-    """``2026-12-25T07:06:07+00:00`` -> ``2026-12-25 07:06`` (UTC, as stored)."""
-    return stamp[:16].replace("T", " ") if stamp else "-"
-
-
-def requests_table(records: Sequence[RequestRecord], title: str) -> Table:
-    table = Table(title=title, title_justify="left")
-    for column in ("request", "consumer", "principal", "resource", "permissions", "state"):
-        table.add_column(column, no_wrap=column in ("request", "consumer", "state"))
-    table.add_column("expires (UTC)", no_wrap=True)
-    table.add_column("decided by")
-    for record in records:
-        table.add_row(
-            record.request_id,
-            record.consumer_account,
-            escape(short_principal(record.principal)),
-            escape(resource_text(record)),
-            ", ".join(record.permissions),
-            state_cell(record.state),
-            short_time(record.expires_at),
-            escape(record.decided_by or "-"),
-        )
-    if not records:
-        table.add_row("[dim](no requests)[/]", *[""] * (len(table.columns) - 1))
-    return table
-
-
-STATE_STYLE = {
-    RequestState.ACTIVE: "green",
-    RequestState.GRANTED: "green",
-    RequestState.APPROVED: "cyan",
-    RequestState.REQUESTED: "yellow",
-    RequestState.PENDING_APPROVAL: "yellow",
-    RequestState.DENIED: "red",
-    RequestState.FAILED: "bold red",
-    RequestState.REVOKED: "magenta",
-    RequestState.EXPIRED: "dim",
-}
-
-
-def state_cell(state: RequestState) -> str:
-    return f"[{STATE_STYLE[state]}]{state.value}[/]"
-
-
-def answer_panel(answer: AccessAnswer) -> Panel:
-    """The answer of can-access: yes/no, why, which request, until when, what is missing."""
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold", no_wrap=True)
-    grid.add_column()
-    grid.add_row("allowed", "[bold green]yes[/]" if answer.allowed else "[bold red]no[/]")
-    grid.add_row("why", "\n".join(f"- {escape(r)}" for r in answer.reasons) or "-")
-    grid.add_row("requests", ", ".join(answer.requests) or "-")
-    grid.add_row("until", short_time(answer.expires_at) + (" UTC" if answer.expires_at else ""))
-    grid.add_row("missing", "\n".join(f"- {m}" for m in answer.missing) or "-")
-    title = f"can {escape(answer.principal)} {answer.action} {answer.database}.{answer.table}?"
-    return Panel(
-        grid,
-        title=title,
-        title_align="left",
-        border_style="green" if answer.allowed else "red",
-        expand=False,
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# Reaching the running mesh
-# --------------------------------------------------------------------------------------------
-
-
-def _running(console: Console, state_dir: Path, code: int) -> RunningMesh:
-    from meshgov_cli.main import _fail
-
-    try:
-        return RunningMesh(read_state(state_dir))
-    except MeshStateError as exc:
-        _fail(console, str(exc), code)
-
-
-@contextmanager
-def _reaching(console: Console, state: MeshState, code: int = 1) -> Iterator[None]:
-    """Say "the mesh is not there" or "it refused" in one readable line, and exit ``code``."""
-    from meshgov_cli.main import _fail
-
-    absent = f"no local mesh answers at {state.endpoint_url}: is `meshgov mesh up` running?"
-    try:
-        yield
-    except EndpointConnectionError:
-        _fail(console, absent, code)
-    except MeshgovError as exc:  # the library's adapters wrap what botocore raised
-        _fail(
-            console,
-            absent if isinstance(exc.__cause__, EndpointConnectionError) else str(exc),
-            code,
-        )
-    except (ClientError, BotoCoreError) as exc:
-        _fail(console, f"the local mesh at {state.endpoint_url} refused: {exc}", code)
-
-
-def _member(console: Console, state: MeshState, account: str, option: str, code: int = 1) -> str:
-    from meshgov_cli.main import _fail
-
-    members = member_accounts(state)
-    if account not in members:
-        known = ", ".join(f"{a} ({n})" for a, n in members.items())
-        _fail(console, f"{option} {account} is not a member account of this mesh: {known}", code)
-    return members[account]
-
-
-def _store(running: RunningMesh) -> RequestStore:
-    central = running.state.central_account
-    return RequestStore(running.client(central, "dynamodb"), requests_table_name(running.state))
 
 
 def _put(running: RunningMesh, account: str, detail_type: str, detail: Mapping[str, Any]) -> str:
@@ -491,7 +318,7 @@ def request_access(
     wait: WaitOption = False,
     timeout: TimeoutOption = 30.0,
     state_dir: StateDirOption = DEFAULT_STATE_DIR,
-    output: OutputOption = AccessOutput.TABLE,
+    output: OutputOption = Output.TABLE,
 ) -> None:
     """Ask for access, as a consumer account: puts `Access Requested` on its default bus.
 
@@ -528,14 +355,14 @@ def request_access(
         )
     except AccessOptionError as exc:
         _fail(console, str(exc))
-    running = _running(console, state_dir, 1)
-    _member(console, running.state, as_account, "--as-account")
+    running = running_mesh(console, state_dir, 1)
+    member_name(console, running.state, as_account, "--as-account")
     request_id = request_id_for(as_account, token)
     content = detail.model_dump(mode="json", by_alias=True)
     ours = fingerprint(content)
-    with _reaching(console, running.state):
+    with reaching(console, running.state):
         resolution = _resolve(console, running, detail)
-        store = _store(running)
+        store = request_store(running)
         existing = store.get(request_id)
         if existing is not None and existing.fingerprint != ours:
             _fail(
@@ -564,10 +391,10 @@ def request_access(
         "repeated": existing is not None,
         "state": existing.state.value if existing else None,
     }
-    if output is AccessOutput.TABLE:
+    if output is Output.TABLE:
         _print_requested(console, summary)
     if not wait:
-        if output is AccessOutput.JSON:
+        if output is Output.JSON:
             typer.echo(as_json(summary))
         return
     refused: list[str] = []
@@ -582,7 +409,7 @@ def request_access(
             return True, None
         return False, None
 
-    with _reaching(console, running.state):
+    with reaching(console, running.state):
         done, record = _poll(
             console, f"Waiting for central to act on {request_id}...", timeout, look
         )
@@ -596,7 +423,7 @@ def request_access(
             f"{timeout:g} s: is the mesh delivering events? (`meshgov watch` shows the audit "
             "trail)"
         )
-    if output is AccessOutput.JSON:
+    if output is Output.JSON:
         typer.echo(as_json({**summary, "error": error}))
         raise typer.Exit(1 if error else 0)
     if error or record is None:
@@ -681,7 +508,7 @@ def decide(
     wait: WaitOption = False,
     timeout: TimeoutOption = 30.0,
     state_dir: StateDirOption = DEFAULT_STATE_DIR,
-    output: OutputOption = AccessOutput.TABLE,
+    output: OutputOption = Output.TABLE,
 ) -> None:
     """Decide a request, as the owning producer: puts `Access Decided` on its default bus.
 
@@ -705,10 +532,10 @@ def decide(
         )
     except ValidationError as exc:
         _fail(console, contract_error(exc).replace("requestId", "REQUEST_ID"))
-    running = _running(console, state_dir, 1)
-    _member(console, running.state, as_account, "--as-account")
-    with _reaching(console, running.state):
-        store = _store(running)
+    running = running_mesh(console, state_dir, 1)
+    member_name(console, running.state, as_account, "--as-account")
+    with reaching(console, running.state):
+        store = request_store(running)
         record = store.get(request_id)
         if record is None:
             _fail(console, f"no request {request_id} in the central requests table")
@@ -729,7 +556,7 @@ def decide(
         "event_id": event_id,
         "state": record.state.value,
     }
-    if output is AccessOutput.TABLE:
+    if output is Output.TABLE:
         verb = "approved" if approve else "denied"
         console.print(f"{verb} {request_id} ({escape(reason)}); event {event_id}")
     if wait:
@@ -738,7 +565,7 @@ def decide(
             current = store.get(request_id)
             return current is not None and current.state in DECIDED, current
 
-        with _reaching(console, running.state):
+        with reaching(console, running.state):
             done, current = _poll(
                 console, f"Waiting for {request_id} to take effect...", timeout, look
             )
@@ -746,14 +573,14 @@ def decide(
         error = None
         if not done or current is None:
             error = f"{request_id} is still {result['state'] or 'gone'} after {timeout:g} s"
-        if output is AccessOutput.JSON:
+        if output is Output.JSON:
             typer.echo(as_json({**result, "error": error}))
             raise typer.Exit(1 if error else 0)
         if error or current is None:
             _fail(console, error or "gone")
         console.print(f"{request_id} is now {state_cell(current.state)}: {escape(current.reason)}")
         return
-    if output is AccessOutput.JSON:
+    if output is Output.JSON:
         typer.echo(as_json(result))
 
 
@@ -774,7 +601,7 @@ def requests(
         typer.Option(metavar="ACCOUNT", help="Only the requests of this consumer account."),
     ] = None,
     state_dir: StateDirOption = DEFAULT_STATE_DIR,
-    output: OutputOption = AccessOutput.TABLE,
+    output: OutputOption = Output.TABLE,
 ) -> None:
     """List the access requests of the central requests table, oldest first.
 
@@ -787,15 +614,15 @@ def requests(
     console = _console()
     if consumer is not None and not (len(consumer) == 12 and consumer.isdigit()):
         _fail(console, f"--consumer must be a 12-digit account id, got {consumer!r}")
-    running = _running(console, state_dir, 1)
-    with _reaching(console, running.state):
-        store = _store(running)
+    running = running_mesh(console, state_dir, 1)
+    with reaching(console, running.state):
+        store = request_store(running)
         records = store.of_consumer(consumer) if consumer else store.all()
     wanted = set(state or RequestState)
     shown = sorted(
         (r for r in records if r.state in wanted), key=lambda r: (r.created_at, r.request_id)
     )
-    if output is AccessOutput.JSON:
+    if output is Output.JSON:
         typer.echo(as_json([r.as_dict() for r in shown]))
         return
     title = f"{len(shown)} access request(s) in account {running.state.central_account}"
@@ -822,7 +649,7 @@ def can_access_command(
         Permission, typer.Option("--action", help="What the role wants to do.")
     ] = Permission.SELECT,
     state_dir: StateDirOption = DEFAULT_STATE_DIR,
-    output: OutputOption = AccessOutput.TABLE,
+    output: OutputOption = Output.TABLE,
 ) -> None:
     """Say whether a role can SELECT (or DESCRIBE) a central table, why, and until when.
 
@@ -844,11 +671,11 @@ def can_access_command(
         question = AccessQuestion(principal, action.value, database, name)
     except (AccessOptionError, AccessQuestionInvalidError) as exc:
         _fail(console, str(exc), NO_ANSWER)
-    running = _running(console, state_dir, NO_ANSWER)
+    running = running_mesh(console, state_dir, NO_ANSWER)
     consumer = question.consumer_account
-    _member(console, running.state, consumer, "the role's account", NO_ANSWER)
+    member_name(console, running.state, consumer, "the role's account", NO_ANSWER)
     central = running.state.central_account
-    with _reaching(console, running.state, NO_ANSWER):
+    with reaching(console, running.state, NO_ANSWER):
         answer = can_access(
             CentralReaders(
                 central, running.client(central, "glue"), running.client(central, "lakeformation")
@@ -859,13 +686,13 @@ def can_access_command(
                 running.client(consumer, "glue"),
                 running.client(consumer, "ram"),
             ),
-            _store(running),
+            request_store(running),
             question.principal,
             question.action,
             question.database,
             question.table,
         )
-    if output is AccessOutput.JSON:
+    if output is Output.JSON:
         typer.echo(as_json(answer.as_dict()))
     else:
         console.print(answer_panel(answer))

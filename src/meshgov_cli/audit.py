@@ -15,7 +15,6 @@ import fnmatch
 import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,6 +28,7 @@ from meshgov.audit import AuditOutcome, AuditRecord
 from meshgov.audit.dynamodb import read_chain, verify_trail
 from meshgov.audit.verify import ChainHead, DigestLike, Verdict
 from meshgov.errors import MeshgovError
+from meshgov_cli.options import Output, OutputOption, StateDirOption
 from meshgov_local.observe import RunningMesh, detail_summary
 from meshgov_local.standalone import DEFAULT_STATE_DIR
 from meshgov_local.state import MeshState, MeshStateError, read_state
@@ -42,24 +42,6 @@ audit_app = typer.Typer(
     rich_markup_mode="markdown",
     context_settings={"help_option_names": ["--help", "-h"]},
 )
-
-
-class AuditOutput(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-
-
-StateDirOption = Annotated[
-    Path,
-    typer.Option(
-        "--state-dir",
-        help="Where `mesh up` writes mesh.json, aws-config and credentials.",
-        file_okay=False,
-    ),
-]
-OutputOption = Annotated[
-    AuditOutput, typer.Option("--output", "-o", help="Render as a table or as JSON.")
-]
 
 
 def _console() -> Console:
@@ -144,7 +126,7 @@ def verify(
         str | None,
         typer.Option(help="The trail's KMS signing key: id, ARN or alias (default: from state)."),
     ] = None,
-    output: OutputOption = AuditOutput.TABLE,
+    output: OutputOption = Output.TABLE,
 ) -> None:
     """Prove the audit trail is intact: every record's hash, the chain's links and order, the
     head, and the signed digests (signature, key, digest chain, hashes).
@@ -163,7 +145,7 @@ def verify(
             running.client(running.state.central_account, "dynamodb"), table, digests
         )
     except (ClientError, BotoCoreError, MeshgovError) as exc:
-        if output is AuditOutput.JSON:
+        if output is Output.JSON:
             typer.echo(json.dumps({"pass": None, "error": str(exc)}, indent=2))
         else:
             console.print(
@@ -171,7 +153,7 @@ def verify(
             )
         raise typer.Exit(CANNOT_VERIFY) from None
     data = verdict_dict(verdict, head, note)
-    if output is AuditOutput.JSON:
+    if output is Output.JSON:
         typer.echo(json.dumps(data, indent=2))
     else:
         _print_verdict(console, table, data)
@@ -314,7 +296,7 @@ def show(
     limit: Annotated[
         int, typer.Option(help="Show at most the last N matching records; 0: all.", min=0)
     ] = 200,
-    output: OutputOption = AuditOutput.TABLE,
+    output: OutputOption = Output.TABLE,
 ) -> None:
     """Show audit records, oldest first, filtered by request, account, table, time, action and
     outcome (all filters must hold). Records are read from the text their hash covers."""
@@ -340,7 +322,7 @@ def show(
         console.print(f"[bold red]error:[/] the audit trail could not be read: {escape(str(exc))}")
         raise typer.Exit(1) from None
     shown = kept[-limit:] if limit else kept
-    if output is AuditOutput.JSON:
+    if output is Output.JSON:
         typer.echo(as_json([r.as_dict() for r in shown]))
         return
     title = f"Audit records ({len(shown)} of {len(kept)} matching)"

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -38,7 +37,9 @@ from meshgov.deadletters import (
     ReplayReport,
     SourceQueueTarget,
 )
-from meshgov_cli.access import _reaching, _running, short_time
+from meshgov_cli.access_views import short_time
+from meshgov_cli.options import Output, OutputOption, StateDirOption
+from meshgov_cli.reach import reaching, running_mesh
 from meshgov_local.deploy import default_physical_name
 from meshgov_local.observe import RunningMesh
 from meshgov_local.standalone import DEFAULT_STATE_DIR
@@ -59,11 +60,6 @@ class QueueName(StrEnum):
     FORWARD = "ForwardDLQ"
 
 
-class DlqOutput(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-
-
 dlq_app = typer.Typer(
     help="Dead letters: list what never got processed and why; replay it (dry run first).",
     no_args_is_help=True,
@@ -71,17 +67,6 @@ dlq_app = typer.Typer(
     context_settings={"help_option_names": ["--help", "-h"]},
 )
 
-StateDirOption = Annotated[
-    Path,
-    typer.Option(
-        "--state-dir",
-        help="Where `mesh up` writes mesh.json, aws-config and credentials.",
-        file_okay=False,
-    ),
-]
-OutputOption = Annotated[
-    DlqOutput, typer.Option("--output", "-o", help="Render as a table or as JSON.")
-]
 AccountOption = Annotated[
     str | None,
     typer.Option(
@@ -230,7 +215,7 @@ def list_command(
     ] = False,
     account: AccountOption = None,
     state_dir: StateDirOption = DEFAULT_STATE_DIR,
-    output: OutputOption = DlqOutput.TABLE,
+    output: OutputOption = Output.TABLE,
 ) -> None:
     """List the messages parked in dead-letter queues, without consuming them.
 
@@ -243,16 +228,16 @@ def list_command(
     console = _console()
     if queue is not None and all_queues:
         _fail(console, "say --queue NAME or --all, not both")
-    running = _running(console, state_dir, 1)
+    running = running_mesh(console, state_dir, 1)
     names = [queue.value] if queue is not None else list(ALL_DLQS)
-    with _reaching(console, running.state):
+    with reaching(console, running.state):
         office = _office(running)
         letters = [
             letter
             for dlq in dead_letter_queues(running, names, account)
             for letter in office.list(dlq)
         ]
-    if output is DlqOutput.JSON:
+    if output is Output.JSON:
         typer.echo(as_json([letter.as_dict() for letter in letters]))
         return
     where = queue.value if queue is not None else "every DLQ"
@@ -284,7 +269,7 @@ def replay_command(
     ] = False,
     account: AccountOption = None,
     state_dir: StateDirOption = DEFAULT_STATE_DIR,
-    output: OutputOption = DlqOutput.TABLE,
+    output: OutputOption = Output.TABLE,
 ) -> None:
     """Send dead letters back through the same handlers; a dry run unless `--yes`.
 
@@ -301,10 +286,10 @@ def replay_command(
     from meshgov_cli.main import _console
 
     console = _console()
-    running = _running(console, state_dir, 1)
+    running = running_mesh(console, state_dir, 1)
     state = running.state
     runner = _AttachedRunner(running)
-    with _reaching(console, state):
+    with reaching(console, state):
         sts = running.client(state.central_account, "sts")
         operator = str(sts.get_caller_identity().get("Arn", "operator"))
         auditor = Auditor(
@@ -325,7 +310,7 @@ def replay_command(
             for dlq in dead_letter_queues(running, [queue.value], account)
         ]
     failed = any(report.failed for report in reports)
-    if output is DlqOutput.JSON:
+    if output is Output.JSON:
         typer.echo(as_json({"dry_run": not yes, "reports": [r.as_dict() for r in reports]}))
         raise typer.Exit(1 if failed else 0)
     title = (

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC
-from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,15 +17,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from meshgov.discovery import DataProduct, DiscoveryError, FindQuery, find_products
+from meshgov_cli.options import Output, OutputOption, StateDirOption
 from meshgov_local.standalone import DEFAULT_STATE_DIR
 from meshgov_local.views import as_json
 
 SHOWN_COLUMNS = 4
-
-
-class FindOutput(StrEnum):
-    TABLE = "table"
-    JSON = "json"
 
 
 class TagOptionError(ValueError):
@@ -128,17 +122,8 @@ def find(
             help="Say whether this account (12 digits) can already read each product.",
         ),
     ] = None,
-    state_dir: Annotated[
-        Path,
-        typer.Option(
-            "--state-dir",
-            help="Where `mesh up` writes mesh.json, aws-config and credentials.",
-            file_okay=False,
-        ),
-    ] = DEFAULT_STATE_DIR,
-    output: Annotated[
-        FindOutput, typer.Option("--output", "-o", help="Render as a table or as JSON.")
-    ] = FindOutput.TABLE,
+    state_dir: StateDirOption = DEFAULT_STATE_DIR,
+    output: OutputOption = Output.TABLE,
 ) -> None:
     """Find data products in the central catalog of a running `meshgov mesh up`.
 
@@ -178,7 +163,7 @@ def find(
             )
         except DiscoveryError as exc:
             _fail(console, str(exc))
-    if output is FindOutput.JSON:
+    if output is Output.JSON:
         typer.echo(as_json([product.as_dict() for product in products]))
         return
     title = f"{len(products)} data product(s) in the central catalog of account {central}"

@@ -27,6 +27,7 @@ from meshgov_cli.access import can_access_command, decide, request_access, reque
 from meshgov_cli.audit import audit_app
 from meshgov_cli.dlq import dlq_app
 from meshgov_cli.find import find
+from meshgov_cli.options import Output, OutputOption, StateDirOption
 from meshgov_cli.posture import posture_command
 from meshgov_local.observe import RunningMesh, central_catalog
 from meshgov_local.server import LOOPBACK, ServerStartError
@@ -40,11 +41,6 @@ from meshgov_local.standalone import (
 )
 from meshgov_local.state import MeshState, MeshStateError, StatePaths, read_state, shell_exports
 from meshgov_local.views import as_json, audit_line, audit_table, catalog_table
-
-
-class Output(StrEnum):
-    TABLE = "table"
-    JSON = "json"
 
 
 class Watched(StrEnum):
@@ -70,18 +66,6 @@ mesh_app = typer.Typer(
     context_settings=CONTEXT,
 )
 app.add_typer(mesh_app, name="mesh")
-
-StateDir = Annotated[
-    Path,
-    typer.Option(
-        "--state-dir",
-        help="Where `mesh up` writes mesh.json, aws-config and credentials.",
-        file_okay=False,
-    ),
-]
-OutputOption = Annotated[
-    Output, typer.Option("--output", "-o", help="Render as a table or as JSON.")
-]
 
 
 def _console() -> Console:
@@ -166,7 +150,7 @@ def up(
         float,
         typer.Option(help="Seconds between scheduled sweeps; 0 turns the sweep off.", min=0),
     ] = 60.0,
-    state_dir: StateDir = DEFAULT_STATE_DIR,
+    state_dir: StateDirOption = DEFAULT_STATE_DIR,
     run_for: Annotated[
         float | None,
         typer.Option(help="Stop after this many seconds (for tests).", hidden=True, min=0),
@@ -267,7 +251,9 @@ def _print_ready(
 
 
 @mesh_app.command("verify")
-def verify(state_dir: StateDir = DEFAULT_STATE_DIR, output: OutputOption = Output.TABLE) -> None:
+def verify(
+    state_dir: StateDirOption = DEFAULT_STATE_DIR, output: OutputOption = Output.TABLE
+) -> None:
     """Compare the central catalog of a running mesh with what its producers publish.
 
     Exit code 0 when they are equal, 1 when they differ (each difference is printed).
@@ -296,7 +282,7 @@ def verify(state_dir: StateDir = DEFAULT_STATE_DIR, output: OutputOption = Outpu
 
 @app.command()
 def watch(
-    state_dir: StateDir = DEFAULT_STATE_DIR,
+    state_dir: StateDirOption = DEFAULT_STATE_DIR,
     what: Annotated[
         Watched, typer.Option("--what", help="Follow the audit trail or the central catalog.")
     ] = Watched.AUDIT,

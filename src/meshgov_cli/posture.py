@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,17 +20,14 @@ from rich.table import Table
 
 from meshgov.access.effective import CentralReaders, ConsumerReaders
 from meshgov.posture import PostureReport, posture
-from meshgov_cli.access import _reaching, _running, _store, short_principal, short_time
+from meshgov_cli.access_views import short_principal, short_time
+from meshgov_cli.options import Output, OutputOption, StateDirOption
+from meshgov_cli.reach import reaching, request_store, running_mesh
 from meshgov_local.standalone import DEFAULT_STATE_DIR
 from meshgov_local.views import as_json
 
 # Exit codes (scripts and CI branch on them).
 CLEAN, DRIFTED, NO_ANSWER = 0, 1, 2
-
-
-class PostureOutput(StrEnum):
-    TABLE = "table"
-    JSON = "json"
 
 
 def _table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], empty: str) -> Table:
@@ -189,17 +185,8 @@ def posture_command(
             help="Exit 1 when there is drift (or an LF-Tag grant reaching another producer).",
         ),
     ] = False,
-    state_dir: Annotated[
-        Path,
-        typer.Option(
-            "--state-dir",
-            help="Where `mesh up` writes mesh.json, aws-config and credentials.",
-            file_okay=False,
-        ),
-    ] = DEFAULT_STATE_DIR,
-    output: Annotated[
-        PostureOutput, typer.Option("--output", "-o", help="Render as tables or as JSON.")
-    ] = PostureOutput.TABLE,
+    state_dir: StateDirOption = DEFAULT_STATE_DIR,
+    output: OutputOption = Output.TABLE,
 ) -> None:
     """Report who can read what, through which request, until when, and what is out of line.
 
@@ -216,10 +203,10 @@ def posture_command(
     from meshgov_cli.main import _console
 
     console = _console()
-    running = _running(console, state_dir, NO_ANSWER)
+    running = running_mesh(console, state_dir, NO_ANSWER)
     state = running.state
     central = state.central_account
-    with _reaching(console, state, NO_ANSWER):
+    with reaching(console, state, NO_ANSWER):
         report = posture(
             CentralReaders(
                 central, running.client(central, "glue"), running.client(central, "lakeformation")
@@ -233,14 +220,14 @@ def posture_command(
                 )
                 for m in state.members
             ],
-            _store(running),
+            request_store(running),
             datetime.now(UTC),
             expiring_days,
         )
     if markdown is not None:
         markdown.parent.mkdir(parents=True, exist_ok=True)
         markdown.write_text(report.as_markdown(), encoding="utf-8")
-    if output is PostureOutput.JSON:
+    if output is Output.JSON:
         typer.echo(as_json(report.as_dict()))
     else:
         render(console, report)

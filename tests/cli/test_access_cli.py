@@ -14,8 +14,9 @@ from typer.testing import CliRunner
 
 import meshgov_cli.access as access_cli
 from meshgov.access.store import request_id_for
-from meshgov_cli.access import parse_tag_conditions, requests_table_name
+from meshgov_cli.access import parse_tag_conditions
 from meshgov_cli.main import app
+from meshgov_cli.reach import requests_table_name
 from meshgov_local.emulator import controls
 from meshgov_local.mesh import LocalMesh
 from meshgov_local.server import moto_server

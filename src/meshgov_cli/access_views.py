@@ -1,0 +1,104 @@
+"""How access requests and answers look in a terminal (rich tables and panels)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+
+from meshgov.access.effective import AccessAnswer, expression_text
+from meshgov.access.states import RequestState
+from meshgov.access.store import RequestRecord
+
+
+def short_principal(principal: str) -> str:
+    """``arn:aws:iam::333333333333:role/analyst`` -> ``role/analyst`` (the account has a column)."""
+    return principal.split(":", 5)[5] if principal.startswith("arn:") else principal
+
+
+def resource_text(record: RequestRecord) -> str:
+    """What a request covers: ``sales_orders: t0, t1``, ``sales_orders (all tables)``,
+    ``sales_orders: t0 (id, amount)``, or the LF-Tag expression and what it matched."""
+    covered = []
+    for cover in record.coverage:
+        if cover.whole:
+            covered.append(f"{cover.database} (all tables)")
+        elif cover.columns:
+            covered.append(f"{cover.database}: {cover.tables[0]} ({', '.join(cover.columns)})")
+        else:
+            covered.append(f"{cover.database}: {', '.join(cover.tables)}")
+    text = "; ".join(covered)
+    if record.tag_expression:
+        conditions = [
+            {"TagKey": c.get("key"), "TagValues": c.get("values")}
+            for c in record.tag_expression.get("conditions", [])
+        ]
+        tagged = f"tags {expression_text(conditions)}"
+        return f"{tagged} -> {text}" if text else tagged
+    return text or "-"
+
+
+def short_time(stamp: str | None) -> str:
+    """``2026-12-25T07:06:07+00:00`` -> ``2026-12-25 07:06`` (UTC, as stored)."""
+    return stamp[:16].replace("T", " ") if stamp else "-"
+
+
+def requests_table(records: Sequence[RequestRecord], title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in ("request", "consumer", "principal", "resource", "permissions", "state"):
+        table.add_column(column, no_wrap=column in ("request", "consumer", "state"))
+    table.add_column("expires (UTC)", no_wrap=True)
+    table.add_column("decided by")
+    for record in records:
+        table.add_row(
+            record.request_id,
+            record.consumer_account,
+            escape(short_principal(record.principal)),
+            escape(resource_text(record)),
+            ", ".join(record.permissions),
+            state_cell(record.state),
+            short_time(record.expires_at),
+            escape(record.decided_by or "-"),
+        )
+    if not records:
+        table.add_row("[dim](no requests)[/]", *[""] * (len(table.columns) - 1))
+    return table
+
+
+STATE_STYLE = {
+    RequestState.ACTIVE: "green",
+    RequestState.GRANTED: "green",
+    RequestState.APPROVED: "cyan",
+    RequestState.REQUESTED: "yellow",
+    RequestState.PENDING_APPROVAL: "yellow",
+    RequestState.DENIED: "red",
+    RequestState.FAILED: "bold red",
+    RequestState.REVOKED: "magenta",
+    RequestState.EXPIRED: "dim",
+}
+
+
+def state_cell(state: RequestState) -> str:
+    return f"[{STATE_STYLE[state]}]{state.value}[/]"
+
+
+def answer_panel(answer: AccessAnswer) -> Panel:
+    """The answer of can-access: yes/no, why, which request, until when, what is missing."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    grid.add_row("allowed", "[bold green]yes[/]" if answer.allowed else "[bold red]no[/]")
+    grid.add_row("why", "\n".join(f"- {escape(r)}" for r in answer.reasons) or "-")
+    grid.add_row("requests", ", ".join(answer.requests) or "-")
+    grid.add_row("until", short_time(answer.expires_at) + (" UTC" if answer.expires_at else ""))
+    grid.add_row("missing", "\n".join(f"- {m}" for m in answer.missing) or "-")
+    title = f"can {escape(answer.principal)} {answer.action} {answer.database}.{answer.table}?"
+    return Panel(
+        grid,
+        title=title,
+        title_align="left",
+        border_style="green" if answer.allowed else "red",
+        expand=False,
+    )
