@@ -142,6 +142,21 @@ def catalog_remove_permission(self: Any, permission: Any) -> None:
 # --- backend -----------------------------------------------------------------------------------
 
 
+def _permission(
+    catalog_id: str,
+    principal: dict[str, str],
+    resource: dict[str, Any],
+    permissions: list[str],
+    grantable: list[str],
+) -> Permission:
+    return Permission(
+        principal=dict(principal or {}),
+        resource=normalise_resource(resource, catalog_id),
+        permissions=list(permissions or []),
+        permissions_with_grant_options=list(grantable or []),
+    )
+
+
 def grant_permissions(
     self: Any,
     catalog_id: str,
@@ -152,12 +167,7 @@ def grant_permissions(
 ) -> None:
     catalog = self.grants.setdefault(catalog_id, PermissionCatalog())
     catalog.add_permission(
-        Permission(
-            principal=dict(principal or {}),
-            resource=normalise_resource(resource, catalog_id),
-            permissions=list(permissions or []),
-            permissions_with_grant_options=list(permissions_with_grant_options or []),
-        )
+        _permission(catalog_id, principal, resource, permissions, permissions_with_grant_options)
     )
 
 
@@ -173,11 +183,12 @@ def revoke_permissions(
     if catalog is None:
         return
     catalog.remove_permission(
-        Permission(
-            principal=dict(principal or {}),
-            resource=normalise_resource(resource, catalog_id),
-            permissions=list(permissions_to_revoke or []),
-            permissions_with_grant_options=list(permissions_with_grant_options_to_revoke or []),
+        _permission(
+            catalog_id,
+            principal,
+            resource,
+            permissions_to_revoke,
+            permissions_with_grant_options_to_revoke,
         )
     )
 

@@ -462,9 +462,8 @@ def _share_filters(
     ]
 
 
-def get_resource_shares(
-    caller: str, region: str, params: dict[str, Any]
-) -> tuple[list[dict[str, Any]], str | None]:
+def _owner_and_shares(params: dict[str, Any]) -> tuple[str, list[str]]:
+    """The ``resourceOwner`` (SELF or OTHER-ACCOUNTS) and ``resourceShareArns`` asked for."""
     owner = params.get("resourceOwner")
     if owner not in RESOURCE_OWNERS:
         raise ram_error(
@@ -472,8 +471,15 @@ def get_resource_shares(
             f"{owner} is not a valid resource owner. "
             "Specify either SELF or OTHER-ACCOUNTS and try again.",
         )
-    share_arns = params.get("resourceShareArns") or []
+    share_arns = list(params.get("resourceShareArns") or [])
     _check_arns(share_arns, _SHARE_ARN)
+    return str(owner), share_arns
+
+
+def get_resource_shares(
+    caller: str, region: str, params: dict[str, Any]
+) -> tuple[list[dict[str, Any]], str | None]:
+    owner, share_arns = _owner_and_shares(params)
     if owner == "SELF":
         shares = list(_backend(caller, region).resource_shares)
     else:
@@ -494,15 +500,7 @@ def resource_type_of(arn: str) -> str:
 def list_resources(
     caller: str, region: str, params: dict[str, Any]
 ) -> tuple[list[dict[str, Any]], str | None]:
-    owner = params.get("resourceOwner")
-    if owner not in RESOURCE_OWNERS:
-        raise ram_error(
-            "InvalidParameterException",
-            f"{owner} is not a valid resource owner. "
-            "Specify either SELF or OTHER-ACCOUNTS and try again.",
-        )
-    share_arns = params.get("resourceShareArns") or []
-    _check_arns(share_arns, _SHARE_ARN)
+    owner, share_arns = _owner_and_shares(params)
     principal = params.get("principal")
     resource_type = str(params.get("resourceType") or "").lower()
     resource_arns = params.get("resourceArns") or []
