@@ -41,7 +41,10 @@ NOTES = [
     "meshgov's own. Powertools' Tracer() imports aws_xray_sdk.core (about 150 ms, even with "
     "POWERTOOLS_TRACE_DISABLED=true); that is Powertools' cost, so it is on both sides. "
     "import_vs_bare_import_floor reports the ratio against the imports alone (without building "
-    "those objects) for comparison.",
+    "those objects) for comparison. Each timed region ends with gc.collect(), so each side pays "
+    "for its own garbage (the floor leaves about 26,000 unreachable objects that CPython would "
+    "otherwise collect during meshgov's import); import_vs_floor_unsettled is the ratio timed "
+    "before that collection. 31 runs, alternating: one run varies by about 15% on this VM.",
     "Setup that is not measured goes through moto's backends or with Glue's events muted (the "
     "emulator's drop switch): the 10,000 tables of the no-op sweep, the naive replica's initial "
     "copy, and the mixed workload's initial tables (synced by one sweep). Every measured phase "

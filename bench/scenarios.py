@@ -46,8 +46,9 @@ class Scale:
     mixed_created: int = 10  # 1 %
     mixed_dropped: int = 10  # 1 %
     mixed_new_partitions: int = 2000
-    # imports
-    import_runs: int = 9
+    # imports: one cold import varies by about 15% from run to run on a shared 2-core VM; with 9
+    # runs the median ratio crossed the target about one time in nine (measured 2026-12-03).
+    import_runs: int = 31
 
 
 FULL = Scale("full")

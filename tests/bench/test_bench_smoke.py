@@ -72,6 +72,11 @@ def test_bench_smoke_writes_the_report(tmp_path: Path) -> None:
     assert scenarios["partitions"]["converged"] is True
     assert prop["noop_sweep_reads"] > 0
     assert prop["handler_import_ms"] > 0 and prop["import_vs_floor"] > 0
+    # each timed import ends with the collector settled: every run includes its unsettled time
+    imports = scenarios["imports"]
+    assert imports["import_vs_floor_unsettled"] > 0
+    assert imports["handler_import_ms"] >= imports["handler_unsettled_ms"] > 0
+    assert imports["floor_import_ms"] >= imports["floor_unsettled_ms"] > 0
 
     # And a sweep with nothing to do writes nothing
     assert prop["noop_sweep_writes"] == 0
