@@ -224,15 +224,15 @@ def measure(binding: dict[str, Any], runs: int) -> dict[str, Any]:
         "handler_runs_ms": [round(v, 1) for v in handler_ms],
         "floor_runs_ms": [round(v, 1) for v in objects_ms],
         "floor_statements": [*statements, *objects],
-        # Beside it: imports only, without building the Powertools objects. Tracer() loads
-        # aws_xray_sdk.core even with POWERTOOLS_TRACE_DISABLED=true (Powertools'
-        # Tracer.__build_config calls _patch_xray_provider unconditionally).
         # Beside it: the same runs timed before gc.collect() (module docstring).
         "handler_unsettled_ms": round(statistics.median(handler_unsettled), 1),
         "floor_unsettled_ms": round(statistics.median(objects_unsettled), 1),
         "import_vs_floor_unsettled": round(
             statistics.median(handler_unsettled) / statistics.median(objects_unsettled), 3
         ),
+        # Beside it: imports only, without building the Powertools objects. Tracer() loads
+        # aws_xray_sdk.core even with POWERTOOLS_TRACE_DISABLED=true (Powertools'
+        # Tracer.__build_config calls _patch_xray_provider unconditionally).
         "bare_import_floor_ms": round(floor_median, 1),
         "import_vs_bare_import_floor": round(handler_median / floor_median, 3),
         "powertools_objects": objects,
