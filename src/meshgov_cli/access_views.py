@@ -8,36 +8,15 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from meshgov.access.effective import AccessAnswer, expression_text
+from meshgov.access.effective import AccessAnswer
 from meshgov.access.states import RequestState
 from meshgov.access.store import RequestRecord
+from meshgov.posture.report import coverage_text
 
 
 def short_principal(principal: str) -> str:
     """``arn:aws:iam::333333333333:role/analyst`` -> ``role/analyst`` (the account has a column)."""
     return principal.split(":", 5)[5] if principal.startswith("arn:") else principal
-
-
-def resource_text(record: RequestRecord) -> str:
-    """What a request covers: ``sales_orders: t0, t1``, ``sales_orders (all tables)``,
-    ``sales_orders: t0 (id, amount)``, or the LF-Tag expression and what it matched."""
-    covered = []
-    for cover in record.coverage:
-        if cover.whole:
-            covered.append(f"{cover.database} (all tables)")
-        elif cover.columns:
-            covered.append(f"{cover.database}: {cover.tables[0]} ({', '.join(cover.columns)})")
-        else:
-            covered.append(f"{cover.database}: {', '.join(cover.tables)}")
-    text = "; ".join(covered)
-    if record.tag_expression:
-        conditions = [
-            {"TagKey": c.get("key"), "TagValues": c.get("values")}
-            for c in record.tag_expression.get("conditions", [])
-        ]
-        tagged = f"tags {expression_text(conditions)}"
-        return f"{tagged} -> {text}" if text else tagged
-    return text or "-"
 
 
 def short_time(stamp: str | None) -> str:
@@ -56,7 +35,7 @@ def requests_table(records: Sequence[RequestRecord], title: str) -> Table:
             record.request_id,
             record.consumer_account,
             escape(short_principal(record.principal)),
-            escape(resource_text(record)),
+            escape(coverage_text(record)),
             ", ".join(record.permissions),
             state_cell(record.state),
             short_time(record.expires_at),
