@@ -14,10 +14,10 @@ it:
 - anything else (the emulator, the router, the tests) is not the function's code and is ignored.
 
 The IAM prefix is the service model's signing name (``client.meta.service_model.signing_name``:
-``lakeformation``, ``glue``, ``events``...). Operations authorized as another action are mapped
-(:data:`ACTION_OF_OPERATION`); DynamoDB transactions are authorized per item as the operation each
-item performs (a ``Put`` as ``dynamodb:PutItem``), not as ``TransactWriteItems``
-(https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html).
+``lakeformation``, ``glue``, ``events``...). Which action an operation is authorized as (a DynamoDB
+transaction per item, S3's ``ListObjectsV2`` as ``s3:ListBucket``...) is decided in one place,
+:func:`meshgov_local.emulator.iam_requests.iam_actions`, which the emulator's authorization
+uses too.
 
 Recording is opt-in: set ``MESHGOV_RECORD_ACTIONS`` to a file path and every process appends its
 actions there as JSON lines (``<path>.<pid>`` per process, so pytest-xdist workers never share a
@@ -38,50 +38,10 @@ from typing import Any
 
 from botocore.client import BaseClient
 
+from meshgov_local.emulator import iam_enforcement
+from meshgov_local.emulator.iam_requests import iam_actions
+
 ENV_VARIABLE = "MESHGOV_RECORD_ACTIONS"
-
-# Operations whose IAM action is not "<prefix>:<OperationName>" (the Service Authorization
-# Reference lists the action each API operation needs). Values are tuples: some operations need
-# several actions. Anything not listed is "<signing name>:<operation>".
-ACTION_OF_OPERATION: dict[tuple[str, str], tuple[str, ...]] = {
-    # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html
-    ("s3", "ListObjectsV2"): ("s3:ListBucket",),
-    ("s3", "ListObjects"): ("s3:ListBucket",),
-    ("s3", "ListObjectVersions"): ("s3:ListBucketVersions",),
-    # HeadObject needs s3:GetObject; a missing key is a 404 (which the digest writer reads as
-    # "not claimed yet") only with s3:ListBucket on the bucket, a 403 without
-    # (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html, Permissions).
-    ("s3", "HeadObject"): ("s3:GetObject", "s3:ListBucket"),
-    ("s3", "HeadBucket"): ("s3:ListBucket",),
-    # SendMessageBatch is authorized as SendMessage (there is no SendMessageBatch action).
-    ("sqs", "SendMessageBatch"): ("sqs:SendMessage",),
-    ("sqs", "DeleteMessageBatch"): ("sqs:DeleteMessage",),
-    ("sqs", "ChangeMessageVisibilityBatch"): ("sqs:ChangeMessageVisibility",),
-}
-
-# DynamoDB transaction items -> the action each is authorized as.
-_TRANSACT_ITEM_ACTION = {
-    "Put": "dynamodb:PutItem",
-    "Update": "dynamodb:UpdateItem",
-    "Delete": "dynamodb:DeleteItem",
-    "ConditionCheck": "dynamodb:ConditionCheckItem",
-    "Get": "dynamodb:GetItem",
-}
-
-
-def iam_actions(prefix: str, operation: str, params: Mapping[str, Any]) -> tuple[str, ...]:
-    """The IAM actions AWS checks for one request (``prefix`` is the signing name)."""
-    if prefix == "dynamodb" and operation in {"TransactWriteItems", "TransactGetItems"}:
-        items = params.get("TransactItems") or []
-        return tuple(sorted({_TRANSACT_ITEM_ACTION[kind] for item in items for kind in item})) or (
-            f"dynamodb:{operation}",
-        )
-    if prefix == "s3" and operation == "GetObject" and params.get("VersionId"):
-        return ("s3:GetObjectVersion",)
-    if prefix == "s3" and operation == "PutObject" and params.get("ObjectLockMode"):
-        # Setting a retention on upload also needs s3:PutObjectRetention.
-        return ("s3:PutObject", "s3:PutObjectRetention")
-    return ACTION_OF_OPERATION.get((prefix, operation), (f"{prefix}:{operation}",))
 
 
 @dataclass(frozen=True)
@@ -151,6 +111,21 @@ class ActionRecorder:
             if new_key:
                 current.assumed[new_key] = str(params.get("RoleArn", ""))
 
+    def observe_on_behalf(self, access_key: str, action: str) -> None:
+        """An action a service authorized against the signer of one of this invocation's
+        requests (Lake Formation sharing through RAM for a grant): the role's all the same."""
+        current = self._current
+        if current is None:
+            return
+        if access_key == current.access_key:
+            principal = EXECUTION_ROLE
+        elif access_key in current.assumed:
+            principal = current.assumed[access_key]
+        else:
+            return
+        with self._lock:
+            self.uses[Use(current.function, principal, action)] += 1
+
     # --- reading ---------------------------------------------------------------------------
     def actions(self) -> dict[tuple[str, str], set[str]]:
         """``(function, principal) -> {actions}``."""
@@ -194,9 +169,11 @@ def _patched(recorder: ActionRecorder) -> Iterator[None]:
         return response
 
     setattr(BaseClient, "_make_api_call", recorded_call)  # noqa: B010
+    iam_enforcement.add_on_behalf_listener(recorder.observe_on_behalf)
     try:
         yield
     finally:
+        iam_enforcement.remove_on_behalf_listener(recorder.observe_on_behalf)
         setattr(BaseClient, "_make_api_call", original)  # noqa: B010
 
 

@@ -69,6 +69,24 @@ def test_central_reads_the_producer_catalog_through_the_producers_reader_role(
         ),
     )
 
+    # And allowed to read the catalog (IAM: a role without a permissions policy reads nothing)
+    mesh.client(PRODUCER, "iam").put_role_policy(
+        RoleName=READER_ROLE,
+        PolicyName="catalog-read-only",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": ["glue:GetTables", "glue:GetTable"],
+                        "Resource": f"arn:aws:glue:*:{PRODUCER}:*",
+                    }
+                ],
+            }
+        ),
+    )
+
     # When central assumes it and reads the producer's catalog
     credentials = mesh.client(CENTRAL, "sts").assume_role(
         RoleArn=f"arn:aws:iam::{PRODUCER}:role/{READER_ROLE}", RoleSessionName="reconcile"

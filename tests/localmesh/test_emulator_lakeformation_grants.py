@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from localmesh_support import CENTRAL, CONSUMER, PRODUCER, REGION, error_code, table_input
 
-from meshgov_local.accounts import AccountSessions
+from meshgov_local.accounts import ADMIN_ROLE_NAME, AccountSessions
 
 ROLE = {"DataLakePrincipalIdentifier": f"arn:aws:iam::{CENTRAL}:role/analyst"}
 CONSUMER_ACCOUNT = {"DataLakePrincipalIdentifier": CONSUMER}
@@ -53,7 +53,21 @@ def _arn(path: str) -> str:
 
 @pytest.fixture
 def lf(mesh: AccountSessions) -> Any:
-    """Central's catalog: sales (orders, customers, refunds), hr (staff); central's LF client."""
+    """Central's catalog: sales (orders, customers, refunds), hr (staff); central's LF client.
+
+    Settings as meshgov's central stack makes them: the account's administrator is a data lake
+    administrator, and Lake Formation (not IAMAllowedPrincipals) governs new objects."""
+    lakeformation = mesh.client(CENTRAL, "lakeformation")
+    lakeformation.put_data_lake_settings(
+        DataLakeSettings={
+            "DataLakeAdmins": [
+                {"DataLakePrincipalIdentifier": f"arn:aws:iam::{CENTRAL}:role/{ADMIN_ROLE_NAME}"}
+            ],
+            "CreateDatabaseDefaultPermissions": [],
+            "CreateTableDefaultPermissions": [],
+            "Parameters": {"CROSS_ACCOUNT_VERSION": "4"},
+        }
+    )
     glue = mesh.client(CENTRAL, "glue")
     for database, tables in {"sales": ["orders", "customers", "refunds"], "hr": ["staff"]}.items():
         glue.create_database(DatabaseInput={"Name": database})

@@ -403,3 +403,119 @@ def test_invitations_through_the_moto_server(served_mesh: AccountSessions) -> No
     controls.advance_time(TWELVE_HOURS)
     statuses = {i["senderAccountId"]: i["status"] for i in _invitations(mesh)}
     assert statuses == {CENTRAL: "ACCEPTED", PRODUCER: "EXPIRED"}
+
+
+def _subnet(mesh: AccountSessions, account: str) -> str:
+    """A subnet in ``account``, by its ARN (what RAM shares)."""
+    ec2 = mesh.client(account, "ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    return f"arn:aws:ec2:{REGION}:{account}:subnet/{subnet}"
+
+
+def _pending(mesh: AccountSessions, arn: str, **kwargs: Any) -> list[tuple[str, str]]:
+    resources = mesh.client(CONSUMER, "ram").list_pending_invitation_resources(
+        resourceShareInvitationArn=arn, **kwargs
+    )["resources"]
+    return [(r["arn"], r["type"]) for r in resources]
+
+
+def test_a_subnet_shared_with_an_outside_account_is_an_invitation(mesh: AccountSessions) -> None:
+    # Given a subnet in the producer account and a capture of the consumer's RAM events
+    subnet = _subnet(mesh, PRODUCER)
+    queue = capture_events(mesh, CONSUMER, RAM_EVENTS)
+
+    # When the producer shares it with the consumer account (no organization)
+    share = mesh.client(PRODUCER, "ram").create_resource_share(
+        name="network", resourceArns=[subnet], principals=[CONSUMER]
+    )["resourceShare"]
+
+    # Then the consumer holds a PENDING invitation to that share, and was told on its bus
+    [invitation] = _invitations(mesh)
+    assert (invitation["senderAccountId"], invitation["status"]) == (PRODUCER, "PENDING")
+    assert invitation["resourceShareArn"] == share["resourceShareArn"]
+    [event] = received(mesh, CONSUMER, queue)
+    assert invitation["resourceShareInvitationArn"] in event["resources"]
+    # ... whose resources it can read before answering, typed as RAM types them
+    arn = invitation["resourceShareInvitationArn"]
+    assert _pending(mesh, arn) == [(subnet, "ec2:Subnet")]
+    assert _pending(mesh, arn, resourceRegionScope="GLOBAL") == []
+    # ... while nothing is shared with it yet, the producer seeing it ASSOCIATING
+    assert _shared_with_consumer(mesh) == ([], [])
+    [association] = mesh.client(PRODUCER, "ram").get_resource_share_associations(
+        associationType="PRINCIPAL"
+    )["resourceShareAssociations"]
+    assert (association["associatedEntity"], association["status"]) == (CONSUMER, "ASSOCIATING")
+
+    # When the consumer accepts it
+    mesh.client(CONSUMER, "ram").accept_resource_share_invitation(resourceShareInvitationArn=arn)
+
+    # Then the subnet is shared with it, and the invitation has no pending resources any more
+    assert _shared_with_consumer(mesh) == (["network"], [subnet])
+    ram = mesh.client(CONSUMER, "ram")
+    listed = ram.list_resources(resourceOwner="OTHER-ACCOUNTS", resourceType="ec2:Subnet")
+    assert [r["type"] for r in listed["resources"]] == ["ec2:Subnet"]
+    assert error_code(
+        lambda: ram.list_pending_invitation_resources(resourceShareInvitationArn=arn)
+    ) == ("InvalidParameterException")
+
+
+def test_a_subnet_shared_inside_the_organization_needs_no_invitation(
+    mesh: AccountSessions,
+) -> None:
+    # Given the accounts in one organization with RAM sharing enabled
+    controls.set_organization("o-meshgov1234", ACCOUNTS, sharing_enabled=True)
+    subnet = _subnet(mesh, PRODUCER)
+
+    # When the producer shares a subnet with the consumer
+    mesh.client(PRODUCER, "ram").create_resource_share(
+        name="network", resourceArns=[subnet], principals=[CONSUMER]
+    )
+
+    # Then it is shared at once, without invitation
+    assert _invitations(mesh) == []
+    assert _shared_with_consumer(mesh) == (["network"], [subnet])
+
+
+def test_pending_invitation_resources_are_paged_and_fail_as_documented(
+    catalogs: AccountSessions,
+) -> None:
+    mesh = catalogs
+    # Given central's invitation for two tables, the producer's (rejected) and an expired one
+    _grant_select(mesh, CENTRAL, "sales", "orders")
+    _grant_select(mesh, CENTRAL, "sales", "customers")
+    _grant_select(mesh, PRODUCER, "hr", "staff")
+    by_sender = {i["senderAccountId"]: i["resourceShareInvitationArn"] for i in _invitations(mesh)}
+    ram = mesh.client(CONSUMER, "ram")
+    ram.reject_resource_share_invitation(resourceShareInvitationArn=by_sender[PRODUCER])
+
+    # When central's is read one resource per page
+    first = ram.list_pending_invitation_resources(
+        resourceShareInvitationArn=by_sender[CENTRAL], maxResults=1
+    )
+    second = ram.list_pending_invitation_resources(
+        resourceShareInvitationArn=by_sender[CENTRAL], maxResults=1, nextToken=first["nextToken"]
+    )
+
+    # Then the pages hold the two tables
+    assert "nextToken" not in second
+    assert [r["arn"] for r in first["resources"] + second["resources"]] == [
+        _arn(CENTRAL, "table/sales/orders"),
+        _arn(CENTRAL, "table/sales/customers"),
+    ]
+    assert {r["type"] for r in first["resources"] + second["resources"]} == {"glue:Table"}
+
+    # And bad or answered invitations fail with the documented errors
+    def listing(arn: str, **kwargs: Any) -> str:
+        return error_code(
+            lambda: ram.list_pending_invitation_resources(resourceShareInvitationArn=arn, **kwargs)
+        )
+
+    assert listing(by_sender[PRODUCER]) == "ResourceShareInvitationAlreadyRejectedException"
+    assert listing(by_sender[CENTRAL][:-4] + "0000") == (
+        "ResourceShareInvitationArnNotFoundException"
+    )
+    assert listing("not-an-arn") == "MalformedArnException"
+    assert listing(by_sender[CENTRAL], maxResults=501) == "InvalidParameterException"
+    controls.advance_time(TWELVE_HOURS)
+    assert listing(by_sender[CENTRAL]) == "ResourceShareInvitationExpiredException"

@@ -5,18 +5,34 @@ server (if any) serves its first request; it is idempotent. Each module names th
 follows:
 
 - :mod:`.glue_events`: Glue Data Catalog events on the default event bus.
-- :mod:`.glue_paging`: Glue ``MaxResults``/``NextToken`` paging and batch limits.
+- :mod:`.glue_paging`: Glue ``MaxResults``/``NextToken`` paging and batch limits;
+  ``BatchGetPartition`` ``UnprocessedKeys`` on demand (:class:`EmulatorControls`).
 - :mod:`.glue_access`: no cross-account catalog access by ``CatalogId``; ``SkipArchive``.
 - :mod:`.glue_search`: ``SearchTables`` (text, filters, sorting, paging).
+- :mod:`.glue_names`: database and table names stored and looked up in lower case.
+- :mod:`.glue_links`: ``GetDatabase``/``GetDatabases`` follow a database resource link to its
+  target's properties.
 - :mod:`.sts_trust`: AssumeRole checks that the role exists and trusts the caller.
+- :mod:`.iam_enforcement`: every request signed by a role session is authorized as IAM would
+  (identity and resource policies, :mod:`.iam_policy`; actions and resources, :mod:`.iam_requests`).
+- :mod:`.glue_lakeformation`: Glue calls pass Lake Formation's check (writes need their
+  permission, reads show what the caller may describe; creators and ``IAMAllowedPrincipals``
+  defaults), decided by :mod:`.lakeformation_permissions`.
 - :mod:`.lakeformation`: ``SearchTablesByLFTags``/``SearchDatabasesByLFTags``, LF-Tag merging,
   inheritance and lower-casing.
 - :mod:`.lakeformation_grants`: grants kept, revoked, batched and listed without moto's crashes.
+- :mod:`.lakeformation_grantors`: who may grant or revoke (administrators, creators, the grant
+  option; the grantor's IAM rights on Glue and RAM for what Lake Formation does on its behalf).
 - :mod:`.lakeformation_sharing`: cross-account grants share the resources through AWS RAM.
+- :mod:`.lakeformation_locations`: ``RegisterResource`` (an S3 location, an existing role the
+  caller may pass, ``iam:PassRole``), ``ListResources`` paging, ``VerificationStatus``.
 - :mod:`.ram_sharing`: RAM invitations (12-hour expiry, accept, reject), organizations, and the
-  ``OTHER-ACCOUNTS`` views of shares and resources.
+  ``OTHER-ACCOUNTS`` views of shares and resources; ``ListPendingInvitationResources``; account
+  principals of ``CreateResourceShare`` (a subnet, any shareable type) invited too.
 - :mod:`.eventbridge`: event envelope and cross-account delivery, one hop, bus policies,
   disabled rules.
+- :mod:`.eventbridge_limits`: a customer's ``PutEvents``: at most 10 entries, total entry size
+  under 1 MB, ``aws.*`` sources refused.
 - :mod:`.dynamodb_transactions`: ``TransactWriteItems`` atomic and isolated under concurrency,
   idempotent for a repeated ``ClientRequestToken``.
 """
@@ -28,12 +44,19 @@ import threading
 from . import (
     dynamodb_transactions,
     eventbridge,
+    eventbridge_limits,
     glue_access,
     glue_events,
+    glue_lakeformation,
+    glue_links,
+    glue_names,
     glue_paging,
     glue_search,
+    iam_enforcement,
     lakeformation,
+    lakeformation_grantors,
     lakeformation_grants,
+    lakeformation_locations,
     lakeformation_sharing,
     ram_sharing,
     sts_trust,
@@ -56,13 +79,24 @@ def install() -> None:
         glue_paging.install()
         glue_search.install()
         glue_events.install()
+        # glue_names wraps outermost, so glue_events sees (and its events name) the stored names.
+        glue_names.install()
+        # glue_links wraps GetDatabases as glue_paging replaced it.
+        glue_links.install()
         sts_trust.install()
+        iam_enforcement.install()
+        # glue_lakeformation wraps call_action outermost: IAM, then Lake Formation, then moto.
+        glue_lakeformation.install()
         lakeformation.install()
         # lakeformation_grants replaces the grant methods, which lakeformation_sharing then wraps.
         lakeformation_grants.install()
         lakeformation_sharing.install()
+        # lakeformation_grantors wraps outermost: who may grant is checked before anything moves.
+        lakeformation_grantors.install()
+        lakeformation_locations.install()
         ram_sharing.install()
         eventbridge.install()
+        eventbridge_limits.install()
         dynamodb_transactions.install()
         _installed = True
 

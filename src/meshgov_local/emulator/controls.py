@@ -16,6 +16,12 @@ an organization in AWS Organizations, and sharing within the organization is ena
 automatically get access to the shared resources without having to accept an invitation" (same
 page). By default the emulated accounts belong to no organization, so every cross-account share
 sends an invitation; :meth:`EmulatorControls.set_organization` puts accounts in one.
+
+Partial batch reads. Glue's ``BatchGetPartition`` may leave requested keys in ``UnprocessedKeys``,
+"the partition values in the request for which partitions were not returned"
+(https://docs.aws.amazon.com/glue/latest/webapi/API_BatchGetPartition.html);
+:meth:`EmulatorControls.set_unprocessed_partition_rate` makes the emulated Glue do so (off by
+default; :mod:`.glue_paging` honours it).
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,7 +43,8 @@ TargetListener = Callable[[str, str, dict[str, Any]], None]
 
 
 class EmulatorControls:
-    """The knobs of the emulator: Glue event loss, counters, observers, clock, organization."""
+    """The knobs of the emulator: Glue event loss, counters, observers, clock, organization,
+    partial BatchGetPartition answers."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -51,6 +58,10 @@ class EmulatorControls:
         self.glue_events_dropped = 0
         self._listeners: list[GlueEventListener] = []
         self._target_listeners: list[TargetListener] = []
+        self._unprocessed_rate = 0.0
+        self._unprocessed_catalogs: frozenset[str] = frozenset()
+        self._unprocessed_random = random.Random()
+        self.partition_keys_unprocessed = 0
 
     @property
     def event_drop_rate(self) -> float:
@@ -161,8 +172,43 @@ class EmulatorControls:
                 and receiver_account in members
             )
 
+    # --- BatchGetPartition UnprocessedKeys -------------------------------------------------
+
+    def set_unprocessed_partition_rate(
+        self, rate: float, *, catalogs: Iterable[str] = (), seed: int | None = None
+    ) -> None:
+        """Leave ``rate`` (0.0 to 1.0) of the keys each ``BatchGetPartition`` asks for unread.
+
+        AWS may return some requested keys in ``UnprocessedKeys``, "the partition values in the
+        request for which partitions were not returned"
+        (https://docs.aws.amazon.com/glue/latest/webapi/API_BatchGetPartition.html): those were
+        not read, which says nothing about whether they exist. ``catalogs`` limits this to those
+        accounts' catalogs (empty: every catalog); 0.0, the default, turns it off.
+        """
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError(f"unprocessed partition rate must be between 0 and 1, got {rate}")
+        with self._lock:
+            self._unprocessed_rate = rate
+            self._unprocessed_catalogs = frozenset(str(account) for account in catalogs)
+            self._unprocessed_random = random.Random(seed)
+
+    def unprocessed_partition_keys[T](self, catalog_id: str, keys: Sequence[T]) -> list[T]:
+        """Choose (and count) the ``keys`` one ``BatchGetPartition`` on ``catalog_id`` leaves
+        unprocessed, in request order."""
+        with self._lock:
+            if self._unprocessed_rate <= 0.0 or (
+                self._unprocessed_catalogs and catalog_id not in self._unprocessed_catalogs
+            ):
+                return []
+            chosen = [
+                key for key in keys if self._unprocessed_random.random() < self._unprocessed_rate
+            ]
+            self.partition_keys_unprocessed += len(chosen)
+            return chosen
+
     def reset(self) -> None:
-        """Back to a lossless emulator in real time: no drops, counters, listeners, organization."""
+        """Back to a lossless emulator in real time: no drops, counters, listeners, organization,
+        every BatchGetPartition key processed."""
         with self._lock:
             self._clock_offset = timedelta()
             self._organization_id = None
@@ -174,6 +220,10 @@ class EmulatorControls:
             self.glue_events_dropped = 0
             self._listeners.clear()
             self._target_listeners.clear()
+            self._unprocessed_rate = 0.0
+            self._unprocessed_catalogs = frozenset()
+            self._unprocessed_random = random.Random()
+            self.partition_keys_unprocessed = 0
 
 
 controls = EmulatorControls()

@@ -55,18 +55,23 @@ def access_denied(caller_account: str, region: str, action: str, catalog_id: str
     return error
 
 
+def error_response(response: Any, error: JsonRESTError) -> tuple[Any, Any, Any]:
+    """``error`` as moto's Glue answers an error: (status, headers, body)."""
+    headers = dict(error.get_headers() or [])
+    headers["status"] = error.code
+    status, out_headers, body = response._transform_response(
+        response.response_headers, (error.description, headers)
+    )
+    out_headers, body = response._enrich_response(out_headers, body)
+    return status, out_headers, body
+
+
 def _guarded(call_action: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(self: Any) -> Any:
         catalog_id = requested_catalog_id(self.body)
         if catalog_id is not None and catalog_id != self.current_account:
             error = access_denied(self.current_account, self.region, self._get_action(), catalog_id)
-            headers = dict(error.get_headers() or [])
-            headers["status"] = error.code
-            status, out_headers, body = self._transform_response(
-                self.response_headers, (error.description, headers)
-            )
-            out_headers, body = self._enrich_response(out_headers, body)
-            return status, out_headers, body
+            return error_response(self, error)
         return call_action(self)
 
     return wrapper

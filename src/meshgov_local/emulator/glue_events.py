@@ -17,8 +17,9 @@ Followed documents:
 
 Events are put on the *default* bus of the account and Region that own the catalog, after the
 operation succeeded; batch operations name only the items that succeeded; events carry names,
-never schemas. ``resources`` holds the ARNs of the database or tables concerned (format from
-https://docs.aws.amazon.com/glue/latest/dg/glue-specifying-resource-arns.html).
+never schemas, and the names are the stored ones (lower case: :mod:`.glue_names` folds the
+arguments before this patch reads them). ``resources`` holds the ARNs of the database or tables
+concerned (format from https://docs.aws.amazon.com/glue/latest/dg/glue-specifying-resource-arns.html).
 
 The patch wraps ``GlueBackend`` methods, so the in-process mock and the moto server both emit.
 """
@@ -26,6 +27,7 @@ The patch wraps ``GlueBackend`` methods, so the in-process mock and the moto ser
 from __future__ import annotations
 
 import contextvars
+import functools
 import inspect
 import json
 import logging
@@ -250,6 +252,7 @@ def _emitting(describe: Describe) -> Callable[[Callable[..., Any]], Callable[...
     def make(method: Callable[..., Any]) -> Callable[..., Any]:
         signature = inspect.signature(method)
 
+        @functools.wraps(method)  # keeps the signature visible to the patches wrapping this one
         def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
             token = _DEPTH.set(_DEPTH.get() + 1)
             try:

@@ -22,6 +22,14 @@ satisfy constraint: Member must have length less than or equal to 25`` (the text
 reported in https://github.com/dbt-labs/dbt-athena/issues/327). When ``MaxResults`` is absent
 pages of 100 are served. Pages follow a stable order (databases and tables by name, partitions
 by their values) and ``NextToken`` is opaque (base64 of the last key served).
+
+Partial answers. BatchGetPartition's response member ``UnprocessedKeys`` is "a list of the
+partition values in the request for which partitions were not returned"
+(https://docs.aws.amazon.com/glue/latest/webapi/API_BatchGetPartition.html): AWS may leave some
+requested keys unread, whether or not those partitions exist. moto always reads every key; with
+:meth:`~.controls.EmulatorControls.set_unprocessed_partition_rate` on, the keys it chooses are not
+read and are listed in ``UnprocessedKeys`` instead (after the batch limit is checked). Off by
+default.
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ from moto.core.responses import ActionResult
 from moto.glue.responses import GlueResponse
 
 from ._patching import patch_attr, wrap_method
+from .controls import controls
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = {"GetDatabases": 100, "GetTables": 100, "GetPartitions": 1000}
@@ -194,9 +203,50 @@ def _limited(member: str, limit: int) -> Callable[[Callable[..., Any]], Callable
     return make
 
 
+def _partial_batch_get_partition(method: Callable[..., Any]) -> Callable[..., Any]:
+    """BatchGetPartition leaving the keys the controls choose in ``UnprocessedKeys``, unread."""
+
+    def wrapper(self: Any) -> Any:
+        params = _params(self)
+        requested = params.get("PartitionsToGet") or []
+        withheld = controls.unprocessed_partition_keys(self.current_account, requested)
+        if not withheld:
+            return method(self)
+        body = self.body
+        # moto reads its parameters from the body: serve it the keys that are processed.
+        self.body = json.dumps(
+            {**params, "PartitionsToGet": [key for key in requested if key not in withheld]}
+        )
+        try:
+            result = method(self)
+        finally:
+            self.body = body
+        served: dict[str, Any] = dict(result.result)
+        served["UnprocessedKeys"] = [{"Values": list(key["Values"])} for key in withheld]
+        return ActionResult(served)
+
+    return wrapper
+
+
+def _batch_get_partition(
+    member: str, limit: int
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The batch limit first (an oversized request fails whole), then the partial answer."""
+
+    def make(method: Callable[..., Any]) -> Callable[..., Any]:
+        return _limited(member, limit)(_partial_batch_get_partition(method))
+
+    return make
+
+
 def install() -> None:
     patch_attr(GlueResponse, "get_databases", get_databases)
     patch_attr(GlueResponse, "get_tables", get_tables)
     patch_attr(GlueResponse, "get_partitions", get_partitions)
     for method_name, (member, limit) in BATCH_LIMITS.items():
-        wrap_method(GlueResponse, method_name, _limited(member, limit))
+        make = (
+            _batch_get_partition(member, limit)
+            if method_name == "batch_get_partition"
+            else _limited(member, limit)
+        )
+        wrap_method(GlueResponse, method_name, make)

@@ -35,6 +35,24 @@ Followed documents:
   the caller once its invitation was accepted, or at once inside the organization.
 - GetResourceShareAssociations: a principal that has not answered its invitation is
   ``ASSOCIATING``, then ``ASSOCIATED`` (moto reports every principal ``ASSOCIATED``).
+- ListPendingInvitationResources, https://docs.aws.amazon.com/ram/latest/APIReference/API_ListPendingInvitationResources.html:
+  "the resources in a resource share that is shared with you but for which the invitation is
+  still PENDING", as ``Resource`` entries (``arn``, ``type``, ``resourceShareArn``, ...); a
+  rejected or expired invitation is ``ResourceShareInvitationAlreadyRejectedException`` or
+  ``ResourceShareInvitationExpiredException``, an unknown one
+  ``ResourceShareInvitationArnNotFoundException``, a malformed one ``MalformedArnException``;
+  ``maxResults`` 1 to 500 (``InvalidParameterException``: the operation documents no
+  ``InvalidMaxResultsException``). The documents name no error for an *accepted* invitation: the
+  emulator answers ``InvalidParameterException`` (the invitation is not ``PENDING``).
+- CreateResourceShare, https://docs.aws.amazon.com/ram/latest/APIReference/API_CreateResourceShare.html,
+  with an AWS account id among its ``principals`` (any shareable type moto accepts: an EC2
+  subnet, a transit gateway, a Glue table): "If you specify an AWS account that doesn't exist in
+  the same organization as the account that owns the resource share, the owner of the specified
+  account receives an invitation to accept the resource share" (the RAM API reference's
+  introduction, https://docs.aws.amazon.com/ram/latest/APIReference/Welcome.html), so the account
+  is invited exactly as for a Lake Formation share, by the rules of the invitations page above
+  (moto associates it silently, and the account never sees the share). Not emulated:
+  ``allowExternalPrincipals`` (moto ignores it) and checking that the resource exists.
 - Events, https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-ram.html: RAM sends
   ``Resource Sharing State Change`` (source ``aws.ram``, best effort) "for both the owner of the
   resource share and the principals"; https://docs.aws.amazon.com/ram/latest/userguide/using-eventbridge.html
@@ -87,7 +105,9 @@ NEW_ROUTES = (
     "acceptresourceshareinvitation",
     "rejectresourceshareinvitation",
     "listresources",
+    "listpendinginvitationresources",
 )
+_ACCOUNT = re.compile(r"^\d{12}$")
 _INVITATION_ARN = re.compile(
     r"^arn:aws[a-z-]*:ram:[a-z0-9-]+:\d{12}:resource-share-invitation/[A-Za-z0-9-]+$"
 )
@@ -312,6 +332,15 @@ def lakeformation_share(owner: str, region: str, receiver: str) -> Any | None:
     return None
 
 
+def share_accepted(owner: str, region: str, receiver: str) -> bool:
+    """Whether ``receiver`` holds ``owner``'s Data Catalog share: accepted (or associated directly
+    inside an organization). Until then the shared resources are not the receiver's to use
+    ("principals must accept the invitation before they can access the shared resources",
+    https://docs.aws.amazon.com/ram/latest/userguide/working-with-shared-invitations.html)."""
+    share = lakeformation_share(owner, region, receiver)
+    return share is not None and principal_status(share).get(receiver) == ASSOCIATED
+
+
 # --- the receiver's views ----------------------------------------------------------------------
 
 
@@ -517,24 +546,76 @@ def list_resources(
     for share in shares:
         if share_arns and share.arn not in share_arns:
             continue
-        times: dict[str, datetime] = share.__dict__.get("meshgov_resource_times", {})
         for arn in share.resource_arns:
             if resource_arns and arn not in resource_arns:
                 continue
             if resource_type and resource_type_of(arn).lower() != resource_type:
                 continue
-            created = times.get(arn, share.creation_time)
-            resources.append(
-                {
-                    "arn": arn,
-                    "type": resource_type_of(arn),
-                    "resourceShareArn": share.arn,
-                    "status": "AVAILABLE",
-                    "creationTime": unix_time(created),
-                    "lastUpdatedTime": unix_time(created),
-                    "resourceRegionScope": "REGIONAL",
-                }
+            resources.append(_resource_entry(share, arn))
+    return _page(resources, params.get("maxResults"), params.get("nextToken"), strict_max=False)
+
+
+def _resource_entry(share: Any, arn: str) -> dict[str, Any]:
+    """One ``Resource`` of a share, as ListResources and ListPendingInvitationResources show it."""
+    times: dict[str, datetime] = share.__dict__.get("meshgov_resource_times", {})
+    created = times.get(arn, share.creation_time)
+    return {
+        "arn": arn,
+        "type": resource_type_of(arn),
+        "resourceShareArn": share.arn,
+        "status": "AVAILABLE",
+        "creationTime": unix_time(created),
+        "lastUpdatedTime": unix_time(created),
+        "resourceRegionScope": "REGIONAL",
+    }
+
+
+REGION_SCOPES = ("ALL", "REGIONAL", "GLOBAL")
+
+
+def list_pending_invitation_resources(
+    receiver: str, region: str, params: dict[str, Any]
+) -> tuple[list[dict[str, Any]], str | None]:
+    """What the share behind a ``PENDING`` invitation holds, as the receiver may see it."""
+    invitation_arn = params.get("resourceShareInvitationArn")
+    if not invitation_arn:
+        raise ram_error(
+            "MissingRequiredParameterException",
+            "The request is missing the required parameter resourceShareInvitationArn.",
+        )
+    _check_arns([str(invitation_arn)], _INVITATION_ARN)
+    scope = params.get("resourceRegionScope") or "ALL"
+    if scope not in REGION_SCOPES:
+        raise ram_error("InvalidParameterException", f"{scope} is not a valid resourceRegionScope")
+    with _LOCK:
+        expire_invitations(receiver, region)
+        state = receiver_state(_backend(receiver, region))
+        invitation = next((i for i in state.invitations if i.arn == invitation_arn), None)
+        if invitation is None:
+            raise ram_error(
+                "ResourceShareInvitationArnNotFoundException",
+                f"ResourceShareInvitation {invitation_arn} could not be found.",
             )
+        status = invitation.status(controls.now())
+        if status == "REJECTED":
+            raise ram_error(
+                "ResourceShareInvitationAlreadyRejectedException",
+                f"ResourceShareInvitation {invitation_arn} has already been rejected.",
+            )
+        if status == "EXPIRED":
+            raise ram_error(
+                "ResourceShareInvitationExpiredException",
+                f"ResourceShareInvitation {invitation_arn} has expired.",
+            )
+        if status != "PENDING":
+            raise ram_error(
+                "InvalidParameterException",
+                f"ResourceShareInvitation {invitation_arn} is {status}, not PENDING.",
+            )
+        share = _find_share(invitation.sender, region, invitation.share_arn)
+        resources = []
+        if share is not None and share.status == "ACTIVE" and scope != "GLOBAL":
+            resources = [_resource_entry(share, arn) for arn in share.resource_arns]
     return _page(resources, params.get("maxResults"), params.get("nextToken"), strict_max=False)
 
 
@@ -599,6 +680,43 @@ def response_list_resources(self: Any) -> str:
     return json.dumps(result)
 
 
+def response_list_pending_invitation_resources(self: Any) -> str:
+    resources, token = list_pending_invitation_resources(
+        self.current_account, self.region, _params(self)
+    )
+    result: dict[str, Any] = {"resources": resources}
+    if token:
+        result["nextToken"] = token
+    return json.dumps(result)
+
+
+def _inviting_accounts(method: Any) -> Any:
+    """CreateResourceShare: account principals are invited (or, inside the organization with
+    sharing enabled, associated at once) like the receivers of a Lake Formation share."""
+
+    def wrapper(self: Any, **kwargs: Any) -> dict[str, Any]:
+        result: dict[str, Any] = method(self, **kwargs)
+        share = _find_share(
+            self.account_id, self.region_name, result["resourceShare"]["resourceShareArn"]
+        )
+        if share is None:
+            return result
+        with _LOCK:
+            accounts = [
+                principal
+                for principal in list(share.principals)
+                if _ACCOUNT.match(str(principal)) and principal != self.account_id
+            ]
+            for account in accounts:
+                share.principals.remove(account)
+            principal_status(share)  # the other principals, as moto associated them
+            for account in dict.fromkeys(accounts):
+                associate_receiver(share, account)
+        return result
+
+    return wrapper
+
+
 def _with_principal_status(method: Any) -> Any:
     def wrapper(
         self: Any,
@@ -643,6 +761,10 @@ def install() -> None:
     )
     patch_attr(response, "get_resource_shares", response_get_resource_shares)
     patch_attr(response, "list_resources", response_list_resources)
+    patch_attr(
+        response, "list_pending_invitation_resources", response_list_pending_invitation_resources
+    )
+    wrap_method(ResourceAccessManagerBackend, "create_resource_share", _inviting_accounts)
     wrap_method(
         ResourceAccessManagerBackend, "get_resource_share_associations", _with_principal_status
     )
