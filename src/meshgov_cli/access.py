@@ -158,7 +158,7 @@ def request_detail(
     """The ``Access Requested`` detail the options describe, or why they describe none."""
     if not re.match(ROLE_ARN, principal):
         raise AccessOptionError(
-            f"--principal must be an IAM role ARN (arn:aws:iam::{consumer}:role/<name>), "
+            f"--principal must be an IAM role ARN (arn:<partition>:iam::{consumer}:role/<name>), "
             f"got {principal!r}"
         )
     if principal.split(":")[4] != consumer:

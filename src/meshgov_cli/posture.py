@@ -19,7 +19,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from meshgov.access.effective import CentralReaders, ConsumerReaders
-from meshgov.posture import PostureReport, posture
+from meshgov.aws.arns import Arns
+from meshgov.posture import PostureReport, ProducerSource, posture
 from meshgov_cli.access_views import short_principal, short_time
 from meshgov_cli.options import Output, OutputOption, StateDirOption
 from meshgov_cli.reach import reaching, request_store, running_mesh
@@ -58,6 +59,12 @@ def render(console: Console, report: PostureReport) -> None:
         f"{short_time(report.generated_at)} UTC: {summary['grants_explained']} explained "
         f"grant(s) to {summary['grantees']} grantee(s), "
         + (f"[bold red]{summary['drift']} drift[/]" if summary["drift"] else "[green]no drift[/]")
+        + ", "
+        + (
+            f"[bold red]{summary['catalog_drift']} catalog drift[/]"
+            if summary["catalog_drift"]
+            else "[green]no catalog drift[/]"
+        )
         + f", {summary['pending']} pending, {summary['expiring']} expiring within "
         f"{report.expiring_days} days, {summary['products_missing_metadata']} of "
         f"{summary['products']} product(s) missing metadata"
@@ -89,6 +96,14 @@ def render(console: Console, report: PostureReport) -> None:
                 for r in report.drift
             ],
             "no drift",
+        )
+    )
+    console.print(
+        _table(
+            "Catalog drift: central objects that differ from the published source",
+            ["resource", "drift", "detail", "hint"],
+            [(r.resource, r.kind, r.detail, r.hint) for r in report.catalog_drift],
+            "no catalog drift",
         )
     )
     if report.tag_reach:
@@ -182,7 +197,8 @@ def posture_command(
         bool,
         typer.Option(
             "--fail-on-drift",
-            help="Exit 1 when there is drift (or an LF-Tag grant reaching another producer).",
+            help="Exit 1 when there is drift: grants or the catalog (or an LF-Tag grant "
+            "reaching another producer).",
         ),
     ] = False,
     state_dir: StateDirOption = DEFAULT_STATE_DIR,
@@ -193,6 +209,8 @@ def posture_command(
     Sections: **access** (every grant an approved request explains, central's to accounts
     and each account's to its roles, with the request and the expiry); **drift** (grants in
     Lake Formation no GRANTED/ACTIVE request explains, e.g. made by an admin by hand);
+    **catalog drift** (central databases, tables and partitions missing, changed or extra
+    against the published source: changed by hand; the next sweep puts them back);
     **pending** requests; requests **expiring** within `--expiring-days`; published
     **products** without `meshgov:owner_contact` or `meshgov:classification`.
 
@@ -223,6 +241,16 @@ def posture_command(
             request_store(running),
             datetime.now(UTC),
             expiring_days,
+            producers=[
+                ProducerSource.of(
+                    m.account_id,
+                    m.domain or "",
+                    running.client(m.account_id, "glue"),
+                    running.client(m.account_id, "lakeformation"),
+                )
+                for m in state.config().producers
+            ],
+            arns=Arns.for_region(state.region),
         )
     if markdown is not None:
         markdown.parent.mkdir(parents=True, exist_ok=True)

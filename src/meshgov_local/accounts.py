@@ -14,6 +14,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from meshgov.aws.arns import Arns
 from meshgov.aws.session import new_session
 
 ADMIN_ROLE_NAME = "meshgov-local-admin"
@@ -29,6 +30,8 @@ class AccountSessions:
 
     def __init__(self, region: str, endpoint_url: str | None = None) -> None:
         self.region = region
+        # The partition of the mesh's Region, as the functions resolve it (meshgov.aws.arns).
+        self.arns = Arns.for_region(region)
         self.endpoint_url = endpoint_url
         self._operator = new_session(
             aws_access_key_id="testing",
@@ -43,7 +46,7 @@ class AccountSessions:
         if key not in self._sessions:
             sts = self._operator.client("sts", endpoint_url=self.endpoint_url)
             creds = sts.assume_role(
-                RoleArn=f"arn:aws:iam::{account_id}:role/{role_name}",
+                RoleArn=self.arns.iam_role(account_id, role_name),
                 RoleSessionName="meshgov-local",
             )["Credentials"]
             self._sessions[key] = new_session(
@@ -53,6 +56,21 @@ class AccountSessions:
                 region_name=self.region,
             )
         return self._sessions[key]
+
+    def role_session(self, account_id: str, role_name: str) -> boto3.Session:
+        """A session of ``role_name``, assumed by the account's administrator: how someone of
+        the account acts as one of its roles (a consumer's ``analyst``), whose trust policy
+        names the account, not the operator. Not cached: the role's credentials are fresh."""
+        admin = self.client(account_id, "sts")
+        creds = admin.assume_role(
+            RoleArn=self.arns.iam_role(account_id, role_name), RoleSessionName=role_name[:64]
+        )["Credentials"]
+        return new_session(
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+            region_name=self.region,
+        )
 
     def client(self, account_id: str, service: str, role_name: str = ADMIN_ROLE_NAME) -> Any:
         key = (account_id, service, role_name)

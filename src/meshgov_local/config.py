@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from meshgov.aws.arns import regional_role_name
+
 
 class MemberKind(StrEnum):
     PRODUCER = "producer"
@@ -20,6 +22,10 @@ class MemberAccount:
     kind: MemberKind
     # Producers own a data domain; its name prefixes their central databases.
     domain: str | None = None
+    # A producer's S3 bucket holding its published data (the tests' s3://producer-data): the
+    # producer's own, which the local mesh creates before the member stack, whose
+    # DataBucketName parameter it is (the stack then owns its bucket policy).
+    data_bucket: str | None = None
 
 
 @dataclass(frozen=True)
@@ -28,12 +34,24 @@ class MeshConfig:
     central_account: str = "111111111111"
     members: tuple[MemberAccount, ...] = field(
         default_factory=lambda: (
-            MemberAccount("222222222222", "producer", MemberKind.PRODUCER, domain="sales"),
+            MemberAccount(
+                "222222222222",
+                "producer",
+                MemberKind.PRODUCER,
+                domain="sales",
+                data_bucket="producer-data",
+            ),
             MemberAccount("333333333333", "consumer", MemberKind.CONSUMER),
         )
     )
-    # The name every member gives the role central assumes to read its catalog (template.yaml).
+    # The template's ReaderRoleName: the base of the name every member gives, per Region, the
+    # role central assumes to read its catalog (template.yaml).
     reader_role_name: str = "meshgov-catalog-reader"
+
+    @property
+    def reader_role(self) -> str:
+        """The members' reader role in this mesh's Region, as central assumes it."""
+        return regional_role_name(self.reader_role_name, self.region)
 
     @property
     def producers(self) -> tuple[MemberAccount, ...]:

@@ -88,6 +88,7 @@ class SharingStory:
             self.expect_state(record, "ACTIVE")
             self.links_table()
             self.show_access("orders", "after approval")
+            self.show_own_view("after approval", {"orders"})
 
     def auto_approve(self) -> None:
         demo = self.demo
@@ -169,10 +170,11 @@ class SharingStory:
             self.requests_table()
             self.show_access("orders", "after expiry")
             self.show_access("regions", "still granted")
+            self.show_own_view("after expiry", {"regions"})
 
     # --- helpers ---------------------------------------------------------------------------------
     def _create_analyst_role(self) -> None:
-        self.mesh.create_role(self.consumer, ANALYST)
+        self.mesh.create_consumer_role(self.consumer, ANALYST)
 
     def _request(self, token: str, table: str, days: int) -> dict[str, Any]:
         return {
@@ -200,6 +202,24 @@ class SharingStory:
         self.demo.console.print(
             f"    [dim]-> AccessSweepFunction: {escape(json.dumps(result, sort_keys=True))}[/]"
         )
+
+    def show_own_view(self, when: str, expected: set[str]) -> None:
+        """What the analyst's own credentials list through the link (IAM and Lake Formation
+        decide, as for the consumer's AWS CLI): exactly ``expected``."""
+        database = self.demo.central_db
+        glue = self.mesh.consumer_glue(self.consumer, ANALYST)
+        names = {d["Name"] for d in glue.get_databases()["DatabaseList"]}
+        tables = (
+            {t["Name"] for t in glue.get_tables(DatabaseName=database)["TableList"]}
+            if database in names
+            else set()
+        )
+        self.demo.say(
+            f"the analyst's own view ({when}): [bold]aws glue get-tables --database-name "
+            f"{database}[/] -> {', '.join(sorted(tables)) or 'nothing'}"
+        )
+        if tables != expected:
+            self.fail(f"the analyst sees {sorted(tables)} {when}, expected {sorted(expected)}")
 
     def show_access(self, table: str, when: str) -> None:
         answer = self.mesh.can_access(self.analyst, self.demo.central_db, table)

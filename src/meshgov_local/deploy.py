@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from meshgov.aws.arns import Arns
 from meshgov_local.accounts import ADMIN_ROLE_NAME, AccountSessions
 from meshgov_local.config import MeshConfig
 from meshgov_local.emulator import ensure_admin_role
@@ -151,6 +152,8 @@ def deploy(
     central.apply()
     members = {}
     for member in config.members:
+        if member.data_bucket:
+            ensure_data_bucket(sessions, member.account_id, member.data_bucket)
         member_values = {**member_parameters(config, member.account_id), **overrides}
         stack = _Stack.plan(template, sessions, member.account_id, member_values)
         stack.apply()
@@ -168,7 +171,9 @@ def central_parameters(config: MeshConfig) -> dict[str, str]:
         "MemberAccounts": ",".join(m.account_id for m in config.members),
         "ProducerDomains": ",".join(f"{a}={d}" for a, d in config.producer_domains().items()),
         "ReaderRoleName": config.reader_role_name,
-        "LakeFormationAdminArn": f"arn:aws:iam::{config.central_account}:role/{ADMIN_ROLE_NAME}",
+        "LakeFormationAdminArn": Arns.for_region(config.region).iam_role(
+            config.central_account, ADMIN_ROLE_NAME
+        ),
     }
 
 
@@ -183,10 +188,30 @@ def member_parameters(config: MeshConfig, account_id: str = "") -> dict[str, str
         "ReaderRoleName": config.reader_role_name,
     }
     if account_id:
-        values["LakeFormationAdminArn"] = f"arn:aws:iam::{account_id}:role/{ADMIN_ROLE_NAME}"
+        values["LakeFormationAdminArn"] = Arns.for_region(config.region).iam_role(
+            account_id, ADMIN_ROLE_NAME
+        )
         producer = any(p.account_id == account_id for p in config.producers)
         values["ForwardCatalogEvents"] = "true" if producer else "false"
+        bucket = next((m.data_bucket for m in config.members if m.account_id == account_id), None)
+        if bucket:
+            values["DataBucketName"] = bucket
     return values
+
+
+def ensure_data_bucket(sessions: AccountSessions, account_id: str, bucket: str) -> None:
+    """Create a producer's data bucket if missing: the producer's own, not the stack's (the stack
+    only sets its policy, DataBucketPolicy), as it exists before the member stack on AWS."""
+    s3: Any = sessions.client(account_id, "s3")
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except ClientError as error:
+        if _code(error) not in {"404", "NoSuchBucket", "NotFound"}:
+            raise
+        request: dict[str, Any] = {"Bucket": bucket}
+        if sessions.region != "us-east-1":
+            request["CreateBucketConfiguration"] = {"LocationConstraint": sessions.region}
+        s3.create_bucket(**request)
 
 
 # --------------------------------------------------------------------------------------------
@@ -271,6 +296,7 @@ class _Stack:
             self.region,
             physical=self.names,
             attributes=self.attributes,
+            partition=self.sessions.arns.partition,
         )
 
     def resolve(self, value: Any) -> Any:
@@ -290,8 +316,7 @@ class _Stack:
         return self.template.properties(logical_id)
 
     def arn(self, service: str, resource: str, *, regional: bool = True) -> str:
-        region = self.region if regional else ""
-        return f"arn:aws:{service}:{region}:{self.account_id}:{resource}"
+        return self.sessions.arns.arn(service, self.account_id, resource, regional=regional)
 
     def _name(self, logical_id: str) -> None:
         """Record what Ref and GetAtt return for one resource (queue URLs: once created)."""
@@ -310,7 +335,7 @@ class _Stack:
             "AWS::IAM::Role": self.arn("iam", f"role/{name}", regional=False),
             "AWS::IAM::ManagedPolicy": self.arn("iam", f"policy/{name}", regional=False),
             "AWS::Serverless::Function": self.arn("lambda", f"function:{name}"),
-            "AWS::S3::Bucket": f"arn:aws:s3:::{name}",
+            "AWS::S3::Bucket": self.sessions.arns.arn("s3", "", name, regional=False),
         }.get(resource_type)
         if arn:
             self.attributes[f"{logical_id}.Arn"] = arn
@@ -655,18 +680,31 @@ def _document(value: Any) -> Any:
 # --------------------------------------------------------------------------------------------
 
 
+# Template property -> DataLakeSettings field, for the settings a stack may set.
+_DATA_LAKE_SETTINGS = {
+    "CreateDatabaseDefaultPermissions": "CreateDatabaseDefaultPermissions",
+    "CreateTableDefaultPermissions": "CreateTableDefaultPermissions",
+    "Parameters": "Parameters",
+}
+
+
 def _apply_data_lake_settings(stack: _Stack, logical_id: str) -> None:
-    """Set the data lake admins and read-only admins (the template replaces both lists),
-    keeping the other settings."""
+    """Set the data lake admins and read-only admins (the template replaces both lists), and the
+    default permissions and parameters the template names, keeping the other settings."""
     lakeformation: LakeFormationClient = stack.client("lakeformation")
     props = stack.resolve(stack.props(logical_id))
-    admins = props.get("Admins", [])
-    read_only = props.get("ReadOnlyAdmins", [])
+    wanted = {
+        "DataLakeAdmins": props.get("Admins", []),
+        "ReadOnlyAdmins": props.get("ReadOnlyAdmins", []),
+        **{field: props[name] for name, field in _DATA_LAKE_SETTINGS.items() if name in props},
+    }
     settings = dict(lakeformation.get_data_lake_settings()["DataLakeSettings"])
-    if settings.get("DataLakeAdmins") == admins and settings.get("ReadOnlyAdmins", []) == read_only:
+    if all(
+        settings.get(field, [] if field.endswith("Admins") else None) == value
+        for field, value in wanted.items()
+    ):
         return
-    settings["DataLakeAdmins"] = admins
-    settings["ReadOnlyAdmins"] = read_only
+    settings.update(wanted)
     lakeformation.put_data_lake_settings(DataLakeSettings=settings)  # type: ignore[arg-type]
 
 

@@ -167,8 +167,8 @@ def invoke(
     context = FakeContext(
         function_name=binding.logical_id,
         aws_request_id=str(uuid.uuid4()),
-        invoked_function_arn=(
-            f"arn:aws:lambda:{sessions.region}:{account_id}:function:{binding.logical_id}"
+        invoked_function_arn=sessions.arns.arn(
+            "lambda", account_id, f"function:{binding.logical_id}"
         ),
         timeout_ms=binding.timeout * 1000,
     )

@@ -16,6 +16,7 @@ from meshgov.access.effective import AccessAnswer, CentralReaders, ConsumerReade
 from meshgov.access.store import RequestRecord, RequestStore
 from meshgov.audit import Auditor, AuditRecord, DynamoAuditTrail
 from meshgov.audit.dynamodb import read_day
+from meshgov.aws.arns import Arns
 from meshgov.deadletters import (
     CENTRAL_DLQS,
     FORWARD_DLQ,
@@ -31,12 +32,13 @@ from meshgov.deadletters import (
     ReplayReport,
     SourceQueueTarget,
 )
-from meshgov.posture import PostureReport, posture
+from meshgov.posture import PostureReport, ProducerSource, posture
 from meshgov_local import emulator
 from meshgov_local.accounts import AccountSessions
 from meshgov_local.config import MeshConfig
-from meshgov_local.deploy import Deployment, deploy
+from meshgov_local.deploy import Deployment, FunctionBinding, deploy
 from meshgov_local.emulator import controls as emulator_controls
+from meshgov_local.invoke import execution_role_credentials
 from meshgov_local.router import INVOCATION_FAILURES, Chaos, DeliveryReport, EventRouter
 from meshgov_local.template import TEMPLATE_PATH, Template
 
@@ -45,6 +47,27 @@ SWEEP_FUNCTION = "CatalogSweepFunction"
 ACCESS_SWEEP_FUNCTION = "AccessSweepFunction"
 MEMBER_ACCESS_FUNCTION = "MemberAccessFunction"
 AUDIT_DIGEST_FUNCTION = "AuditDigestFunction"
+
+
+# What a consumer's platform team gives its analysts in IAM: Glue reads (of its own catalog and of
+# what is shared with it) and Lake Formation data access; Lake Formation decides the rest.
+CONSUMER_READ_POLICY: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": [
+                "glue:GetDatabase",
+                "glue:GetDatabases",
+                "glue:GetTable",
+                "glue:GetTables",
+                "glue:GetPartitions",
+                "lakeformation:GetDataAccess",
+            ],
+            "Resource": "*",
+        }
+    ],
+}
 
 
 class LocalMesh:
@@ -85,7 +108,9 @@ class LocalMesh:
             "Statement": [
                 {
                     "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                    "Principal": {
+                        "AWS": self.sessions.arns.arn("iam", account_id, "root", regional=False)
+                    },
                     "Action": "sts:AssumeRole",
                 }
             ],
@@ -94,6 +119,25 @@ class LocalMesh:
             RoleName=name, AssumeRolePolicyDocument=json.dumps(trust)
         )
         return str(role["Role"]["Arn"])
+
+    def create_consumer_role(self, account_id: str, name: str) -> str:
+        """A consumer's role as its platform team would set it up: trusted by its account, and
+        allowed by IAM to read the catalog and ask Lake Formation for data (what it may see is
+        Lake Formation's to decide, through what meshgov grants)."""
+        arn = self.create_role(account_id, name)
+        self.client(account_id, "iam").put_role_policy(
+            RoleName=name,
+            PolicyName="catalog-read",
+            PolicyDocument=json.dumps(CONSUMER_READ_POLICY),
+        )
+        return arn
+
+    def consumer_glue(self, account_id: str, name: str) -> Any:
+        """A Glue client with ``name``'s own credentials, as the consumer's AWS CLI would hold
+        them: the local mesh answers it with exactly what IAM and Lake Formation allow."""
+        return self.sessions.role_session(account_id, name).client(
+            "glue", endpoint_url=self.endpoint_url
+        )
 
     def put_event(
         self, account_id: str, source: str, detail_type: str, detail: Mapping[str, Any]
@@ -232,17 +276,37 @@ class LocalMesh:
     def dead_letter_office(self) -> DeadLetterOffice:
         return DeadLetterOffice(lambda account: self.client(account, "sqs"))
 
-    def run_function(self, function: str, payload: Any, account_id: str | None = None) -> str:
-        """Invoke a function of the mesh in-process with ``payload`` (the local stand-in for an
-        asynchronous ``lambda:Invoke``); its result, as JSON. Raises RedriveError when it fails
-        (on AWS the invocation would be retried, then recorded in its OnFailure DLQ again)."""
+    def binding(self, function: str, account_id: str | None = None) -> FunctionBinding | None:
+        """The function ``function`` (logical id) of ``account_id``'s stack (central's default)."""
         account = account_id or self.central
         bindings = (
             self.deployment.functions
             if account == self.central
             else self.deployment.member_functions.get(account, {})
         )
-        binding = bindings.get(function)  # the router names failures by logical id
+        return bindings.get(function)
+
+    def function_client(self, function: str, service: str, account_id: str | None = None) -> Any:
+        """A client signed with ``function``'s execution role, as the function's code holds it:
+        what the role may do, and nothing more (the local mesh authorizes as IAM would)."""
+        binding = self.binding(function, account_id)
+        if binding is None or not binding.role_arn:
+            raise KeyError(f"no function {function} with a role in {account_id or self.central}")
+        credentials = execution_role_credentials(binding.role_arn, self.config.region)
+        return self.sessions.session(account_id or self.central).client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=self.endpoint_url,
+            aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+            aws_session_token=credentials["AWS_SESSION_TOKEN"],
+        )
+
+    def run_function(self, function: str, payload: Any, account_id: str | None = None) -> str:
+        """Invoke a function of the mesh in-process with ``payload`` (the local stand-in for an
+        asynchronous ``lambda:Invoke``); its result, as JSON. Raises RedriveError when it fails
+        (on AWS the invocation would be retried, then recorded in its OnFailure DLQ again)."""
+        account = account_id or self.central
+        binding = self.binding(function, account)  # the router names failures by logical id
         if binding is None:
             raise RedriveError(f"no function {function} in account {account}")
         if not isinstance(payload, dict):
@@ -295,7 +359,8 @@ class LocalMesh:
         ]
 
     def posture(self, expiring_days: int = 7) -> PostureReport:
-        """The posture report of the mesh as of the emulated clock, every member read."""
+        """The posture report of the mesh as of the emulated clock, every member read (each
+        producer's catalog too, for the catalog drift)."""
         central = self.central
         return posture(
             CentralReaders(
@@ -313,6 +378,16 @@ class LocalMesh:
             self.request_store(),
             emulator_controls.now(),
             expiring_days,
+            producers=[
+                ProducerSource.of(
+                    p.account_id,
+                    p.domain or "",
+                    self.client(p.account_id, "glue"),
+                    self.client(p.account_id, "lakeformation"),
+                )
+                for p in self.config.producers
+            ],
+            arns=Arns.for_region(self.config.region),
         )
 
 

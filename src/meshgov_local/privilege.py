@@ -14,8 +14,10 @@ read, only named (:data:`AWS_MANAGED`).
 
 **Who uses a role**: a function's role is the ``Role: !GetAtt <Role>.Arn`` of its
 ``AWS::Serverless::Function``. A role a function *assumes* (the member's ``CatalogReaderRole``)
-is found by its ``RoleName`` (a literal or a ``!Ref`` to a parameter, resolved with the parameter
-values given); its calls are the calls made with the credentials the ``sts:AssumeRole`` returned.
+is found by its ``RoleName`` (a literal, a ``!Ref`` to a parameter or a ``!Sub`` of parameters and
+the Region, resolved with the parameter values and Region given: the reader role is
+``${ReaderRoleName}-${AWS::Region}``); its calls are the calls made with the credentials the
+``sts:AssumeRole`` returned.
 
 **Used by the Lambda service on the function's behalf** (:func:`platform_actions`), never by the
 code, hence never recorded, and not "granted but never called":
@@ -48,7 +50,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from meshgov_local.template import Template
+from meshgov_local.config import MeshConfig
+from meshgov_local.template import Resolver, Template, TemplateResolveError
 
 AWS_MANAGED = "arn:${AWS::Partition}:iam::aws:policy/"
 
@@ -81,6 +84,9 @@ RESOURCE_STAR_ALLOWED: dict[str, str] = {
     # at run time and lives in the sender's account; the member checks the sender itself).
     # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsresourceaccessmanagerram.html
     "ram:GetResourceShareInvitations": "list_awsresourceaccessmanagerram.html",
+    # Granted on "*" by AWS's own participant policy too:
+    # https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSResourceAccessManagerResourceShareParticipantAccess.html
+    "ram:ListPendingInvitationResources": "list_awsresourceaccessmanagerram.html",
     "ram:GetResourceShares": "list_awsresourceaccessmanagerram.html",
     "ram:AcceptResourceShareInvitation": "list_awsresourceaccessmanagerram.html",
     "ram:RejectResourceShareInvitation": "list_awsresourceaccessmanagerram.html",
@@ -92,6 +98,12 @@ RESOURCE_STAR_ALLOWED: dict[str, str] = {
 # Granted actions the recorded scenario cannot reach, each with its reason (keep it short: every
 # entry is privilege that is not measured). Keyed by role logical id.
 UNEXERCISED: dict[str, dict[str, str]] = {
+    "AccessSweepRole": {
+        # Re-sharing after an invitation expired (meshgov.access.sweep) grants again; Lake Formation
+        # creates the RAM share with the grantor's rights when revoking emptied and deleted it. The
+        # scenario's sweep re-grants into a share that still exists (AssociateResourceShare).
+        "ram:CreateResourceShare": "re-share into a deleted share (sweep), same grant code",
+    },
     "CatalogReaderRole": {
         # Not a function's: the operator's `meshgov can-access` and `meshgov posture` read the
         # members' grants and accepted shares through this role (meshgov.access.effective,
@@ -99,12 +111,6 @@ UNEXERCISED: dict[str, dict[str, str]] = {
         "lakeformation:ListPermissions": "read by can-access/posture (operator), not a function",
         "ram:GetResourceShares": "read by can-access/posture (operator), not a function",
         "ram:GetResourceShareInvitations": "read by can-access/posture (operator), not a function",
-    },
-    "CatalogSweepRole": {
-        # The sweep converges tags with the same Reconciler._converge_table_tags the event path
-        # runs (RemoveLFTagsFromResource recorded for CatalogSyncRole); the scenario's sweep is
-        # never left with a tag to remove by the emulator.
-        "lakeformation:RemoveLFTagsFromResource": "same tag convergence code as catalog sync",
     },
 }
 
@@ -251,19 +257,24 @@ def role_grants(template: Template) -> dict[str, RoleGrants]:
 
 
 def assumed_role_names(
-    template: Template, parameters: Mapping[str, str] | None = None
+    template: Template,
+    parameters: Mapping[str, str] | None = None,
+    region: str = MeshConfig().region,
 ) -> dict[str, str]:
-    """Role name -> logical id, for the roles whose name is a literal or a parameter (the
-    roles a function can assume by name, e.g. the member's reader role)."""
+    """Role name -> logical id, for the roles whose name the template sets from literals,
+    parameters and the Region (the roles a function can assume by name, e.g. the member's
+    reader role ``${ReaderRoleName}-${AWS::Region}``, which is named per Region)."""
     values = {**template.parameter_defaults(), **(parameters or {})}
+    resolver = Resolver(template, values, account_id="", region=region)
     names = {}
     for role in template.resources_of_type("AWS::IAM::Role"):
         name = template.properties(role).get("RoleName")
-        parameter = _ref(name)
-        if parameter is not None and parameter in values:
-            names[str(values[parameter])] = role
-        elif isinstance(name, str):
-            names[name] = role
+        try:
+            resolved = resolver.resolve(name) if name is not None else None
+        except TemplateResolveError:
+            continue  # named after another resource: never assumed by name
+        if isinstance(resolved, str):
+            names[resolved] = role
     return names
 
 
@@ -320,13 +331,14 @@ def compare(
     called: Mapping[tuple[str, str], set[str]],
     parameters: Mapping[str, str] | None = None,
     unexercised: Mapping[str, Mapping[str, str]] | None = None,
+    region: str = MeshConfig().region,
 ) -> dict[str, RoleReport]:
     """Per role: what its functions called (``called``: ``(function, principal) -> actions``,
     principal ``execution-role`` or an assumed role's ARN) against what it is granted."""
     unexercised = UNEXERCISED if unexercised is None else unexercised
     grants = role_grants(template)
     by_function = function_roles(template)
-    by_name = assumed_role_names(template, parameters)
+    by_name = assumed_role_names(template, parameters, region)
     users: dict[str, list[str]] = {}
     calls: dict[str, set[str]] = {}
     platform: dict[str, dict[str, str]] = {}

@@ -208,9 +208,11 @@ class EventRouter:
             "timestamp": datetime.now(UTC).isoformat(),
             "requestContext": {
                 "requestId": event["id"],
-                "functionArn": f"arn:aws:lambda:{self.deployment.region}:"
-                f"{binding.account_id or self._central}:"
-                f"function:{binding.logical_id}:$LATEST",
+                "functionArn": self._sessions.arns.arn(
+                    "lambda",
+                    binding.account_id or self._central,
+                    f"function:{binding.logical_id}:$LATEST",
+                ),
                 "condition": "RetriesExhausted",
                 "approximateInvokeCount": attempts,
             },
@@ -308,9 +310,8 @@ class EventRouter:
             "messageAttributes": message.get("MessageAttributes", {}),
             "md5OfBody": message.get("MD5OfBody", ""),
             "eventSource": "aws:sqs",
-            "eventSourceARN": (
-                f"arn:aws:sqs:{self.deployment.region}:{binding.account_id or self._central}:"
-                f"{queue_name}"
+            "eventSourceARN": self._sessions.arns.arn(
+                "sqs", binding.account_id or self._central, queue_name
             ),
             "awsRegion": self.deployment.region,
         }

@@ -29,6 +29,7 @@ from meshgov.contracts.glue_events import (
     DatabasePublishedDetail,
     DatabaseStateChangeDetail,
     EventEnvelope,
+    NameRefusedDetail,
     TableStateChangeDetail,
 )
 
@@ -51,6 +52,7 @@ CONTRACTS: dict[str, type[BaseModel]] = {
     "meshgov.access.member-actions-recorded.detail": MemberActionsDetail,
     "meshgov.access.shared-table-schema-changed.detail": SharedSchemaChangedDetail,
     "meshgov.catalog.database-published.detail": DatabasePublishedDetail,
+    "meshgov.catalog.name-refused.detail": NameRefusedDetail,
 }
 
 

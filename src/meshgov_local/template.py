@@ -129,7 +129,12 @@ class FunctionSpec:
     # Globals.Function.Environment merged with the function's own (the function's win), raw.
     environment: Mapping[str, Any]
     condition: str | None = None
+    # The template's own layers (LayerVersion logical ids), Globals' first as SAM prepends them.
     layers: tuple[str, ...] = ()
+    # Layers from outside the template (an ARN, a parameter, an ``Fn::If`` of those), raw: the
+    # Powertools layer. The local mesh runs the handlers in this project's virtualenv, which has
+    # the same pinned aws-lambda-powertools installed.
+    external_layers: tuple[Any, ...] = ()
     sqs_queue: str | None = None
     batch_size: int | None = None
     # Raw value of the Schedule event's expression (often {"Ref": "SweepSchedule"}).
@@ -279,6 +284,9 @@ class Template:
         globals_ = self._function_globals()
         module, _, function = str(props["Handler"]).rpartition(".")
         events = _function_events(props.get("Events", {}))
+        layers, external_layers = self._function_layers(
+            [*globals_.get("Layers", []), *props.get("Layers", [])]
+        )
         return FunctionSpec(
             logical_id=logical_id,
             code_uri=self.base_dir / str(props["CodeUri"]),
@@ -287,12 +295,34 @@ class Template:
             timeout=int(props.get("Timeout", globals_.get("Timeout", 3))),
             environment={**_variables(globals_), **_variables(props)},
             condition=self.resource(logical_id).get("Condition"),
-            layers=tuple(_logical_id_of(layer) for layer in props.get("Layers", [])),
+            layers=layers,
+            external_layers=external_layers,
             sqs_queue=events.sqs_queue,
             batch_size=events.batch_size,
             schedule=events.schedule,
             role=props.get("Role"),
         )
+
+    def _function_layers(self, entries: list[Any]) -> tuple[tuple[str, ...], tuple[Any, ...]]:
+        """A function's layers split into the template's own and the external ones.
+
+        SAM prepends list-valued ``Globals`` to the resource's own list
+        (https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-specification-template-anatomy-globals.html),
+        so the caller passes Globals' entries first. A ``Ref`` names a layer resource of the
+        template or a parameter holding an ARN; a ``Ref`` to anything else is an error.
+        """
+        local: list[str] = []
+        external: list[Any] = []
+        for entry in entries:
+            name = entry.get("Ref") if isinstance(entry, dict) else None
+            if name is None or (name in self.parameters and name not in self.resources):
+                external.append(entry)
+                continue
+            layer_type = self.resources.get(str(name), {}).get("Type")
+            if layer_type not in _LAYER_TYPES:
+                raise TemplateError(f"a function's Layers names {name!r}, which is no layer")
+            local.append(str(name))
+        return tuple(local), tuple(external)
 
     def _typed_properties(self, logical_id: str, resource_type: str) -> Mapping[str, Any]:
         """Properties of a resource that must be of ``resource_type`` (a clear error otherwise)."""
@@ -300,6 +330,9 @@ class Template:
         if actual != resource_type:
             raise TemplateError(f"{logical_id} is a {actual}, not a {resource_type}")
         return self.properties(logical_id)
+
+
+_LAYER_TYPES = ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")
 
 
 def _variables(props: Mapping[str, Any]) -> dict[str, Any]:

@@ -69,6 +69,11 @@ def catalog_differences(
     expected_dbs: set[str] = set()
     for account, domain, glue in producers:
         for db in _all(glue, "get_databases", "DatabaseList", CatalogId=account):
+            if db.get("TargetDatabase"):
+                # A resource link (the producer's link to its own central copy, say) is never
+                # published; GetDatabases shows it with its target's parameters
+                # (https://docs.aws.amazon.com/lake-formation/latest/dg/resource-links-glue-apis.html).
+                continue
             tables = _all(
                 glue, "get_tables", "TableList", CatalogId=account, DatabaseName=db["Name"]
             )

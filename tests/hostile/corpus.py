@@ -467,6 +467,80 @@ SYNC_CASES = [
 ]
 
 
+# --- names the producer's own Glue accepts and consumers could be fooled by (issue 12) -------
+# Glue stores these names; meshgov refuses to publish them: one catalog:name record, the producer
+# told on its own bus (not in the snapshot), nothing central, nothing parked (the event was fine).
+# The producer's CreateTable is its own doing (setup, before the snapshot: Lake Formation gives
+# the creator its permissions); the Glue event it emitted is the input, delivered by the settle.
+
+
+def producer_table(name: str) -> Callable[[LocalMesh], None]:
+    def create(mesh: LocalMesh) -> None:
+        mesh.client(mesh.producer, "glue").create_table(
+            DatabaseName="sales",
+            TableInput={
+                "Name": name,
+                "StorageDescriptor": {"Columns": [{"Name": "id", "Type": "int"}]},
+            },
+        )
+
+    return create
+
+
+def _queued(_: LocalMesh) -> str | None:
+    return None  # the Glue event of the setup's CreateTable is already on its way
+
+
+def name_case(id: str, kind: str, description: str, name: str, code: str, says: str) -> HostileCase:
+    return HostileCase(
+        id=f"name-{id}",
+        entry_point="glue-events",
+        kind=kind,
+        description=description,
+        inject=_queued,
+        expect_code=code,
+        expect_audit=audited("catalog:name", "meshgov:catalog-sync"),
+        says=says,
+        setup=producer_table(name),
+    )
+
+
+NAME_CASES = [
+    name_case(
+        "homoglyph-mixed-script",
+        "unicode",
+        "a table 't', Cyrillic o, '0': Latin and Cyrillic letters in one name",
+        "t\u043e0",
+        "NameMixedScript",
+        "mixes scripts",
+    ),
+    name_case(
+        "homoglyph-whole-script",
+        "unicode",
+        "a table named 'copy' in Cyrillic letters only",
+        "\u0441\u043e\u0440\u0443",
+        "NameLooksLikeAscii",
+        "reads as 'copy'",
+    ),
+    name_case(
+        "homoglyph-fullwidth",
+        "unicode",
+        "a table 't0' in fullwidth letters (compatibility characters)",
+        "\uff54\uff10",
+        "NameCompatibilityForm",
+        "compatibility characters",
+    ),
+    name_case(
+        "zero-width",
+        "unicode",
+        "a table 't0' with a zero-width space inside",
+        "t\u200b0",
+        "NameNotQueryable",
+        "ZERO WIDTH SPACE",
+    ),
+]
+
+
 # --- access requests, decisions, revocations and reports (member default bus -> central) -----
 
 
@@ -1377,7 +1451,7 @@ class Group:
 
 
 GROUPS: list[Group] = [
-    Group("glue-events", lambda: None, setup_catalog, [*GLUE_CASES, *SYNC_CASES]),
+    Group("glue-events", lambda: None, setup_catalog, [*GLUE_CASES, *SYNC_CASES, *NAME_CASES]),
     Group("access", two_producer_config, setup_access, [*REQUEST_CASES, *DECISION_CASES]),
     Group("member", lambda: None, setup_member, MEMBER_CASES),
     Group("cli", lambda: None, setup_nothing, CLI_CASES),

@@ -21,6 +21,7 @@ from meshgov.contracts.access_events import (
 )
 from meshgov_local.config import MemberAccount, MemberKind, MeshConfig
 from meshgov_local.emulator import controls
+from meshgov_local.emulator.iam_bootstrap import ensure_admin_role
 from meshgov_local.mesh import LocalMesh
 from tests.integration.helpers import columns, create_published_database, table_input
 
@@ -283,3 +284,32 @@ def fresh_mesh(config: MeshConfig | None = None) -> Iterator[LocalMesh]:
             yield LocalMesh(config)
     finally:
         controls.reset()
+
+
+# --- RAM shares made outside meshgov -------------------------------------------------------------
+
+OUTSIDER = "999999999999"  # an account in no mesh
+
+
+def share_subnet(mesh: LocalMesh, owner: str, receiver: str, *extra_arns: str) -> str:
+    """``owner`` creates a subnet and shares it (and ``extra_arns``) with ``receiver`` through
+    RAM, as a network team would; the subnet's ARN."""
+    ensure_admin_role(owner)
+    ec2 = mesh.client(owner, "ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    arn = f"arn:aws:ec2:{mesh.config.region}:{owner}:subnet/{subnet}"
+    mesh.client(owner, "ram").create_resource_share(
+        name="network", resourceArns=[arn, *extra_arns], principals=[receiver]
+    )
+    return arn
+
+
+def invitation_records(mesh: LocalMesh, account: str | None = None) -> list[tuple[str, str, str]]:
+    """``(outcome, error code, target)`` of every invitation decision the member reported."""
+    actor = f"member:{account or mesh.consumer}"
+    return [
+        (e.outcome.value, str(e.detail.get("error_code") or ""), e.target)
+        for e in audit(mesh)
+        if e.actor == actor and (e.action == "access:invitation" or "Invitation" in e.action)
+    ]

@@ -30,6 +30,7 @@ from meshgov_local.emulator import controls
 from meshgov_local.emulator.iam_bootstrap import ensure_admin_role
 from meshgov_local.mesh import LocalMesh
 from tests.integration.access_helpers import (
+    CONSUMER,
     HR,
     Inbox,
     analyst_arn,
@@ -107,6 +108,11 @@ REQUESTS: list[tuple[str, dict[str, Any], str]] = [
     ("duration beyond the contract", {"duration_days": 4000}, "RequestMalformed"),
     ("no duration", {"duration_days": 0}, "RequestMalformed"),
     ("principal of another account", {"principal": analyst_arn(HR)}, "RequestMalformed"),
+    (
+        "principal of another partition",
+        {"principal": analyst_arn(CONSUMER).replace("arn:aws:", "arn:aws-cn:")},
+        "RequestMalformed",
+    ),
     ("no justification", {"justification": "because"}, "RequestMalformed"),
     ("columns of two tables", {"tables": ["t0", "t1"], "columns": ["id"]}, "RequestMalformed"),
     ("empty tag expression", {"tagExpression": {"conditions": []}}, "RequestMalformed"),
@@ -162,6 +168,13 @@ def test_bad_requests_are_refused_told_and_change_nothing(
         if e.detail["error_code"] == "RequestMalformed" and HR in e.reason
     ]
     assert f"is not in the consumer account {mesh.consumer}" in outside.reason
+    # ... or a role of the consumer's account id in another partition (accounts are per partition)
+    (foreign,) = [
+        e
+        for e in audit(mesh, "access:request", "REFUSED")
+        if e.detail["error_code"] == "RequestMalformed" and "arn:aws-cn:" in e.reason
+    ]
+    assert "is not in the mesh's partition 'aws'" in foreign.reason
 
 
 def put(mesh: LocalMesh, account: str, detail_type: str, detail: dict[str, Any]) -> str:
@@ -494,10 +507,11 @@ def test_an_expired_invitation_is_audited_and_never_accepted(mesh: LocalMesh) ->
     central_shares_directly(mesh, table="t0")
     lose_ram_events(mesh)
     mesh.invitation_sweep(mesh.consumer)
-    # Then the scheduled run accepts the new, trusted, pending invitation
+    # Then the scheduled run leaves the new invitation pending: from central, only an Access
+    # Granted that explains what it shares gets it accepted (issue 12, defect 8)
     statuses = sorted(i["status"] for i in invitations(mesh))
-    assert statuses == ["ACCEPTED", "EXPIRED"]
-    assert len(shares_with(mesh)) == 1
+    assert statuses == ["EXPIRED", "PENDING"]
+    assert shares_with(mesh) == []
 
 
 # --- failures on the way: a retry finishes the work -----------------------------------------------

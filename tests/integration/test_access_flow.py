@@ -24,6 +24,7 @@ from meshgov_local.emulator import controls
 from meshgov_local.mesh import LocalMesh
 from meshgov_local.router import Chaos
 from tests.integration.access_helpers import (
+    OUTSIDER,
     Inbox,
     analyst_arn,
     audit,
@@ -33,6 +34,7 @@ from tests.integration.access_helpers import (
     database_key,
     decide,
     fresh_mesh,
+    invitation_records,
     invitations,
     links,
     local_grants,
@@ -42,6 +44,7 @@ from tests.integration.access_helpers import (
     request_id,
     resource_key,
     revoke,
+    share_subnet,
     shares_with,
     table_key,
     transitions,
@@ -318,6 +321,143 @@ def test_public_data_is_approved_by_policy_without_asking_the_producer(
     assert state(mesh, request_id(mesh, "mixed")) is S.PENDING_APPROVAL
     (asked,) = producer_inbox.details(ACCESS_APPROVAL_REQUESTED)
     assert asked["tables"] == [f"{DB}.t0", f"{DB}.t2"]
+
+
+# --- which invitations a member answers (issue 12, defect 8) --------------------------------------
+
+
+def statuses_by_sender(mesh: LocalMesh) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for invitation in invitations(mesh):
+        found.setdefault(invitation["senderAccountId"], []).append(invitation["status"])
+    return found
+
+
+def test_a_subnet_from_an_untrusted_sender_is_left_pending_and_reported(
+    local_mesh: LocalMesh,
+) -> None:
+    mesh = local_mesh
+    # Given an account outside the mesh sharing a subnet with the consumer (its network team's
+    # business, not meshgov's)
+    subnet = share_subnet(mesh, OUTSIDER, mesh.consumer)
+    # When the member gets the RAM event, then runs its schedule
+    mesh.settle()
+    mesh.invitation_sweep(mesh.consumer)
+    # Then the invitation is neither accepted nor rejected
+    assert statuses_by_sender(mesh) == {OUTSIDER: ["PENDING"]}
+    assert shares_with(mesh) == []
+    # ... and the member reported it SKIPPED once (on the RAM event that named it), saying why
+    [(outcome, code, target)] = invitation_records(mesh)
+    assert (outcome, code) == ("SKIPPED", "NotDataCatalogShare")
+    assert target == invitations(mesh)[0]["resourceShareInvitationArn"]
+    [skipped] = [e for e in audit(mesh, "access:invitation") if e.target == target]
+    assert "ec2:Subnet" in skipped.reason and OUTSIDER in skipped.reason
+    assert subnet.startswith(f"arn:aws:ec2:eu-west-1:{OUTSIDER}:subnet/")
+
+
+def test_a_data_catalog_share_from_an_untrusted_sender_is_rejected_even_mixed(
+    local_mesh: LocalMesh,
+) -> None:
+    mesh = local_mesh
+    # Given the producer sharing its own database directly (Lake Formation) and an outsider
+    # sharing a subnet together with a Glue table of its catalog
+    publish_sales(mesh, tables=1)
+    mesh.client(mesh.producer, "lakeformation").grant_permissions(
+        Principal={"DataLakePrincipalIdentifier": mesh.consumer},
+        Resource={"Database": {"Name": "orders"}},
+        Permissions=["DESCRIBE"],
+        PermissionsWithGrantOption=["DESCRIBE"],
+    )
+    share_subnet(mesh, OUTSIDER, mesh.consumer, f"arn:aws:glue:eu-west-1:{OUTSIDER}:table/bait/t")
+    # When the member answers
+    mesh.settle()
+    # Then both are rejected and audited as untrusted
+    assert statuses_by_sender(mesh) == {mesh.producer: ["REJECTED"], OUTSIDER: ["REJECTED"]}
+    assert sorted(o for o, c, _ in invitation_records(mesh) if c == "InvitationUntrusted") == [
+        "REFUSED",
+        "REFUSED",
+    ]
+
+
+def test_a_share_from_central_is_accepted_only_once_a_meshgov_grant_explains_it(
+    local_mesh: LocalMesh,
+) -> None:
+    mesh = local_mesh
+    # Given two published databases, and central's Lake Formation admin granting the consumer a
+    # table of one of them behind meshgov's back
+    analyst = given_a_consumer_and_published_sales(mesh)
+    publish_sales(mesh, tables=1, database="returns")
+    mesh.client(mesh.central, "lakeformation").grant_permissions(
+        Principal={"DataLakePrincipalIdentifier": mesh.consumer},
+        Resource={"Table": {"DatabaseName": "sales_returns", "Name": "t0"}},
+        Permissions=["SELECT"],
+        PermissionsWithGrantOption=["SELECT"],
+    )
+    # When the member gets the RAM event and runs its schedule
+    mesh.settle()
+    mesh.invitation_sweep(mesh.consumer)
+    # Then central's invitation is left pending, reported as waiting for an Access Granted
+    assert statuses_by_sender(mesh) == {CENTRAL: ["PENDING"]}
+    assert [(o, c) for o, c, _ in invitation_records(mesh)] == [
+        ("SKIPPED", "InvitationAwaitsGrant")
+    ]
+    # When meshgov then grants the consumer orders.t0 (the same share, one per account pair)
+    rid = approved(mesh, tables=["t0"])
+    # Then meshgov's grant explains the share, which is accepted (RAM keeps one share per account
+    # pair: what else central put in it cannot be told from a grant made since), the request is
+    # ACTIVE, and the acceptance names what no Access Granted in hand explained
+    assert statuses_by_sender(mesh) == {CENTRAL: ["ACCEPTED"]}
+    assert state(mesh, rid) is S.ACTIVE
+    accepted = [
+        e
+        for e in audit(mesh)
+        if "AcceptResourceShareInvitation" in e.action and e.outcome == "SUCCEEDED"
+    ]
+    assert accepted and "table/sales_returns/t0" in accepted[-1].reason
+    # ... and the grant behind meshgov's back is drift in the posture report, nothing else is
+    drift = {(d.grantee, d.resource) for d in mesh.posture().drift}
+    assert any(
+        grantee == mesh.consumer and "sales_returns" in resource for grantee, resource in drift
+    )
+    assert not any("sales_orders" in resource for _, resource in drift)
+    assert mesh.dead_letters("MemberEventsDLQ", mesh.consumer) == []
+    assert local_grants(mesh, analyst)
+
+
+def test_grants_made_together_explain_one_invitation_across_their_events(
+    local_mesh: LocalMesh,
+) -> None:
+    mesh = local_mesh
+    # Given two requests on two databases, approved together: central grants both into one share
+    # before the consumer's member handles either Access Granted
+    analyst = given_a_consumer_and_published_sales(mesh)
+    publish_sales(mesh, tables=1, database="returns")
+    request(mesh, token="orders", tables=["t0"])
+    request(mesh, token="returns", tables=["t0"], database="sales_returns")
+    mesh.settle()
+    for token in ("orders", "returns"):
+        decide(mesh, request_id(mesh, token))
+    # When everything is delivered
+    mesh.settle()
+    # Then the one invitation was accepted, and both requests are ACTIVE with their grants
+    assert statuses_by_sender(mesh) == {CENTRAL: ["ACCEPTED"]}
+    assert consumer_requests(mesh) == {
+        request_id(mesh, "orders"): S.ACTIVE,
+        request_id(mesh, "returns"): S.ACTIVE,
+    }
+    assert set(links(mesh)) == {DB, "sales_returns"}
+    assert set(local_grants(mesh, analyst)) == {
+        database_key(CONSUMER, DB),
+        table_key(CENTRAL, DB, "t0"),
+        database_key(CONSUMER, "sales_returns"),
+        table_key(CENTRAL, "sales_returns", "t0"),
+    }
+    assert mesh.dead_letters("MemberEventsDLQ", mesh.consumer) == []
+    # ... accepted on the first Access Granted, which explained part of it (the second request's
+    # database joined the share before its own event arrived)
+    decisions = [(o, c) for o, c, _ in invitation_records(mesh)]
+    assert ("SUCCEEDED", "") in decisions
+    assert ("SKIPPED", "InvitationUnexplained") not in decisions
 
 
 def test_the_producer_denies(local_mesh: LocalMesh) -> None:

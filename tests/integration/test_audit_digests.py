@@ -33,7 +33,7 @@ from meshgov.audit.verify import (
     DigestView,
     verify_chain,
 )
-from meshgov_local.mesh import LocalMesh
+from meshgov_local.mesh import AUDIT_DIGEST_FUNCTION, LocalMesh
 from tests.integration.access_helpers import publish_sales
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -73,11 +73,24 @@ def verdict(mesh: LocalMesh) -> Any:
     return verify_chain(records, views(mesh), head=read_head(dynamodb, table))
 
 
-def writer(mesh: LocalMesh, key_id: str | None = None) -> DigestWriter:
+def as_digest_function(mesh: LocalMesh, service: str) -> Any:
+    """A client with AuditDigestRole's credentials: only that role may sign with the trail's key
+    (its key policy), as the digest function does."""
+    return mesh.function_client(AUDIT_DIGEST_FUNCTION, service)
+
+
+def writer(mesh: LocalMesh, key_id: str | None = None, *, as_admin: bool = False) -> DigestWriter:
+    """The digest function's writer; ``as_admin``: run by an account administrator instead (who
+    may sign with keys of the account that the trail's key policy does not reserve)."""
+    client = (
+        (lambda service: mesh.client(mesh.central, service))
+        if as_admin
+        else (lambda service: as_digest_function(mesh, service))
+    )
     return DigestWriter(
-        mesh.client(mesh.central, "dynamodb"),
-        s3(mesh),
-        kms(mesh),
+        client("dynamodb"),
+        client("s3"),
+        client("kms"),
         mesh.deployment.audit_table_name,
         bucket(mesh),
         key_id or mesh.deployment.digest_key_id,
@@ -101,9 +114,12 @@ def put_version(mesh: LocalMesh, key: str, body: bytes, metadata: dict[str, str]
     )
 
 
-def signed_metadata(mesh: LocalMesh, body: bytes, key_id: str) -> dict[str, str]:
-    """Metadata of ``body`` signed with ``key_id``, as the digest function writes it."""
-    signed = kms(mesh).sign(
+def signed_metadata(
+    mesh: LocalMesh, body: bytes, key_id: str, signer: Any | None = None
+) -> dict[str, str]:
+    """Metadata of ``body`` signed with ``key_id`` (by ``signer``, a KMS client; the account
+    administrator by default), as the digest function writes it."""
+    signed = (signer or kms(mesh)).sign(
         KeyId=key_id,
         Message=hashlib.sha256(body).digest(),
         MessageType="DIGEST",
@@ -218,9 +234,9 @@ def test_a_writer_with_a_stale_view_does_not_fork_the_digest_chain(mesh: LocalMe
             return None
 
     late = Stale(
-        mesh.client(mesh.central, "dynamodb"),
-        s3(mesh),
-        kms(mesh),
+        as_digest_function(mesh, "dynamodb"),
+        as_digest_function(mesh, "s3"),
+        as_digest_function(mesh, "kms"),
         mesh.deployment.audit_table_name,
         bucket(mesh),
         mesh.deployment.digest_key_id,
@@ -338,7 +354,7 @@ def test_a_digest_signed_by_another_key_is_authentic_but_not_trusted(mesh: Local
     writer(mesh).write_digest(NOW)
     publish_sales(mesh, tables=1, database="returns")
     other = another_key(mesh)
-    key = writer(mesh, key_id=other).write_digest(NOW + timedelta(hours=1))
+    key = writer(mesh, key_id=other, as_admin=True).write_digest(NOW + timedelta(hours=1))
 
     # When the digests are checked against the trail's key
     one, two = views(mesh)
@@ -389,7 +405,8 @@ def test_a_digest_that_does_not_follow_the_previous_breaks_the_digest_chain(
         key_id=key_arn,
     ).canonical()
     rogue_key = digest_key(head.seq)
-    put_version(mesh, rogue_key, rogue, signed_metadata(mesh, rogue, key_arn))
+    signer = as_digest_function(mesh, "kms")  # only the digest role may sign with the key
+    put_version(mesh, rogue_key, rogue, signed_metadata(mesh, rogue, key_arn, signer))
 
     # When the digests are checked
     one, two = views(mesh)

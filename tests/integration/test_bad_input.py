@@ -19,7 +19,7 @@ def central_databases(mesh: LocalMesh) -> list[str]:
 def remove_reader_role(mesh: LocalMesh) -> None:
     """The producer deletes meshgov's reader role: central can no longer read its catalog."""
     iam = mesh.client(mesh.producer, "iam")
-    role = "meshgov-catalog-reader"
+    role = mesh.config.reader_role
     for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
         iam.delete_role_policy(RoleName=role, PolicyName=name)
     for policy in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:

@@ -21,7 +21,7 @@ CATALOG_DLQ = "CatalogEventsDLQ"
 def remove_reader_role(mesh: LocalMesh) -> None:
     """The producer deletes meshgov's reader role: central can no longer read its catalog."""
     iam = mesh.client(mesh.producer, "iam")
-    role = mesh.config.reader_role_name
+    role = mesh.config.reader_role
     for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
         iam.delete_role_policy(RoleName=role, PolicyName=name)
     for policy in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:

@@ -146,8 +146,16 @@ def test_a_grant_whose_share_is_not_accepted_is_not_usable(local_mesh: LocalMesh
     assert pending.missing[0] == "share not accepted"
     assert "invitation PENDING" in pending.reasons[0]
     assert "no meshgov request explains it: drift?" in pending.reasons[0]
-    # When the consumer's scheduled acceptor accepts it, Then the share is no longer missing
+    # When the consumer's scheduled run leaves it pending (no meshgov grant explains it), Then
+    # the share is still missing
     mesh.invitation_sweep(mesh.consumer)
+    assert ask(mesh, analyst).missing[0] == "share not accepted"
+    # When the consumer's administrator accepts it by hand, Then the share is no longer missing
+    ram = mesh.client(mesh.consumer, "ram")
+    (invitation,) = ram.get_resource_share_invitations()["resourceShareInvitations"]
+    ram.accept_resource_share_invitation(
+        resourceShareInvitationArn=invitation["resourceShareInvitationArn"]
+    )
     accepted = ask(mesh, analyst)
     assert "share not accepted" not in accepted.missing
     assert "no grant to the principal in the consumer account" in accepted.missing

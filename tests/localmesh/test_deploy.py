@@ -20,6 +20,7 @@ from meshgov_local.deploy import (
     deploy,
     local_bucket_policy,
 )
+from meshgov_local.emulator.eventbridge_limits import put_service_event
 from meshgov_local.template import Template
 
 MEMBERS = (PRODUCER, CONSUMER)
@@ -55,7 +56,7 @@ def drain(sessions: AccountSessions, account: str, url: str) -> list[dict[str, A
 
 
 def put_event(sessions: AccountSessions, account: str, source: str, detail_type: str) -> None:
-    """An event on ``account``'s default bus, as Glue or a meshgov client would put it."""
+    """An event on ``account``'s default bus, as a meshgov client would put it."""
     response = sessions.client(account, "events").put_events(
         Entries=[{"Source": source, "DetailType": detail_type, "Detail": json.dumps({"n": 1})}]
     )
@@ -184,7 +185,7 @@ def test_central_function_roles_exist_and_are_lake_formation_admins(
     admins = {
         a["DataLakePrincipalIdentifier"] for a in settings["DataLakeSettings"]["DataLakeAdmins"]
     }
-    attached = iam.list_attached_role_policies(RoleName=f"meshgov-central-catalog-sync-{REGION}")
+    attached = iam.list_attached_role_policies(RoleName=f"meshgov-central-catalog-writer-{REGION}")
 
     # Then both roles exist, carry the shared governance policy and administer Lake Formation
     assert role_arns <= existing
@@ -232,10 +233,8 @@ def test_each_member_has_the_reader_role_and_its_own_meshgov_bus(
     iam, events = mesh.client(member, "iam"), mesh.client(member, "events")
 
     # When the reader role and the member bus are read
-    role = iam.get_role(RoleName=mesh_config.reader_role_name)["Role"]
-    inline = iam.get_role_policy(
-        RoleName=mesh_config.reader_role_name, PolicyName="catalog-read-only"
-    )
+    role = iam.get_role(RoleName=f"meshgov-catalog-reader-{REGION}")["Role"]
+    inline = iam.get_role_policy(RoleName=mesh_config.reader_role, PolicyName="catalog-read-only")
     bus = events.describe_event_bus(Name="meshgov")
 
     # Then central's function roles (only) may assume the reader role, which can only read
@@ -328,11 +327,19 @@ def test_glue_events_and_sync_requests_from_members_reach_the_central_queue(
     # Given the deployed mesh and its central catalog events queue
     queue = deployed_mesh.queue_urls["CatalogEventsQueue"]
 
-    # When a producer's Glue emits a table change, a consumer requests a sync, and an unrelated
-    # event is put
-    put_event(mesh, PRODUCER, "aws.glue", "Glue Data Catalog Table State Change")
+    # ... and a producer table whose creation events are already consumed
+    glue = mesh.client(PRODUCER, "glue")
+    glue.create_database(DatabaseInput={"Name": "sales"})
+    glue.create_table(DatabaseName="sales", TableInput={"Name": "orders"})
+    drain(mesh, CENTRAL, queue)
+
+    # When the producer's Glue emits a table change (an UpdateTable), a consumer requests a sync,
+    # and Glue emits an unrelated event (Glue's own events never come from a customer PutEvents,
+    # which refuses aws.* sources)
+    glue.update_table(DatabaseName="sales", TableInput={"Name": "orders", "Description": "d"})
     put_event(mesh, CONSUMER, "meshgov.catalog", "Catalog Sync Requested")
-    put_event(mesh, PRODUCER, "aws.glue", "Glue Job State Change")
+    job_event = {"Source": "aws.glue", "DetailType": "Glue Job State Change", "Detail": "{}"}
+    assert "EventId" in put_service_event(PRODUCER, REGION, job_event)
 
     # Then exactly the two catalog events wait on the queue, each naming its origin account
     received = drain(mesh, CENTRAL, queue)

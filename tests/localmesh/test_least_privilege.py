@@ -195,7 +195,7 @@ def test_the_recorder_attributes_calls_by_credentials() -> None:
     own = found[("CatalogSyncFunction", actions.EXECUTION_ROLE)]
     assert {"sts:AssumeRole", "glue:CreateDatabase", "dynamodb:PutItem"} <= own
     assert "glue:GetDatabases" not in own
-    reader = f"arn:aws:iam::{mesh.producer}:role/{mesh.config.reader_role_name}"
+    reader = f"arn:aws:iam::{mesh.producer}:role/{mesh.config.reader_role}"
     assert "glue:GetDatabase" in found[("CatalogSyncFunction", reader)]
     assert "sts:AssumeRole" not in found[("CatalogSyncFunction", reader)]
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import re
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 from localmesh_support import CENTRAL, PRODUCER, REGION
 from moto.events.models import EventPattern
 
+from meshgov.settings import CatalogSettings
 from meshgov_local.template import (
     Resolver,
     Template,
@@ -239,6 +243,65 @@ def test_functions_carry_globals_handler_and_event_sources(mesh_template: Templa
     )
 
 
+def test_every_function_gets_the_powertools_layer_of_the_pinned_release(
+    mesh_template: Template,
+) -> None:
+    # Given the Powertools release this project installs (and the local mesh runs)
+    pinned = metadata.version("aws-lambda-powertools")
+
+    # When each function's external layers are resolved with the default parameters
+    resolver = central_resolver(mesh_template)
+    resolved = {
+        spec.logical_id: [resolver.resolve(layer) for layer in spec.external_layers]
+        for spec in mesh_template.functions()
+    }
+
+    # Then every function has exactly AWS's public layer of that same release, looked up by its
+    # version-pinned public SSM parameter (python3.12, x86_64: the functions' runtime)
+    expected = f"{{{{resolve:ssm:/aws/service/powertools/python/x86_64/python3.12/{pinned}}}}}"
+    assert resolved and all(layers == [expected] for layers in resolved.values()), resolved
+    globals_ = mesh_template.document["Globals"]["Function"]
+    assert globals_["Runtime"] == "python3.12" and globals_["Architectures"] == ["x86_64"]
+
+
+def test_the_powertools_layer_arn_can_be_given_where_ssm_does_not_publish_it(
+    mesh_template: Template,
+) -> None:
+    # Given an aws-cn deployment that names the Powertools layer version itself
+    arn = (
+        "arn:aws-cn:lambda:cn-north-1:498634801083:layer:"
+        "AWSLambdaPowertoolsPythonV3-python312-x86_64:7"
+    )
+    resolver = central_resolver(mesh_template, PowertoolsLayerArn=arn)
+
+    # When a function's external layers are resolved
+    spec = mesh_template.functions()[0]
+    layers = [resolver.resolve(layer) for layer in spec.external_layers]
+
+    # Then that ARN is used, and the parameter admits only a layer version ARN (or nothing)
+    assert layers == [arn]
+    pattern = mesh_template.parameters["PowertoolsLayerArn"]["AllowedPattern"]
+    assert re.fullmatch(pattern, arn) and re.fullmatch(pattern, "")
+    assert not re.fullmatch(pattern, arn.rsplit(":", 1)[0])  # a layer without its version
+
+
+def test_a_function_layer_that_names_no_layer_is_refused(tmp_path: Path) -> None:
+    # Given a function whose Layers references a queue
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "Resources:\n"
+        "  Q:\n"
+        "    Type: AWS::SQS::Queue\n"
+        "  F:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties: {CodeUri: f/, Handler: app.handler, Layers: [!Ref Q]}\n"
+    )
+
+    # When / Then reading the functions says so
+    with pytest.raises(TemplateError, match="no layer"):
+        Template.load(path).functions()
+
+
 def test_the_layer_content_holds_the_meshgov_package(mesh_template: Template) -> None:
     # Given / When the layer's content directory is read
     content = mesh_template.layer_content_uri("MeshgovLayer")
@@ -268,13 +331,13 @@ def test_sub_resolves_parameters_and_pseudo_parameters(mesh_template: Template) 
     central, member = central_resolver(mesh_template), member_resolver(mesh_template)
 
     # When they are resolved
-    role_name = central.resolve(mesh_template.properties("CatalogSyncRole")["RoleName"])
+    role_name = central.resolve(mesh_template.properties("CatalogWriterRole")["RoleName"])
     trust = member.resolve(
         mesh_template.properties("CatalogReaderRole")["AssumeRolePolicyDocument"]
     )
 
     # Then names and ARNs are the physical ones
-    assert role_name == f"meshgov-central-catalog-sync-{REGION}"
+    assert role_name == f"meshgov-central-catalog-writer-{REGION}"
     (statement,) = trust["Statement"]
     assert statement["Principal"] == {"AWS": f"arn:aws:iam::{CENTRAL}:root"}
     assert statement["Condition"] == {
@@ -294,11 +357,62 @@ def test_the_central_function_roles_match_what_member_reader_roles_trust(
     roles = [
         f"arn:aws:iam::{CENTRAL}:role/"
         + central.resolve(mesh_template.properties(role)["RoleName"])
-        for role in ("CatalogSyncRole", "CatalogSweepRole")
+        for role in (
+            "CatalogWriterRole",
+            "AccessRequestsRole",
+            "AccessSweepRole",
+            "AuditDigestRole",
+        )
     ]
 
     # When / Then every central function role matches the pattern
     assert all(role.startswith(pattern.removesuffix("*")) for role in roles)
+
+
+@pytest.mark.parametrize(
+    ("region", "partition"),
+    [("eu-west-1", "aws"), ("eu-central-1", "aws"), ("cn-north-1", "aws-cn")],
+)
+def test_the_reader_role_is_named_per_region_and_central_may_assume_its_regions_only(
+    mesh_template: Template, region: str, partition: str
+) -> None:
+    """IAM role names are unique per account in every Region
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html): one member
+    account's stacks in two Regions need two reader roles, and each central assumes its own."""
+    # Given the member stack and the central stack of one Region (and its partition)
+    member_values = {
+        **mesh_template.parameter_defaults(),
+        "StackRole": "member",
+        "CentralAccountId": CENTRAL,
+    }
+    member = Resolver(mesh_template, member_values, PRODUCER, region, partition=partition)
+    central_values = {**mesh_template.parameter_defaults(), "StackRole": "central"}
+    central = Resolver(mesh_template, central_values, CENTRAL, region, partition=partition)
+
+    # When the reader role's name and central's AssumeRole grant are resolved
+    name = member.resolve(mesh_template.properties("CatalogReaderRole")["RoleName"])
+    statements = mesh_template.properties("CatalogGovernancePolicy")["PolicyDocument"]["Statement"]
+    (grant,) = [central.resolve(s) for s in statements if s.get("Sid") == "AssumeMemberReaderRoles"]
+
+    # Then the role carries the Region, as the library names the role it assumes
+    assert name == f"meshgov-catalog-reader-{region}"
+    settings = CatalogSettings.from_env(
+        {
+            "AWS_REGION": region,
+            "CENTRAL_ACCOUNT_ID": CENTRAL,
+            "AUDIT_TABLE_NAME": "audit",
+            "LEDGER_TABLE_NAME": "ledger",
+            "CENTRAL_BUS_NAME": "meshgov",
+            "READER_ROLE_NAME": str(member_values["ReaderRoleName"]),
+        }
+    )
+    assumed = settings.reader_role_arn(PRODUCER)
+    assert assumed == f"arn:{partition}:iam::{PRODUCER}:role/{name}"
+    # And central may assume exactly that Region's reader roles, in its partition
+    assert grant["Resource"] == f"arn:{partition}:iam::*:role/meshgov-catalog-reader-{region}"
+    assert fnmatch.fnmatchcase(assumed, grant["Resource"])
+    other = "eu-west-1" if region != "eu-west-1" else "eu-central-1"
+    assert not fnmatch.fnmatchcase(assumed.replace(region, other), grant["Resource"])
 
 
 def test_comma_delimited_lists_and_if_feed_the_bus_policy(mesh_template: Template) -> None:
@@ -329,15 +443,14 @@ def test_comma_delimited_lists_and_if_feed_the_bus_policy(mesh_template: Templat
 
 @pytest.mark.parametrize(
     ("admin_arn", "expected_admins"),
-    [("", 4), ("arn:aws:iam::111111111111:role/platform-lf-admin", 5)],
+    [("", 3), ("arn:aws:iam::111111111111:role/platform-lf-admin", 4)],
 )
 def test_the_optional_lake_formation_admin_is_dropped_when_empty(
     mesh_template: Template, admin_arn: str, expected_admins: int
 ) -> None:
     # Given the function role ARNs and an optional platform admin
     attributes = {
-        "CatalogSyncRole.Arn": "arn:aws:iam::111111111111:role/sync",
-        "CatalogSweepRole.Arn": "arn:aws:iam::111111111111:role/sweep",
+        "CatalogWriterRole.Arn": "arn:aws:iam::111111111111:role/writer",
         "AccessRequestsRole.Arn": "arn:aws:iam::111111111111:role/access",
         "AccessSweepRole.Arn": "arn:aws:iam::111111111111:role/access-sweep",
     }
@@ -358,7 +471,7 @@ def test_the_optional_lake_formation_admin_is_dropped_when_empty(
 
     # Then AWS::NoValue removed the empty admin from the list
     assert len(admins) == expected_admins
-    assert admins[0] == {"DataLakePrincipalIdentifier": "arn:aws:iam::111111111111:role/sync"}
+    assert admins[0] == {"DataLakePrincipalIdentifier": "arn:aws:iam::111111111111:role/writer"}
 
 
 def test_unknown_names_and_functions_are_refused(mesh_template: Template) -> None:

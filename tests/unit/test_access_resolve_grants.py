@@ -435,10 +435,13 @@ def test_only_pending_invitations_from_trusted_senders_are_accepted(
     status: str, sender: str, verdict: str | None
 ) -> None:
     invitation = {"status": status, "senderAccountId": sender}
-    answer = invitation_verdict(invitation, {CENTRAL})
-    assert (answer[0] if answer else None) == verdict
+    shared = [{"arn": f"arn:aws:glue:eu-west-1:{CENTRAL}:table/sales_a/t", "type": "glue:Table"}]
+    answer = invitation_verdict(
+        invitation, shared, trusted={CENTRAL}, central=CENTRAL, explained={"sales_a"}
+    )
+    assert (answer.decision if answer else None) == verdict
     if answer:
-        assert sender in answer[1] or not sender
+        assert sender in answer.reason or not sender
 
 
 @pytest.mark.parametrize(

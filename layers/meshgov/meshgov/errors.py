@@ -40,6 +40,16 @@ class SourceUnavailableError(MeshgovError):
     """
 
 
+class PartitionReadIncompleteError(MeshgovError):
+    """Glue left requested partitions unread (``BatchGetPartition`` ``UnprocessedKeys``) after
+    every retry, in the producer's or the central catalog.
+
+    An unread key says nothing about whether the partition exists, so nothing may be created,
+    updated or deleted from such a read: the table's reconcile fails and is retried (SQS redrive,
+    then the dead-letter queue; the next sweep).
+    """
+
+
 class CatalogWriteError(MeshgovError):
     """A write to the central catalog failed for a reason other than 'already in that state'."""
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Self
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
+from meshgov.aws.arns import Arns, partition_for_region, regional_role_name
 from meshgov.errors import SettingsInvalidError
 
 ACCOUNT_ID = re.compile(r"^\d{12}$")
@@ -39,19 +40,55 @@ def parse_producer_domains(raw: str) -> dict[str, str]:
     return result
 
 
-class CatalogSettings(BaseModel):
-    """Settings of the central catalog functions (sync and sweep)."""
+class RegionalSettings(BaseModel):
+    """A function's Region and the partition it belongs to (``aws``, ``aws-cn``, ``aws-us-gov``).
+
+    Lambda gives a function its Region only; the partition every ARN needs is resolved from it
+    here, once, at the handler's entry (meshgov.aws.arns), and handed to domain code as
+    :attr:`arns`. A Region no partition claims fails here, never as a wrong ARN later.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     region: str
+    partition: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _partition_of_region(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("region") and not data.get("partition"):
+            return {**data, "partition": partition_for_region(str(data["region"]))}
+        return data
+
+    @property
+    def arns(self) -> Arns:
+        return Arns(self.partition, self.region)
+
+
+class CatalogSettings(RegionalSettings):
+    """Settings of the central catalog functions (sync and sweep)."""
+
     central_account_id: str
     audit_table_name: str
     ledger_table_name: str
     central_bus_name: str
     producer_domains: dict[str, str]
+    # The base name of the members' reader roles (template parameter ReaderRoleName); each
+    # member names its role per Region (:meth:`reader_role_arn`).
     reader_role_name: str = "meshgov-catalog-reader"
     dead_letter_queue_url: str | None = None
+    # The members' own bus, where a producer is told of its refused names (Name Refused).
+    member_bus_name: str = "meshgov"
+    # The role Lake Formation assumes for the producers' registered data locations
+    # (template.yaml DataLocationRole; meshgov.catalog.locations). Empty: none registered.
+    data_location_role_arn: str = ""
+
+    def reader_role_arn(self, account_id: str) -> str:
+        """The reader role central assumes in ``account_id``: the member's role of central's own
+        Region, ``<ReaderRoleName>-<Region>`` (IAM role names are per account, not per Region)."""
+        return self.arns.iam_role(
+            account_id, regional_role_name(self.reader_role_name, self.region)
+        )
 
     @field_validator("producer_domains")
     @classmethod
@@ -73,6 +110,8 @@ class CatalogSettings(BaseModel):
                 producer_domains=parse_producer_domains(env.get("PRODUCER_DOMAINS", "")),
                 reader_role_name=env.get("READER_ROLE_NAME") or "meshgov-catalog-reader",
                 dead_letter_queue_url=env.get("DEAD_LETTER_QUEUE_URL") or None,
+                member_bus_name=env.get("MEMBER_BUS_NAME") or "meshgov",
+                data_location_role_arn=env.get("DATA_LOCATION_ROLE_ARN", ""),
             )._checked()
         except ValidationError as exc:
             raise SettingsInvalidError(str(exc)) from exc
@@ -91,6 +130,18 @@ class CatalogSettings(BaseModel):
         ]
         if missing:
             raise SettingsInvalidError(f"missing settings: {', '.join(missing)}")
+        try:
+            regional_role_name(self.reader_role_name, self.region)
+        except ValueError as exc:
+            raise SettingsInvalidError(f"READER_ROLE_NAME: {exc}") from exc
+        role = self.data_location_role_arn
+        own = f"arn:{self.partition}:iam::{self.central_account_id}:role/"
+        if role and not (role.startswith(own) and len(role) > len(own)):
+            # RegisterResource takes a role of the registering account (register-cross-account).
+            raise SettingsInvalidError(
+                f"DATA_LOCATION_ROLE_ARN {role!r} is not a role of the central account "
+                f"{self.central_account_id}"
+            )
         return self
 
 
@@ -108,12 +159,9 @@ def _missing(settings: BaseModel, names: tuple[str, ...]) -> None:
         raise SettingsInvalidError(f"missing settings: {', '.join(missing)}")
 
 
-class AccessSettings(BaseModel):
+class AccessSettings(RegionalSettings):
     """Settings of the central access functions (requests and decisions; the sweep)."""
 
-    model_config = ConfigDict(frozen=True)
-
-    region: str
     central_account_id: str
     audit_table_name: str
     requests_table_name: str
@@ -151,12 +199,9 @@ class AccessSettings(BaseModel):
         return settings
 
 
-class MemberSettings(BaseModel):
+class MemberSettings(RegionalSettings):
     """Settings of a member account's access function (RAM acceptor and resource-link maker)."""
 
-    model_config = ConfigDict(frozen=True)
-
-    region: str
     account_id: str
     central_account_id: str
     # Senders whose RAM invitations are accepted: the central account, and only who else the
@@ -186,12 +231,9 @@ class MemberSettings(BaseModel):
         return settings
 
 
-class AuditDigestSettings(BaseModel):
+class AuditDigestSettings(RegionalSettings):
     """Settings of the audit digest function (signed digests of the audit chain)."""
 
-    model_config = ConfigDict(frozen=True)
-
-    region: str
     audit_table_name: str
     digest_bucket_name: str
     # The KMS asymmetric signing key (id, ARN or alias) that signs every digest.

@@ -16,6 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from meshgov.access.grants import BATCH_GRANT_MAX
 from meshgov.access.resolve import CLASSIFICATION_TAG, MatchedTable
+from meshgov.aws.arns import Arns
 from meshgov.aws.session import error_code
 from meshgov.catalog.glue_reads import database_or_none
 from meshgov.catalog.plan import chunks
@@ -145,13 +146,13 @@ class CentralAccessCatalog:
 class MeshEvents:
     """Puts meshgov's access events on another account's ``meshgov`` bus (one hop, direct)."""
 
-    def __init__(self, events: Any, region: str, bus_name: str) -> None:
+    def __init__(self, events: Any, arns: Arns, bus_name: str) -> None:
         self._events = events
-        self._region = region
+        self.arns = arns  # central's partition and Region: the members' buses are in both
         self._bus = bus_name
 
     def bus_arn(self, account_id: str) -> str:
-        return f"arn:aws:events:{self._region}:{account_id}:event-bus/{self._bus}"
+        return self.arns.event_bus(account_id, self._bus)
 
     def send(
         self, account_id: str, detail_type: str, detail: Mapping[str, Any], resources: list[str]

@@ -88,7 +88,7 @@ class AccessQuestion:
     def __post_init__(self) -> None:
         if not re.match(ROLE_ARN, self.principal):
             raise AccessQuestionInvalidError(
-                f"principal must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), "
+                f"principal must be an IAM role ARN (arn:<partition>:iam::<account>:role/<name>), "
                 f"got {self.principal!r}"
             )
         if self.action not in ACTIONS:
@@ -493,8 +493,9 @@ class CentralReaders:
 
 @dataclass(frozen=True)
 class ConsumerReaders:
-    """Clients of the consumer account (in production through its ``meshgov-catalog-reader``
-    role): Lake Formation (its grants to the principal), Glue (its links), RAM (shares)."""
+    """Clients of the consumer account (in production through its reader role,
+    ``meshgov-catalog-reader-<Region>``): Lake Formation (its grants to the principal), Glue
+    (its links), RAM (shares)."""
 
     account_id: str
     lakeformation: Any

@@ -43,6 +43,7 @@ from meshgov.access.resolve import (
 from meshgov.access.store import RequestConflictError, RequestRecord, fingerprint, request_id_for
 from meshgov.access.sweep import AccessSweep, AccessSweepIncompleteError
 from meshgov.audit import Auditor, AuditOutcome
+from meshgov.aws.arns import partition_of
 from meshgov.aws.session import error_code
 from meshgov.contracts.access_events import (
     ACCESS_APPROVAL_REQUESTED,
@@ -201,6 +202,15 @@ class AccessService(AccessSweep):
                 f"the request names consumer {detail.consumer_account} but came from account "
                 f"{envelope.account}: only a consumer account can ask for itself",
             )
+        # The contract accepts a role of any partition; the consumer's account is in the mesh's
+        # own ("each AWS account is scoped to one partition",
+        # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html).
+        partition = self._events.arns.partition
+        if partition_of(detail.principal) != partition:
+            raise AccessRequestRefusedError(
+                "RequestMalformed",
+                f"principal: {detail.principal} is not in the mesh's partition {partition!r}",
+            )
         return detail
 
     def _resolve(self, detail: AccessRequestedDetail) -> Resolution:
@@ -350,7 +360,7 @@ class AccessService(AccessSweep):
                 reported_by_event=envelope.event_id,
                 error_code=action.code,
             )
-        if not detail.linked or not detail.request_id:
+        if not (detail.linked or detail.links_made) or not detail.request_id:
             return Outcome(detail.request_id)
         record = self._store.get(detail.request_id)
         if record is None or record.consumer_account != envelope.account:
@@ -375,6 +385,8 @@ class AccessService(AccessSweep):
             )
             self._send_revoked(record, record.reason, links, remove_links)
             return Outcome(record.request_id, record.state, events_sent=[ACCESS_REVOKED])
+        if not detail.linked:
+            return Outcome(record.request_id, record.state)  # grants failed: retried, not active
         if record.state is not S.GRANTED:
             self._auditor.record(
                 "access:linked",

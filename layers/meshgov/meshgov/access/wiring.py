@@ -7,6 +7,7 @@ other failure is reported for retry, and SQS redrive parks it after five receive
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,7 +24,7 @@ from meshgov.access.store import RequestStore
 from meshgov.audit import Auditor, AuditOutcome, DynamoAuditTrail
 from meshgov.aws.session import AwsSessions
 from meshgov.catalog.central import CentralCatalog
-from meshgov.catalog.service import DeadLetters, QueueMessage
+from meshgov.catalog.service import DeadLetters, QueueMessage, event_id_of
 from meshgov.catalog.tags import TagMap
 from meshgov.errors import EventRejectedError, MeshgovError
 from meshgov.settings import AccessSettings, MemberSettings
@@ -43,7 +44,7 @@ def build_access_service(
             sessions.client("glue"), sessions.client("lakeformation"), settings.central_account_id
         ),
         store=RequestStore(sessions.client("dynamodb"), settings.requests_table_name),
-        events=MeshEvents(sessions.client("events"), settings.region, settings.member_bus_name),
+        events=MeshEvents(sessions.client("events"), settings.arns, settings.member_bus_name),
         audit=DynamoAuditTrail(sessions.client("dynamodb"), settings.audit_table_name, clock),
         policy=ApprovalPolicy(
             max_duration_days=settings.max_duration_days,
@@ -133,8 +134,26 @@ def process_batch(
             except (MeshgovError, ClientError, BotoCoreError) as failure:
                 result.failed[message.message_id] = f"{exc}; then {failure}"
         except (MeshgovError, ClientError, BotoCoreError) as exc:
-            result.failed[message.message_id] = f"{type(exc).__name__}: {exc}"
+            reason = f"{type(exc).__name__}: {exc}"
+            result.failed[message.message_id] = reason
+            _record_failure(auditor, message, reason)
     return result
+
+
+def _record_failure(auditor: Auditor | None, message: QueueMessage, reason: str) -> None:
+    """One ``FAILED`` record per failed handling, with AWS's own words (an AccessDenied names the
+    action and the role): the message goes back to its queue and is retried, then dead-lettered;
+    an audit outage shows in the logs only."""
+    if auditor is None:
+        return
+    with contextlib.suppress(MeshgovError, ClientError, BotoCoreError):
+        auditor.record(
+            "event:handled",
+            AuditOutcome.FAILED,
+            "access",
+            event_id_of(message.body) or message.message_id,
+            reason,
+        )
 
 
 def dead_letters_for(sessions: AwsSessions, queue_url: str | None) -> DeadLetters | None:

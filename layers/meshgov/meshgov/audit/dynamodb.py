@@ -44,6 +44,7 @@ from meshgov.audit.chain import (
 )
 from meshgov.audit.model import AuditEntry, AuditOutcome, AuditRecord
 from meshgov.audit.verify import ChainHead, ChainRecord, DigestLike, Verdict, verify_chain
+from meshgov.aws.backoff import full_jitter
 from meshgov.errors import AuditWriteError
 
 MAX_ATTEMPTS = 40
@@ -92,8 +93,7 @@ class DynamoAuditTrail:
             except (BotoCoreError, UnicodeError, ValueError) as exc:
                 raise AuditWriteError(f"audit record {entry.action} not written: {exc}") from exc
             if attempt < self._max_attempts:
-                bound = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** min(attempt - 1, 16))
-                self._sleep(self._jitter(0.0, bound))
+                self._sleep(full_jitter(attempt, BACKOFF_BASE, BACKOFF_CAP, self._jitter))
         raise AuditWriteError(
             f"audit record {entry.action} not written: the chain's head moved on every one of "
             f"{self._max_attempts} attempts"

@@ -70,8 +70,8 @@ class AwsSessions:
                     RoleArn=role_arn, RoleSessionName=session_name[:64]
                 )["Credentials"]
             except ClientError as exc:
-                code = exc.response.get("Error", {}).get("Code", "")
-                raise SourceUnavailableError(f"cannot assume {role_arn}: {code}") from exc
+                reason = f"cannot assume {role_arn}: {error_text(exc)}"
+                raise SourceUnavailableError(reason) from exc
             session = new_session(
                 aws_access_key_id=creds["AccessKeyId"],
                 aws_secret_access_key=creds["SecretAccessKey"],
@@ -84,3 +84,11 @@ class AwsSessions:
 
 def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def error_text(exc: ClientError) -> str:
+    """``Code: message``: what an audit record or a dead letter says of a refused call. AWS's
+    message names the principal, the action and the resource of an AccessDenied, which is what an
+    operator needs to fix the policy."""
+    message = str(exc.response.get("Error", {}).get("Message", "")).strip()
+    return f"{error_code(exc)}: {message}" if message else error_code(exc)

@@ -27,11 +27,3 @@ def central_database_name(producer: Producer, source_database: str) -> str:
             f"central name for {producer.account_id}:{source_database!r} would be {len(name)} "
             "characters; Glue accepts 1-255 single-line characters"
         ) from exc
-
-
-def source_table_arn(region: str, account_id: str, database: str, table: str) -> str:
-    return f"arn:aws:glue:{region}:{account_id}:table/{database}/{table}"
-
-
-def source_database_arn(region: str, account_id: str, database: str) -> str:
-    return f"arn:aws:glue:{region}:{account_id}:database/{database}"

@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from meshgov.aws.arns import Arns
 from meshgov.catalog.canonical import SOURCE_VERSION, SYNCED_AT, prune
-from meshgov.catalog.naming import Producer, source_database_arn, source_table_arn
+from meshgov.catalog.naming import Producer
 
 SOURCE_ACCOUNT = "meshgov:source_account"
 DOMAIN = "meshgov:domain"
@@ -39,7 +40,7 @@ def central_database_input(
     producer: Producer,
     source_database: Mapping[str, Any],
     central_name: str,
-    region: str,
+    arns: Arns,
     synced_at: datetime,
 ) -> dict[str, Any]:
     data = {k: source_database.get(k) for k in _DATABASE_FIELDS}
@@ -49,7 +50,7 @@ def central_database_input(
             SOURCE_ACCOUNT: producer.account_id,
             DOMAIN: producer.domain,
             SOURCE_DATABASE: str(source_database["Name"]),
-            SOURCE_ARN: source_database_arn(region, producer.account_id, source_database["Name"]),
+            SOURCE_ARN: arns.glue_database(producer.account_id, str(source_database["Name"])),
             SYNCED_AT: synced_at.isoformat(timespec="seconds"),
         }
     )
@@ -66,7 +67,7 @@ def central_database_input(
 def central_table_input(
     producer: Producer,
     source_table: Mapping[str, Any],
-    region: str,
+    arns: Arns,
     synced_at: datetime,
 ) -> dict[str, Any]:
     data = {k: source_table.get(k) for k in _TABLE_FIELDS}
@@ -75,8 +76,8 @@ def central_table_input(
         {
             SOURCE_ACCOUNT: producer.account_id,
             DOMAIN: producer.domain,
-            SOURCE_ARN: source_table_arn(
-                region, producer.account_id, source_table["DatabaseName"], source_table["Name"]
+            SOURCE_ARN: arns.glue_table(
+                producer.account_id, str(source_table["DatabaseName"]), str(source_table["Name"])
             ),
             SOURCE_VERSION: str(source_table.get("VersionId", "")),
             SYNCED_AT: synced_at.isoformat(timespec="seconds"),

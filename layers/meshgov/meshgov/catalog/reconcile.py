@@ -15,15 +15,27 @@ from datetime import datetime
 from typing import Any
 
 from meshgov.audit import Auditor, AuditOutcome, AuditTrail
+from meshgov.aws.arns import Arns
 from meshgov.catalog.canonical import comparable, content_hash, digest
 from meshgov.catalog.central import CentralCatalog
+from meshgov.catalog.drift import (
+    CatalogDrift,
+    CentralSnapshot,
+    database_drift,
+    extra_databases,
+    extra_tables,
+    partition_drift,
+    table_drift,
+)
 from meshgov.catalog.events_out import (
     BREAKING_SCHEMA_CHANGE,
     DATABASE_PUBLISHED,
     CatalogEventPublisher,
 )
 from meshgov.catalog.ledger import DatabaseRow, SyncLedger, TableRow
-from meshgov.catalog.naming import Producer, central_database_name, source_table_arn
+from meshgov.catalog.locations import DataLocations
+from meshgov.catalog.name_gate import NameGate
+from meshgov.catalog.naming import Producer, central_database_name
 from meshgov.catalog.plan import Action, PartitionKey, plan_partitions, plan_table
 from meshgov.catalog.projection import (
     central_database_input,
@@ -33,7 +45,7 @@ from meshgov.catalog.projection import (
     partition_key,
     table_input_of,
 )
-from meshgov.catalog.publication import database_published, table_published
+from meshgov.catalog.publication import database_published, is_resource_link, table_published_in
 from meshgov.catalog.source import ProducerCatalog, ProducerTags
 from meshgov.catalog.tags import TableTags, TagMap, diff_tags
 from meshgov.contracts.glue_events import BreakingSchemaChangeDetail, DatabasePublishedDetail
@@ -61,6 +73,9 @@ class ReconcileReport:
     breaking_changes: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    # Why a step wrote nothing (database not published, a resource link, a name refused...):
+    # the event path audits them when a whole event led to nothing (CatalogSyncService).
+    noops: list[str] = field(default_factory=list)
 
     def merge(self, other: ReconcileReport) -> None:
         for name, value in vars(other).items():
@@ -69,6 +84,23 @@ class ReconcileReport:
 
     def as_dict(self) -> dict[str, Any]:
         return dict(vars(self))
+
+    def changed(self) -> bool:
+        """Whether anything was written to the central catalog."""
+        return any(
+            (
+                self.databases_created,
+                self.databases_updated,
+                self.databases_deleted,
+                self.tables_created,
+                self.tables_updated,
+                self.tables_deleted,
+                self.partitions_created,
+                self.partitions_updated,
+                self.partitions_deleted,
+                self.tag_changes,
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -79,6 +111,9 @@ class _Context:
     central_database: str
     correlation_id: str
     report: ReconcileReport
+    # The sweep's read of central (None on the event path, which trusts the ledger): what the
+    # ledger says meshgov wrote is checked against it, so changes made by hand are put back.
+    central_view: CentralSnapshot | None = None
 
 
 class CatalogReconciler:
@@ -90,17 +125,21 @@ class CatalogReconciler:
         ledger: SyncLedger,
         audit: AuditTrail,
         publisher: CatalogEventPublisher,
-        region: str,
+        arns: Arns,
         actor: str,
         clock: Callable[[], datetime],
+        locations: DataLocations | None = None,
     ) -> None:
         self._source_for = source_for
+        # Registers published tables' S3 locations in central Lake Formation (None: not wired).
+        self._locations = locations
         self._central = central
         self._ledger = ledger
         self._auditor = Auditor(audit, actor)
         self._publisher = publisher
-        self._region = region
+        self._arns = arns  # the function's partition and Region
         self._clock = clock
+        self._names = NameGate(self._auditor, publisher, arns)
 
     # --- entry points ----------------------------------------------------------------------
     def reconcile_tables(
@@ -126,10 +165,14 @@ class CatalogReconciler:
         desired: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
         for name in sorted(set(tables)):
             source_table = ctx.source.get_table(database, name)
-            if source_table is not None and table_published(published_db, source_table):
+            if source_table is not None and table_published_in(source_db, source_table):
                 desired[name] = (source_table, self._table_input(ctx, source_table))
             else:
-                self._skip(ctx, name, source_table)
+                self._skip(ctx, name, source_table, in_link=is_resource_link(source_db))
+        if desired and db_row is None and self._database_refused(ctx):
+            desired = {}
+        for name in self._tables_refused(ctx, [n for n in desired if n not in rows]):
+            del desired[name]
         if desired:
             if db_row is None:
                 db_tags = ctx.source.database_tags(database)
@@ -170,9 +213,10 @@ class CatalogReconciler:
     def sweep(self, producers: Iterable[Producer], correlation_id: str) -> ReconcileReport:
         """Converge everything every producer publishes: catches every missed event."""
         report = ReconcileReport()
+        view = self._central_view(correlation_id, report)
         for producer in producers:
             try:
-                self._sweep_producer(producer, correlation_id, report)
+                self._sweep_producer(producer, correlation_id, report, view)
             except MeshgovError as exc:
                 report.failed.append(f"{producer.account_id}: {exc}")
                 self._auditor.record(
@@ -182,6 +226,8 @@ class CatalogReconciler:
                     correlation_id,
                     str(exc),
                 )
+        if self._locations is not None:  # deregisters only after a complete sweep
+            report.failed.extend(self._locations.sweep(correlation_id, complete=not report.failed))
         self._auditor.record(
             "sweep:completed",
             AuditOutcome.FAILED if report.failed else AuditOutcome.SUCCEEDED,
@@ -193,8 +239,25 @@ class CatalogReconciler:
         return report
 
     # --- steps -----------------------------------------------------------------------------
+    def _central_view(self, correlation_id: str, report: ReconcileReport) -> CentralSnapshot | None:
+        """Central as it is now (11 reads for 10,000 tables: :meth:`CentralCatalog.snapshot`).
+        Unreadable: the sweep still converges what the source changed (trusting the ledger, as
+        the event path does), and fails, so the drift check is retried."""
+        try:
+            return self._central.snapshot()
+        except MeshgovError as exc:
+            report.failed.append(f"central: {exc}")
+            self._auditor.record(
+                "sweep:central", AuditOutcome.FAILED, "catalog", correlation_id, str(exc)
+            )
+            return None
+
     def _sweep_producer(
-        self, producer: Producer, correlation_id: str, report: ReconcileReport
+        self,
+        producer: Producer,
+        correlation_id: str,
+        report: ReconcileReport,
+        view: CentralSnapshot | None = None,
     ) -> None:
         source = self._source_for(producer)
         source_dbs = {db["Name"]: db for db in source.list_databases()}
@@ -203,16 +266,19 @@ class CatalogReconciler:
         published_refs: list[tuple[str, str]] = []
         for name, db in source_dbs.items():
             published_db = database_published(db)
-            tables = source.list_tables(name) or []
-            published = [t for t in tables if table_published(published_db, t)]
+            # A resource link's tables are the target's (GetTables follows the link): not read.
+            tables = [] if is_resource_link(db) else source.list_tables(name) or []
+            published = [t for t in tables if table_published_in(db, t)]
             if published_db or published or name in known:
                 listing[name] = tables
                 published_refs.extend((name, t["Name"]) for t in published)
         tags = source.all_tags([n for n in listing if n in source_dbs], published_refs)
+        explained: list[str] = []
         for name in sorted(set(listing) | set(known)):
-            ctx = self._context(producer, name, correlation_id, report, source=source)
+            ctx = self._context(producer, name, correlation_id, report, source=source, view=view)
             if ctx is None:
                 continue
+            explained.append(ctx.central_database)
             try:
                 self._converge_database(ctx, source_dbs.get(name), listing.get(name), tags)
             except MeshgovError as exc:
@@ -220,6 +286,9 @@ class CatalogReconciler:
                 self._auditor.record(
                     "sweep:database", AuditOutcome.FAILED, name, correlation_id, str(exc)
                 )
+        if view is not None:
+            for drift in extra_databases(producer, view, explained):
+                self._remove_extra_database(producer, drift, correlation_id, report)
 
     def _context(
         self,
@@ -228,11 +297,13 @@ class CatalogReconciler:
         correlation_id: str,
         report: ReconcileReport,
         source: ProducerCatalog | None = None,
+        view: CentralSnapshot | None = None,
     ) -> _Context | None:
         try:
             central_name = central_database_name(producer, database)
         except NameInvalidError as exc:
             report.refused.append(f"{producer.account_id}:{database}")
+            report.noops.append(f"database {database}: name refused")
             self._auditor.record(
                 "catalog:name",
                 AuditOutcome.REFUSED,
@@ -249,6 +320,7 @@ class CatalogReconciler:
             central_database=central_name,
             correlation_id=correlation_id,
             report=report,
+            central_view=view,
         )
 
     def _converge_database(
@@ -260,20 +332,32 @@ class CatalogReconciler:
     ) -> None:
         account = ctx.producer.account_id
         published_db = source_db is not None and database_published(source_db)
-        published = {t["Name"]: t for t in tables or [] if table_published(published_db, t)}
+        published = {
+            t["Name"]: t
+            for t in tables or []
+            if source_db is not None and table_published_in(source_db, t)
+        }
         db_row = self._ledger.get_database(account, ctx.source_database)
         if source_db is None or not (published_db or published):
             if db_row is not None:
                 why = "database deleted" if source_db is None else "database unpublished"
                 self._drop_database(ctx, why)
+            else:
+                ctx.report.noops.append(_unpublished(ctx.source_database, source_db))
             return
+        if db_row is None and self._database_refused(ctx):
+            return
+        rows = self._ledger.tables(account, ctx.source_database)
+        for name in self._tables_refused(ctx, [n for n in published if n not in rows]):
+            del published[name]
+        if db_row is None and not (published_db or published):
+            return  # every table it would publish was refused: no empty central database
         if tags is None:
             tags = ctx.source.all_tags(
                 [ctx.source_database], [(ctx.source_database, n) for n in published]
             )
         db_tags = tags.databases.get(ctx.source_database, {})
         db_row = self._ensure_database(ctx, source_db, db_tags, db_row)
-        rows = self._ledger.tables(account, ctx.source_database)
         for name, source_table in sorted(published.items()):
             table_tags = tags.tables.get((ctx.source_database, name), TableTags())
             self._converge_table(
@@ -287,6 +371,10 @@ class CatalogReconciler:
         gone = [name for name in rows if name not in published]
         if gone:
             self._delete_tables(ctx, gone)
+        if ctx.central_view is not None:
+            extras = extra_tables(ctx.central_database, ctx.central_view, [*published, *gone])
+            if extras:
+                self._remove_extra_tables(ctx, extras)
 
     def _ensure_database(
         self,
@@ -296,11 +384,18 @@ class CatalogReconciler:
         row: DatabaseRow | None,
     ) -> DatabaseRow:
         desired = central_database_input(
-            ctx.producer, source_db, ctx.central_database, self._region, self._clock()
+            ctx.producer, source_db, ctx.central_database, self._arns, self._clock()
         )
         wanted_hash = content_hash(desired)
-        if row is not None and row.content_hash == wanted_hash and row.tags == db_tags:
+        in_sync = row is not None and row.content_hash == wanted_hash and row.tags == db_tags
+        drift = (
+            database_drift(desired, ctx.central_view.database(ctx.central_database))
+            if ctx.central_view is not None
+            else None
+        )
+        if in_sync and drift is None and row is not None:
             return row
+        outside = _outside(drift if in_sync else None)
         current = self._central.get_database(ctx.central_database)
         target = f"database/{ctx.central_database}"
         current_tags: TagMap = {}
@@ -308,7 +403,12 @@ class CatalogReconciler:
             if self._central.create_database(desired):
                 ctx.report.databases_created += 1
                 self._auditor.record(
-                    "glue:CreateDatabase", AuditOutcome.SUCCEEDED, target, ctx.correlation_id
+                    "glue:CreateDatabase",
+                    AuditOutcome.SUCCEEDED,
+                    target,
+                    ctx.correlation_id,
+                    outside.reason,
+                    drift=outside.kind,
                 )
                 self._database_published(ctx)
             else:  # created concurrently: compare on the next pass
@@ -318,11 +418,16 @@ class CatalogReconciler:
                 self._central.update_database(desired)
                 ctx.report.databases_updated += 1
                 self._auditor.record(
-                    "glue:UpdateDatabase", AuditOutcome.SUCCEEDED, target, ctx.correlation_id
+                    "glue:UpdateDatabase",
+                    AuditOutcome.SUCCEEDED,
+                    target,
+                    ctx.correlation_id,
+                    outside.reason,
+                    drift=outside.kind,
                 )
             current_tags = (
                 row.tags
-                if row is not None
+                if row is not None and current_tags is not None
                 else self._central.resource_tags(
                     self._central.database_resource(ctx.central_database)
                 )[0]
@@ -362,14 +467,27 @@ class CatalogReconciler:
         partition_scope: frozenset[PartitionKey] | None,
     ) -> None:
         name = str(source_table["Name"])
+        if self._locations is not None:  # its data location first: no table without it
+            self._locations.use(ctx.producer, source_table, ctx.correlation_id)
         wanted_hash = content_hash(desired)
         target = f"table/{ctx.central_database}/{name}"
         partitioned = bool(desired.get("PartitionKeys"))
-        if row is not None and row.content_hash == wanted_hash and row.tags == tags.as_dict():
+        in_sync = row is not None and row.content_hash == wanted_hash and row.tags == tags.as_dict()
+        drift = (
+            table_drift(
+                ctx.central_database,
+                desired,
+                ctx.central_view.tables_of(ctx.central_database).get(name),
+            )
+            if ctx.central_view is not None
+            else None
+        )
+        if in_sync and drift is None and row is not None:
             ctx.report.tables_unchanged += 1
             partitions_hash = row.partitions_hash
             created = False
         else:
+            outside = _outside(drift if in_sync else None)
             current = self._central.get_table(ctx.central_database, name)
             plan = plan_table(desired, table_input_of(current) if current else None)
             created = plan.action is Action.CREATE
@@ -381,7 +499,12 @@ class CatalogReconciler:
                 else:
                     ctx.report.tables_created += 1
                     self._auditor.record(
-                        "glue:CreateTable", AuditOutcome.SUCCEEDED, target, ctx.correlation_id
+                        "glue:CreateTable",
+                        AuditOutcome.SUCCEEDED,
+                        target,
+                        ctx.correlation_id,
+                        outside.reason,
+                        drift=outside.kind,
                     )
             if plan.action is Action.UPDATE and plan.table_input is not None:
                 self._central.update_table(
@@ -394,7 +517,9 @@ class CatalogReconciler:
                     AuditOutcome.SUCCEEDED,
                     target,
                     ctx.correlation_id,
+                    outside.reason,
                     schema_change=change.summary() if change else None,
+                    drift=outside.kind,
                 )
                 if change is not None and change.breaking:
                     self._breaking_change(ctx, name, plan.table_input, change.summary())
@@ -432,10 +557,10 @@ class CatalogReconciler:
         is_new: bool,
         column_names: list[str],
     ) -> None:
-        if row is not None:
-            current = TableTags.from_dict(row.tags)
-        elif is_new:
+        if is_new:  # just created (again, if deleted by hand): it carries no tag yet
             current = TableTags()
+        elif row is not None:
+            current = TableTags.from_dict(row.tags)
         else:
             own, columns = self._central.resource_tags(
                 self._central.table_resource(ctx.central_database, name), column_names
@@ -484,17 +609,22 @@ class CatalogReconciler:
         read at all.
         """
         central_db, report = ctx.central_database, ctx.report
+        drifts: list[CatalogDrift] = []
         if scope is ALL:
             source_parts = ctx.source.get_partitions(ctx.source_database, table)
             desired = {partition_key(p): partition_input(p) for p in source_parts}
             source_hash = digest(sorted((k, comparable(v)) for k, v in desired.items()))
-            if source_hash == known_hash:
+            # The sweep checks central even when the source is unchanged (one GetPartitions page
+            # per 1,000 partitions, as at the source): a partition changed by hand is drift.
+            if source_hash == known_hash and ctx.central_view is None:
                 return known_hash
             current = {
                 partition_key(p): partition_input(p)
                 for p in self._central.get_partitions(central_db, table)
             }
             plan = plan_partitions(desired, current)
+            if source_hash == known_hash:
+                drifts = partition_drift(central_db, table, desired, current)
             new_hash: str | None = source_hash
         else:
             source_parts = ctx.source.batch_get_partitions(ctx.source_database, table, scope)
@@ -512,6 +642,7 @@ class CatalogReconciler:
                 )
             }
             plan = plan_partitions(desired, current, scope=[partition_key(e) for e in existing])
+            # Absent at the source, not unread: an incomplete read raises (glue_reads).
             missing = [key for key in scope if key not in desired]
             plan.delete.extend(missing)
             plan.create.clear()  # created above
@@ -533,10 +664,12 @@ class CatalogReconciler:
                 AuditOutcome.SUCCEEDED,
                 f"table/{central_db}/{table}",
                 ctx.correlation_id,
+                "; ".join(d.reason for d in drifts),
                 created=len(plan.create)
                 + (len(desired) - len(existing) if scope is not ALL else 0),
                 updated=len(plan.update),
                 deleted=len(plan.delete),
+                drift=[d.kind.value for d in drifts] or None,
             )
         return new_hash
 
@@ -553,11 +686,89 @@ class CatalogReconciler:
             reason="unpublished or deleted at the source",
         )
 
+    def _remove_extra_tables(self, ctx: _Context, drifts: list[CatalogDrift]) -> None:
+        """Central tables of a published database that no published source table explains:
+        removed, audited as drift (no ledger row names them).
+
+        Lake Formation decides: meshgov may drop the tables it created, but "data lake
+        administrators ... do not have implicit permissions to ... alter/drop tables created by
+        others" (https://docs.aws.amazon.com/lake-formation/latest/dg/implicit-permissions.html),
+        and the catalog role may not grant itself anything. A table an administrator created by
+        hand stays until DROP on it is granted to the catalog role (or it is dropped by hand):
+        the refusal is audited each sweep and ``posture`` keeps listing it, but it does not fail
+        the sweep (retrying cannot help).
+        """
+        names = [d.table for d in drifts]
+        target = f"database/{ctx.central_database}"
+        try:
+            deleted = self._central.delete_tables(ctx.central_database, names)
+        except MeshgovError as exc:
+            ctx.report.noops.append(f"{drifts[0].reason} in {ctx.central_database}: {exc}")
+            self._auditor.record(
+                "glue:BatchDeleteTable",
+                AuditOutcome.FAILED,
+                target,
+                ctx.correlation_id,
+                f"{drifts[0].reason}; not removed: {exc}",
+                tables=sorted(names),
+                drift=drifts[0].kind.value,
+            )
+            return
+        ctx.report.tables_deleted += len(deleted)
+        self._auditor.record(
+            "glue:BatchDeleteTable",
+            AuditOutcome.SUCCEEDED,
+            target,
+            ctx.correlation_id,
+            drifts[0].reason,
+            tables=sorted(names),
+            drift=drifts[0].kind.value,
+        )
+
+    def _remove_extra_database(
+        self,
+        producer: Producer,
+        drift: CatalogDrift,
+        correlation_id: str,
+        report: ReconcileReport,
+    ) -> None:
+        """A central database of the producer's (provenance or namespace) that no database it
+        publishes explains: deleted with its tables (API_DeleteDatabase), audited as drift. As for
+        tables (:meth:`_remove_extra_tables`), one created by hand needs DROP granted first."""
+        target = f"database/{drift.database}"
+        try:
+            existed = self._central.delete_database(drift.database)
+        except MeshgovError as exc:
+            report.noops.append(f"{drift.reason}: {drift.database}: {exc}")
+            self._auditor.record(
+                "glue:DeleteDatabase",
+                AuditOutcome.FAILED,
+                target,
+                correlation_id,
+                f"{drift.reason}; not removed: {exc}",
+                account=producer.account_id,
+                drift=drift.kind.value,
+            )
+            return
+        if existed:
+            report.databases_deleted += 1
+        self._auditor.record(
+            "glue:DeleteDatabase",
+            AuditOutcome.SUCCEEDED if existed else AuditOutcome.SKIPPED,
+            target,
+            correlation_id,
+            drift.reason,
+            account=producer.account_id,
+            drift=drift.kind.value,
+        )
+
     def _drop_database(self, ctx: _Context, why: str) -> None:
         existed = self._central.delete_database(ctx.central_database)
         self._ledger.forget_database(ctx.producer.account_id, ctx.source_database)
         if existed:
             ctx.report.databases_deleted += 1
+        else:
+            ctx.report.noops.append(f"database {ctx.central_database} already gone ({why})")
         self._auditor.record(
             "glue:DeleteDatabase",
             AuditOutcome.SUCCEEDED if existed else AuditOutcome.SKIPPED,
@@ -566,21 +777,75 @@ class CatalogReconciler:
             why,
         )
 
-    def _skip(self, ctx: _Context, name: str, source_table: dict[str, Any] | None) -> None:
+    def _skip(
+        self,
+        ctx: _Context,
+        name: str,
+        source_table: dict[str, Any] | None,
+        in_link: bool = False,
+    ) -> None:
         if source_table is None:
             why = "source table not found (deleted before it was read)"
         elif source_table.get("TargetTable"):
             why = "resource links are never published"
+        elif in_link:
+            why = "its database is a resource link (never published)"
         else:
             why = "not published"
         ctx.report.tables_skipped += 1
+        ctx.report.noops.append(f"table {ctx.source_database}.{name}: {why}")
         self._auditor.record(
             "catalog:table",
             AuditOutcome.SKIPPED,
-            source_table_arn(self._region, ctx.producer.account_id, ctx.source_database, name),
+            self._arns.glue_table(ctx.producer.account_id, ctx.source_database, name),
             ctx.correlation_id,
             why,
         )
+
+    def _database_refused(self, ctx: _Context) -> bool:
+        """Whether the central database about to be created must not be (refused, audited and
+        the producer told: :class:`NameGate`); its look-alikes are the producer's others."""
+        account = ctx.producer.account_id
+
+        def published() -> list[str]:
+            return [r.central_database for r in self._ledger.databases(account).values()]
+
+        found = self._names.refused(
+            ctx.producer,
+            ctx.source_database,
+            ctx.central_database,
+            ctx.correlation_id,
+            namespace=published,
+        )
+        if found is not None:
+            ctx.report.refused.append(f"{account}:{ctx.source_database}")
+            ctx.report.noops.append(f"database {ctx.source_database}: name refused")
+        return found is not None
+
+    def _tables_refused(self, ctx: _Context, newcomers: list[str]) -> list[str]:
+        """The tables about to be created centrally whose names are refused (each audited, the
+        producer told); their look-alikes are the central database's published tables."""
+        account = ctx.producer.account_id
+
+        def published() -> list[str]:
+            return list(self._ledger.tables(account, ctx.source_database))
+
+        refused = []
+        for name in newcomers:
+            found = self._names.refused(
+                ctx.producer,
+                ctx.source_database,
+                ctx.central_database,
+                ctx.correlation_id,
+                table=name,
+                namespace=published,
+                newcomers=newcomers,
+            )
+            if found is not None:
+                refused.append(name)
+                ctx.report.refused.append(f"{account}:{ctx.source_database}.{name}")
+                ctx.report.noops.append(f"table {ctx.source_database}.{name}: name refused")
+        return refused
 
     def _database_published(self, ctx: _Context) -> None:
         """Tell the access function, which grants the producer rights on its central copy."""
@@ -589,10 +854,7 @@ class CatalogReconciler:
             producer_account=ctx.producer.account_id,
             domain=ctx.producer.domain,
         ).model_dump(by_alias=True)
-        arn = (
-            f"arn:aws:glue:{self._region}:{self._central.account_id}:"
-            f"database/{ctx.central_database}"
-        )
+        arn = self._arns.glue_database(self._central.account_id, ctx.central_database)
         self._publisher.publish(DATABASE_PUBLISHED, detail, [arn])
         self._auditor.record(
             "events:PutEvents", AuditOutcome.SUCCEEDED, arn, ctx.correlation_id, DATABASE_PUBLISHED
@@ -601,10 +863,7 @@ class CatalogReconciler:
     def _breaking_change(
         self, ctx: _Context, table: str, table_input: dict[str, Any], summary: dict[str, Any]
     ) -> None:
-        central_arn = (
-            f"arn:aws:glue:{self._region}:{self._central.account_id}:"
-            f"table/{ctx.central_database}/{table}"
-        )
+        central_arn = self._arns.glue_table(self._central.account_id, ctx.central_database, table)
         detail = BreakingSchemaChangeDetail(
             central_database=ctx.central_database,
             table=table,
@@ -625,4 +884,26 @@ class CatalogReconciler:
         )
 
     def _table_input(self, ctx: _Context, source_table: dict[str, Any]) -> dict[str, Any]:
-        return central_table_input(ctx.producer, source_table, self._region, self._clock())
+        return central_table_input(ctx.producer, source_table, self._arns, self._clock())
+
+
+@dataclass(frozen=True)
+class _Outside:
+    """What the audit record of a repair says about drift (nothing, when it was not)."""
+
+    reason: str = ""
+    kind: str | None = None
+
+
+def _outside(drift: CatalogDrift | None) -> _Outside:
+    """Drift is a difference found where the ledger says central is as meshgov wrote it."""
+    return _Outside(drift.reason, drift.kind.value) if drift is not None else _Outside()
+
+
+def _unpublished(database: str, source_db: Mapping[str, Any] | None) -> str:
+    """Why a database that meshgov never published is still not published."""
+    if source_db is None:
+        return f"database {database} not found at the source"
+    if is_resource_link(source_db):
+        return f"database {database} is a resource link (never published)"
+    return f"database {database} is not published and publishes no table"

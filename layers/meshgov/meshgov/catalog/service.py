@@ -16,6 +16,7 @@ from meshgov.aws.session import AwsSessions
 from meshgov.catalog.central import CentralCatalog
 from meshgov.catalog.events_out import CatalogEventPublisher
 from meshgov.catalog.ledger import SyncLedger
+from meshgov.catalog.locations import DataLocations
 from meshgov.catalog.messages import CatalogEvent, WorkItem, parse_event
 from meshgov.catalog.naming import Producer
 from meshgov.catalog.reconcile import CatalogReconciler, ReconcileReport
@@ -116,7 +117,7 @@ class CatalogSyncService:
         return event
 
     def _refuse(self, message: QueueMessage, exc: EventRejectedError, result: BatchResult) -> None:
-        correlation = _event_id(message.body) or message.message_id
+        correlation = event_id_of(message.body) or message.message_id
         try:
             self._auditor.record(
                 "event:received",
@@ -161,6 +162,8 @@ class CatalogSyncService:
                     correlation,
                 )
             result.report.merge(report)
+            if not report.changed():
+                self._skipped(item, report, correlation)
         except (MeshgovError, ClientError, BotoCoreError) as exc:
             reason = f"{type(exc).__name__}: {exc}"
             for message_id in item.message_ids:
@@ -176,8 +179,25 @@ class CatalogSyncService:
                     events=item.event_ids,
                 )
 
+    def _skipped(self, item: WorkItem, report: ReconcileReport, correlation: str) -> None:
+        """One ``SKIPPED`` record for events that changed nothing centrally, saying why (the
+        steps' reasons; ``event:received`` alone would leave an auditor guessing)."""
+        reasons = list(dict.fromkeys(report.noops))
+        if report.tables_unchanged:
+            reasons.append(f"{report.tables_unchanged} table(s) already equal centrally")
+        self._auditor.record(
+            "catalog:reconcile",
+            AuditOutcome.SKIPPED,
+            f"{item.producer.account_id}:{item.database}",
+            correlation,
+            "; ".join(reasons) or "central already equals the source",
+            events=item.event_ids,
+            refused=report.refused or None,
+        )
 
-def _event_id(body: str) -> str | None:
+
+def event_id_of(body: str) -> str | None:
+    """The EventBridge event id in an SQS message body (the correlation id of its records)."""
     try:
         value = json.loads(body).get("id")
     except (ValueError, AttributeError):
@@ -198,8 +218,9 @@ def build_catalog_service(
     audit = DynamoAuditTrail(sessions.client("dynamodb"), settings.audit_table_name, clock)
 
     def source_for(producer: Producer) -> ProducerCatalog:
-        role = f"arn:aws:iam::{producer.account_id}:role/{settings.reader_role_name}"
-        reader = sessions.assume(role, f"meshgov-{actor.rsplit(':', 1)[-1]}")
+        reader = sessions.assume(
+            settings.reader_role_arn(producer.account_id), f"meshgov-{actor.rsplit(':', 1)[-1]}"
+        )
         return ProducerCatalog(
             reader.client("glue"), reader.client("lakeformation"), producer.account_id
         )
@@ -211,10 +232,24 @@ def build_catalog_service(
         ),
         ledger=SyncLedger(sessions.client("dynamodb"), settings.ledger_table_name),
         audit=audit,
-        publisher=CatalogEventPublisher(sessions.client("events"), settings.central_bus_name),
-        region=settings.region,
+        publisher=CatalogEventPublisher(
+            sessions.client("events"),
+            settings.central_bus_name,
+            member_bus=lambda account: settings.arns.event_bus(account, settings.member_bus_name),
+        ),
+        arns=settings.arns,
         actor=actor,
         clock=clock,
+        locations=(
+            DataLocations(
+                sessions.client("lakeformation"),
+                settings.data_location_role_arn,
+                Auditor(audit, actor),
+                settings.arns,
+            )
+            if settings.data_location_role_arn
+            else None
+        ),
     )
     dead_letters = (
         DeadLetters(sessions.client("sqs"), settings.dead_letter_queue_url)

@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from meshgov.aws.session import error_code
+from meshgov.aws.session import error_code, error_text
 from meshgov.catalog.glue_reads import (
     NOT_FOUND,
     all_partitions,
@@ -39,7 +39,7 @@ class ProducerCatalog:
 
     def _unavailable(self, what: str, exc: ClientError) -> SourceUnavailableError:
         return SourceUnavailableError(
-            f"cannot read {what} in producer {self.account_id}: {error_code(exc)}"
+            f"cannot read {what} in producer {self.account_id}: {error_text(exc)}"
         )
 
     def get_database(self, name: str) -> dict[str, Any] | None:

@@ -15,6 +15,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from meshgov.aws.arns import PARTITION
 from meshgov.contracts.names import GlueName
 
 ACCESS_SOURCE = "meshgov.access"
@@ -34,7 +35,9 @@ MEMBER_ACTIONS = "Member Actions Recorded"
 # Sent by central to the consumers of a table whose schema changed incompatibly.
 SHARED_SCHEMA_CHANGED = "Shared Table Schema Changed"
 
-ROLE_ARN = r"^arn:aws:iam::(\d{12}):role/[A-Za-z0-9_+=,.@/-]{1,512}$"
+# A role of any partition (aws, aws-cn, aws-us-gov, ...): the consumer's account is in the mesh's
+# partition, which the access service checks (meshgov.aws.arns).
+ROLE_ARN = rf"^arn:{PARTITION}:iam::(\d{{12}}):role/[A-Za-z0-9_+=,.@/-]{{1,512}}$"
 
 
 class Permission(StrEnum):
@@ -182,6 +185,10 @@ class MemberActionsDetail(_Contract):
     request_id: str | None = Field(default=None, alias="requestId")
     correlation_id: str = Field(alias="correlationId", min_length=1, max_length=256)
     linked: bool = False  # the request's links and grants are in place
+    # The request's links exist but its grants could not be made (Lake Formation refused them: a
+    # share already withdrawn). Central answers a withdrawn request with Access Revoked, so the
+    # member removes what it made; it never activates anything.
+    links_made: bool = Field(default=False, alias="linksMade")
     actions: list[MemberAction] = Field(default_factory=list, max_length=200)
 
 

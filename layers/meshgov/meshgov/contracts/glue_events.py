@@ -109,3 +109,22 @@ class DatabasePublishedDetail(BaseModel):
     central_database: str = Field(alias="centralDatabase")
     producer_account: str = Field(alias="producerAccount", pattern=r"^\d{12}$")
     domain: str
+
+
+class NameRefusedDetail(BaseModel):
+    """What meshgov emits (source ``meshgov.catalog``, detail-type ``Name Refused``) on the
+    producer's own ``meshgov`` bus when it will not publish a database or table under its name:
+    one Athena cannot query, or one a consumer could take for another (UTS #39 confusables;
+    ``meshgov.catalog.confusables``). Nothing was written centrally; renaming the source object
+    publishes it."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    producer_account: str = Field(alias="producerAccount", pattern=r"^\d{12}$")
+    domain: str
+    source_database: str = Field(alias="sourceDatabase")
+    table: str | None = None  # None: the database itself was refused
+    central_name: str = Field(alias="centralName")  # the name it would have had centrally
+    rule: str  # the audit error_code: NameNotQueryable, NameMixedScript, ...
+    reason: str
+    confusable_with: str | None = Field(default=None, alias="confusableWith")

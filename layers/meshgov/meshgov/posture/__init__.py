@@ -1,5 +1,6 @@
 """The compliance posture (issue 5): who can read what, why, until when, and the drift."""
 
+from meshgov.posture.catalog import ProducerSource
 from meshgov.posture.reader import PostureReadError, posture, read_inputs
 from meshgov.posture.report import PostureInputs, PostureReport, Product, build_report
 
@@ -7,6 +8,7 @@ __all__ = [
     "PostureInputs",
     "PostureReadError",
     "PostureReport",
+    "ProducerSource",
     "Product",
     "build_report",
     "posture",

@@ -8,9 +8,13 @@
   (``SearchTablesByLFTags``);
 - the central requests table (every request);
 - the central catalog (``GetDatabases``/``GetTables``): the published products;
-- each member account (in production through its ``meshgov-catalog-reader`` role, which may
-  ``ListPermissions`` as a read-only Lake Formation admin; the caller assumes it): its resource
-  links to central, and its grants to its own principals on central tables and on those links.
+- each member account (in production through its reader role, ``meshgov-catalog-reader-<Region>``,
+  which may ``ListPermissions`` as a read-only Lake Formation admin; the caller assumes it): its
+  resource links to central, and its grants to its own principals on central tables and on those
+  links;
+- catalog drift (:mod:`meshgov.posture.catalog`), when producers are given: each producer's
+  published catalog against central (``GetDatabases`` + ``SearchTables`` once, partitions of
+  published partitioned tables on both sides).
 
 About 4 + 2 per member + 1 per central database + 1 per LF-Tag policy calls (more pages aside).
 """
@@ -33,8 +37,12 @@ from meshgov.access.effective import (
     read_listing,
 )
 from meshgov.access.store import RequestStore
+from meshgov.aws.arns import Arns
 from meshgov.aws.session import error_code
+from meshgov.catalog.central import CentralCatalog
+from meshgov.catalog.drift import CatalogDrift
 from meshgov.errors import MeshgovError
+from meshgov.posture.catalog import ProducerSource, catalog_drift
 from meshgov.posture.report import (
     SOURCE_ACCOUNT,
     PostureInputs,
@@ -192,8 +200,19 @@ def read_inputs(
     store: RequestStore,
     now: datetime,
     expiring_days: int = 7,
+    producers: Sequence[ProducerSource] = (),
+    arns: Arns | None = None,
 ) -> PostureInputs:
     grants = central_grants(central)
+    drift: tuple[CatalogDrift, ...] = ()
+    if producers:
+        if arns is None:
+            raise ValueError("catalog drift needs the ARNs of the central Region (arns=)")
+        catalog = CentralCatalog(central.glue, central.lakeformation, central.account_id)
+        try:
+            drift = tuple(catalog_drift(producers, catalog, arns, now))
+        except MeshgovError as exc:
+            raise PostureReadError(f"catalog drift: {exc}") from exc
     return PostureInputs(
         central_account=central.account_id,
         generated_at=now,
@@ -206,6 +225,7 @@ def read_inputs(
             expression_key(expression, central.account_id): tables_matching(central, expression)
             for expression in tag_policies(grants)
         },
+        catalog_drift=drift,
     )
 
 
@@ -215,7 +235,10 @@ def posture(
     store: RequestStore,
     now: datetime,
     expiring_days: int = 7,
+    producers: Sequence[ProducerSource] = (),
+    arns: Arns | None = None,
 ) -> PostureReport:
     """Read everything and build the report. Raises :class:`PostureReadError` (and the store's
-    ``RequestStoreError``) when an account cannot be read."""
-    return build_report(read_inputs(central, members, store, now, expiring_days))
+    ``RequestStoreError``) when an account cannot be read. ``producers`` (with ``arns``, the
+    central Region's) adds the catalog drift."""
+    return build_report(read_inputs(central, members, store, now, expiring_days, producers, arns))

@@ -18,7 +18,10 @@ Built from plain data (:class:`PostureInputs`) read by :mod:`meshgov.posture.rea
 - **pending** requests (waiting for a decision, or not yet routed) and **expiring** ones (holding
   grants and ending within N days, overdue ones included);
 - **products** (published central tables) without ``meshgov:owner_contact`` or
-  ``meshgov:classification``.
+  ``meshgov:classification``;
+- **catalog drift**: central databases, tables and partitions that differ from meshgov's
+  projection of the published source (missing, changed or extra: changed by hand), as
+  :mod:`meshgov.catalog.drift` decides, each with a hint (the next sweep puts it back).
 
 ``as_dict()`` for JSON, ``as_markdown()`` for the file an auditor keeps.
 """
@@ -34,6 +37,7 @@ from typing import Any
 from meshgov.access.effective import Grant, canonical_resource, explaining, expression_text
 from meshgov.access.states import HOLDS_GRANTS, RequestState
 from meshgov.access.store import RequestRecord
+from meshgov.catalog.drift import CatalogDrift
 
 CLASSIFICATION = "meshgov:classification"
 OWNER_CONTACT = "meshgov:owner_contact"
@@ -79,6 +83,7 @@ class PostureInputs:
     products: tuple[Product, ...] = ()
     expiring_days: int = 7
     tag_reach: Mapping[str, Sequence[tuple[str, str]]] = field(default_factory=dict)
+    catalog_drift: tuple[CatalogDrift, ...] = ()
 
 
 # --- report rows ---------------------------------------------------------------------------------
@@ -105,6 +110,16 @@ class DriftRow:
     grantable: bool
     hint: str  # e.g. "was explained by req-... (EXPIRED)"
     raw_resource: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CatalogDriftRow:
+    """A central object that differs from the projection of the published source."""
+
+    kind: str  # e.g. "table missing", "partitions changed" (meshgov.catalog.drift.DriftKind)
+    resource: str  # "db.table" or "database db"
+    detail: str  # the fields that differ, or the partition values
+    hint: str
 
 
 @dataclass(frozen=True)
@@ -153,6 +168,7 @@ class PostureReport:
     products_missing: tuple[ProductRow, ...]
     products_total: int
     requests_total: int
+    catalog_drift: tuple[CatalogDriftRow, ...] = ()
 
     @property
     def summary(self) -> dict[str, int]:
@@ -166,12 +182,14 @@ class PostureReport:
             "products": self.products_total,
             "products_missing_metadata": len(self.products_missing),
             "requests": self.requests_total,
+            "catalog_drift": len(self.catalog_drift),
         }
 
     @property
     def clean(self) -> bool:
-        """No drift and no LF-Tag grant reaching a producer who did not approve it."""
-        return not self.drift and not self.tag_reach
+        """No drift (grants or catalog) and no LF-Tag grant reaching a producer who did not
+        approve it."""
+        return not self.drift and not self.tag_reach and not self.catalog_drift
 
     def as_dict(self) -> dict[str, Any]:
         def rows(items: Iterable[Any]) -> list[dict[str, Any]]:
@@ -188,6 +206,7 @@ class PostureReport:
             "pending": rows(self.pending),
             "expiring": rows(self.expiring),
             "products_missing_metadata": rows(self.products_missing),
+            "catalog_drift": rows(self.catalog_drift),
         }
 
     def as_markdown(self) -> str:
@@ -459,6 +478,15 @@ def build_report(inputs: PostureInputs) -> PostureReport:
         products_missing=tuple(sorted(missing, key=lambda r: (r.database, r.table))),
         products_total=len(inputs.products),
         requests_total=len(requests),
+        catalog_drift=tuple(
+            sorted(
+                (
+                    CatalogDriftRow(d.kind.value, d.resource, d.detail, d.hint)
+                    for d in inputs.catalog_drift
+                ),
+                key=lambda r: (r.resource, r.kind),
+            )
+        ),
     )
 
 
@@ -509,6 +537,7 @@ def _markdown(report: PostureReport) -> str:
                     summary["products_missing_metadata"],
                 ),
                 ("requests recorded", summary["requests"]),
+                ("catalog drift: central objects changed by hand", summary["catalog_drift"]),
             ],
             "nothing",
         ),
@@ -550,6 +579,15 @@ def _markdown(report: PostureReport) -> str:
                 for r in report.drift
             ],
             "no drift",
+        ),
+        "## Catalog drift",
+        "",
+        "Central databases, tables and partitions that differ from the published source.",
+        "",
+        *_table(
+            ["resource", "drift", "detail", "hint"],
+            [(r.resource, r.kind, r.detail, r.hint) for r in report.catalog_drift],
+            "no catalog drift",
         ),
         "## LF-Tag grants reaching another producer",
         "",
