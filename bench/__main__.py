@@ -15,6 +15,7 @@ from typing import Any
 from bench import audit, imports, scenarios, sharing
 from bench import faults as faults_bench
 from bench import hostile as hostile_bench
+from bench import package as package_bench
 from bench import privilege as privilege_bench
 from bench import soak as soak_bench
 from bench.report import (
@@ -63,6 +64,8 @@ def run(scale: scenarios.Scale, progress: Callable[[str], None] = _progress) -> 
     noop = timed("noop_sweep", lambda: scenarios.noop_sweep(scale, progress))
     share = timed("sharing", lambda: sharing.sharing(scale.name, progress))
     trail = timed("audit", lambda: audit.audit(scale.name, progress))
+    # --- the Lambda package (issue 12): the built layer's size, each handler's cold import ---
+    built = timed("package", lambda: package_bench.measure(scale.package_import_runs, progress))
     # --- proof (issue 6): least privilege, hostile input, convergence soak, faults ---
     smoke = scale.name == "smoke"
     proofs: list[tuple[str, Callable[[], dict[str, Any]], tuple[str, ...], Bounds]] = [
@@ -138,10 +141,15 @@ def run(scale: scenarios.Scale, progress: Callable[[str], None] = _progress) -> 
     sharing_targets, sharing_passed, sharing_meets = evaluate(sharing_values, SHARING_TARGETS)
     audit_targets, audit_passed, audit_meets = evaluate(audit_values, AUDIT_TARGETS)
     proof_targets, proof_passed, proof_meets = evaluate(proof_values, proof_bounds)
+    package_values: dict[str, Any] = {
+        "layer_zip_mb": built["layer_zip_mb"],
+        "cold_import_ms": built["cold_import_ms"],
+    }
+    package_targets, package_passed, package_meets = evaluate(package_values, package_bench.TARGETS)
     propagation_details = {
         k: v
         for k, v in details.items()
-        if k not in ("sharing", "audit", *(name for name, *_ in proofs))
+        if k not in ("sharing", "audit", "package", *(name for name, *_ in proofs))
     }
     total = round(time.perf_counter() - started, 2)
     return {
@@ -182,7 +190,15 @@ def run(scale: scenarios.Scale, progress: Callable[[str], None] = _progress) -> 
             ],
             "scenarios": {name: details[name] for name, *_ in proofs},
         },
-        "meets_targets": meets and sharing_meets and audit_meets and proof_meets,
+        "package": {
+            **package_values,
+            "targets": package_targets,
+            "pass": package_passed,
+            "meets_targets": package_meets,
+            "notes": package_bench.NOTES,
+            "scenarios": {"package": built},
+        },
+        "meets_targets": meets and sharing_meets and audit_meets and proof_meets and package_meets,
         "meta": {
             "scale": scale.name,
             "python": platform.python_version(),
@@ -237,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     _print_section(
         "proof", result["proof"], ("soak_operations", "faults_injected", "faults_operations")
     )
+    _print_section("package", result["package"], ())
     print(f"meets_targets: {result['meets_targets']}")
     return 0
 

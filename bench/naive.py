@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.workload import table_input_of
+from meshgov_local.accounts import ADMIN_ROLE_NAME
 from meshgov_local.emulator import controls, ensure_admin_role
+from meshgov_local.emulator.glue_lakeformation import record_creation
 from meshgov_local.mesh import LocalMesh
 
 NAIVE_TARGET_ACCOUNT = "999999999999"
@@ -27,6 +29,10 @@ PUBLISH = "meshgov:publish"
 
 
 def _published(database: dict[str, Any], table: dict[str, Any]) -> bool:
+    """The same publication rule as meshgov's: a resource link (database or table) is never
+    replicated — ``GetDatabases`` shows a link with its target's parameters."""
+    if database.get("TargetDatabase"):
+        return False
     own = (table.get("Parameters") or {}).get(PUBLISH)
     flag = own if own is not None else (database.get("Parameters") or {}).get(PUBLISH)
     return str(flag).lower() == "true" and not table.get("TargetTable")
@@ -174,6 +180,7 @@ def seed_replica(mesh: LocalMesh, source_account: str) -> None:
     previous = controls.event_drop_rate
     controls.set_event_drop_rate(1.0)
     try:
+        creator = f"arn:aws:iam::{NAIVE_TARGET_ACCOUNT}:role/{ADMIN_ROLE_NAME}"
         for name, database in source.databases.items():
             db = database.as_dict()
             if name not in target.databases:
@@ -181,12 +188,15 @@ def seed_replica(mesh: LocalMesh, source_account: str) -> None:
                     name,
                     {k: v for k, v in db.items() if k in {"Name", "Description", "Parameters"}},
                 )
+                # What the API would have left in Lake Formation (the replicator reads as admin).
+                record_creation(NAIVE_TARGET_ACCOUNT, region, creator, name)
             for table_name, table in database.tables.items():
                 if not _published(db, table.as_dict()):
                     continue
                 target.create_table(
                     name, table_name, copy.deepcopy(table_input_of(table.as_dict()))
                 )
+                record_creation(NAIVE_TARGET_ACCOUNT, region, creator, name, table_name)
                 parts = [
                     copy.deepcopy(_partition_input(p.as_dict())) for p in table.partitions.values()
                 ]

@@ -281,6 +281,8 @@ def scenario(mesh: LocalMesh) -> None:
     glue.delete_database(Name="stock")
     mesh.settle()
     glue.update_database(Name="orders", DatabaseInput={"Name": "orders", "Parameters": {}})
+    # ... and the last published database too: the sweep deregisters the producer's data bucket.
+    glue.update_database(Name="extra", DatabaseInput={"Name": "extra", "Parameters": {}})
     mesh.sweep()
     mesh.access_sweep()
     # 9. The audit digest, twice (the second chains from the first).
@@ -305,7 +307,10 @@ def record(progress: Progress | None = None) -> tuple[actions.ActionRecorder, Lo
 def measure(progress: Progress | None = None) -> dict[str, Any]:
     recorder, mesh = record(progress)
     reports = privilege.compare(
-        mesh.template, recorder.actions(), {"ReaderRoleName": mesh.config.reader_role_name}
+        mesh.template,
+        recorder.actions(),
+        {"ReaderRoleName": mesh.config.reader_role_name},
+        region=mesh.config.region,
     )
     findings = privilege.mismatches(reports)
     return {
@@ -320,8 +325,12 @@ def compare_recording(path: Path) -> dict[str, Any]:
     from meshgov_local.config import MeshConfig
     from meshgov_local.template import Template
 
+    config = MeshConfig()
     reports = privilege.compare(
-        Template.load(), actions.merge(path), {"ReaderRoleName": MeshConfig().reader_role_name}
+        Template.load(),
+        actions.merge(path),
+        {"ReaderRoleName": config.reader_role_name},
+        region=config.region,
     )
     findings = privilege.mismatches(reports)
     return {"policy_mismatches": len(findings), "findings": [str(f) for f in findings]}

@@ -45,6 +45,18 @@ NOTES = [
     "for its own garbage (the floor leaves about 26,000 unreachable objects that CPython would "
     "otherwise collect during meshgov's import); import_vs_floor_unsettled is the ratio timed "
     "before that collection. 31 runs, alternating: one run varies by about 15% on this VM.",
+    "noop_sweep_reads includes central's pages (issue 12, item 5: central drift repaired): the "
+    "sweep compares every central table with the projection of its source, not only the sync "
+    "ledger. Central is read once per sweep with GetDatabases (pages of 100 databases) and Glue "
+    "SearchTables (pages of up to 1,000 tables across every database, the service model's "
+    "MaxResults maximum; GetTables stops at 100, which would cost 100 more reads), then canonical "
+    "hashes are compared in memory: no per-table call. Measured 2026-12-04 at full scale: 217 = "
+    "source 205 (100 GetTables + 100 SearchTablesByLFTags + GetDatabases + ListLFTags + 2 "
+    "SearchDatabasesByLFTags + AssumeRole) + central 12 (10 SearchTables + 1 GetDatabases + 1 "
+    "ListResources of the data-location sweep); writes 0; ledger reads 23 (apart). Central LF-Tags "
+    "are not re-read (SearchTablesByLFTags on central would add 100 pages): a table recreated "
+    "after a deletion by hand gets its mirrored tags again. Partitioned tables (none in this "
+    "scenario) add one central GetPartitions page per 1,000 partitions, as at the source.",
     "Setup that is not measured goes through moto's backends or with Glue's events muted (the "
     "emulator's drop switch): the 10,000 tables of the no-op sweep, the naive replica's initial "
     "copy, and the mixed workload's initial tables (synced by one sweep). Every measured phase "

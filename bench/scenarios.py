@@ -49,6 +49,8 @@ class Scale:
     # imports: one cold import varies by about 15% from run to run on a shared 2-core VM; with 9
     # runs the median ratio crossed the target about one time in nine (measured 2026-12-03).
     import_runs: int = 31
+    # the package's cold imports: each handler, alternating (bench/package.py)
+    package_import_runs: int = 11
 
 
 FULL = Scale("full")
@@ -68,6 +70,7 @@ SMOKE = Scale(
     mixed_dropped=2,
     mixed_new_partitions=20,
     import_runs=3,
+    package_import_runs=1,
 )
 
 
@@ -412,13 +415,25 @@ def mixed(scale: Scale, progress: Progress) -> dict[str, Any]:
 def function_environment(logical_id: str = "CatalogSyncFunction") -> dict[str, Any]:
     """The environment and paths template.yaml gives a function, as the local deployment resolves
     them (table names, bus, producer domains, Powertools settings)."""
+    return function_environments()[logical_id]
+
+
+def function_environments() -> dict[str, dict[str, Any]]:
+    """:func:`function_environment` of every function of template.yaml, from one deployment
+    (a member function as the first member account has it)."""
     controls.reset()
     with fake_aws_environment(), mock_aws():
-        binding = LocalMesh().deployment.functions[logical_id]
+        bindings = LocalMesh().deployment.all_functions()
     controls.reset()
-    return {
-        "environment": dict(binding.environment),
-        "handler_file": str(binding.handler_file),
-        "code_path": str(binding.code_path),
-        "layer_paths": [str(p) for p in binding.layer_paths],
-    }
+    found: dict[str, dict[str, Any]] = {}
+    for binding in bindings:
+        found.setdefault(
+            binding.logical_id,
+            {
+                "environment": dict(binding.environment),
+                "handler_file": str(binding.handler_file),
+                "code_path": str(binding.code_path),
+                "layer_paths": [str(p) for p in binding.layer_paths],
+            },
+        )
+    return found

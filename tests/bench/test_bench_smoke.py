@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.__main__ import main
+from bench.package import TARGETS as PACKAGE_TARGETS
 from bench.report import AUDIT_TARGETS, SHARING_TARGETS, TARGETS
 
 METRICS = (
@@ -57,6 +58,7 @@ def test_bench_smoke_writes_the_report(tmp_path: Path) -> None:
         "noop_sweep",
         "sharing",
         "audit",
+        "package",
         "total",
     } <= set(meta["seconds"])
 
@@ -94,6 +96,9 @@ def test_bench_smoke_writes_the_report(tmp_path: Path) -> None:
     # And the soak and the fault proof (issue 6), one small run each
     check_soak_and_faults(report)
 
+    # And the Lambda package (issue 12): the built layer and every handler's cold import with it
+    check_package(report)
+
 
 def check_audit(report: dict[str, Any]) -> None:
     audit = report["audit"]
@@ -106,12 +111,31 @@ def check_audit(report: dict[str, Any]) -> None:
         audit["meets_targets"]
         and report["sharing"]["meets_targets"]
         and report["propagation"]["meets_targets"]
+        and report["proof"]["meets_targets"]
+        and report["package"]["meets_targets"]
     )
     details = audit["scenarios"]["audit"]
     append, verify = details["append"], details["verify"]
     assert append["writers"] == 8 and append["records_stored"] == append["appends"] > 0
     assert not append["failures"]
     assert verify["ok"] is True and verify["records"] == audit["verify_records"] > 0
+
+
+def check_package(report: dict[str, Any]) -> None:
+    package = report["package"]
+    assert set(package["targets"]) == set(PACKAGE_TARGETS) == set(package["pass"])
+    assert package["meets_targets"] == all(package["pass"].values())
+    built = package["scenarios"]["package"]
+    # the layer was built and zipped: it holds meshgov, and it is under Lambda's quotas
+    assert 0 < package["layer_zip_mb"] < built["layer_unzipped_mb"] < built["quotas_mib"]["zipped"]
+    assert built["layers_unzipped_mb"] < built["quotas_mib"]["unzipped"]
+    assert built["layer_files"] > 10 and len(built["layer_zip_sha256"]) == 64
+    assert built["powertools_release"] == "3.37.0"
+    # every handler of template.yaml imported with only the layers and the runtime's SDK
+    by_handler = built["cold_import_ms_by_handler"]
+    assert len(by_handler) == 6 and all(ms > 0 for ms in by_handler.values())
+    assert package["cold_import_ms"] == max(by_handler.values())
+    assert all(len(runs) == built["runs"] for runs in built["runs_ms"].values())
 
 
 def _sum(by_account: dict[str, dict[str, int]]) -> int:
