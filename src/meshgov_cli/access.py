@@ -677,15 +677,8 @@ def can_access_command(
     central = running.state.central_account
     with reaching(console, running.state, NO_ANSWER):
         answer = can_access(
-            CentralReaders(
-                central, running.client(central, "glue"), running.client(central, "lakeformation")
-            ),
-            ConsumerReaders(
-                consumer,
-                running.client(consumer, "lakeformation"),
-                running.client(consumer, "glue"),
-                running.client(consumer, "ram"),
-            ),
+            CentralReaders.of(central, running.client),
+            ConsumerReaders.of(consumer, running.client),
             request_store(running),
             question.principal,
             question.action,

@@ -226,18 +226,8 @@ def posture_command(
     central = state.central_account
     with reaching(console, state, NO_ANSWER):
         report = posture(
-            CentralReaders(
-                central, running.client(central, "glue"), running.client(central, "lakeformation")
-            ),
-            [
-                ConsumerReaders(
-                    m.account_id,
-                    running.client(m.account_id, "lakeformation"),
-                    running.client(m.account_id, "glue"),
-                    running.client(m.account_id, "ram"),
-                )
-                for m in state.members
-            ],
+            CentralReaders.of(central, running.client),
+            [ConsumerReaders.of(m.account_id, running.client) for m in state.members],
             request_store(running),
             datetime.now(UTC),
             expiring_days,

@@ -199,17 +199,8 @@ class SharedTarget(ABC):
         and which request says so — from Lake Formation's grants in both accounts."""
         member = principal.split(":")[4]
         return can_access(
-            CentralReaders(
-                self.central,
-                self.client(self.central, "glue"),
-                self.client(self.central, "lakeformation"),
-            ),
-            ConsumerReaders(
-                member,
-                self.client(member, "lakeformation"),
-                self.client(member, "glue"),
-                self.client(member, "ram"),
-            ),
+            CentralReaders.of(self.central, self.client),
+            ConsumerReaders.of(member, self.client),
             self.request_store(),
             principal,
             action,

@@ -189,17 +189,8 @@ class LocalMesh:
         and which request says so — from Lake Formation's grants in both accounts."""
         consumer = principal.split(":")[4]
         return can_access(
-            CentralReaders(
-                self.central,
-                self.client(self.central, "glue"),
-                self.client(self.central, "lakeformation"),
-            ),
-            ConsumerReaders(
-                consumer,
-                self.client(consumer, "lakeformation"),
-                self.client(consumer, "glue"),
-                self.client(consumer, "ram"),
-            ),
+            CentralReaders.of(self.central, self.client),
+            ConsumerReaders.of(consumer, self.client),
             RequestStore(
                 self.client(self.central, "dynamodb"), self.deployment.requests_table_name
             ),
@@ -363,18 +354,8 @@ class LocalMesh:
         producer's catalog too, for the catalog drift)."""
         central = self.central
         return posture(
-            CentralReaders(
-                central, self.client(central, "glue"), self.client(central, "lakeformation")
-            ),
-            [
-                ConsumerReaders(
-                    m.account_id,
-                    self.client(m.account_id, "lakeformation"),
-                    self.client(m.account_id, "glue"),
-                    self.client(m.account_id, "ram"),
-                )
-                for m in self.config.members
-            ],
+            CentralReaders.of(central, self.client),
+            [ConsumerReaders.of(m.account_id, self.client) for m in self.config.members],
             self.request_store(),
             emulator_controls.now(),
             expiring_days,

@@ -481,6 +481,10 @@ def _expiry(ids: Sequence[str], requests: Sequence[RequestRecord]) -> str | None
 # --- the adapter ---------------------------------------------------------------------------------
 
 
+ClientOf = Callable[[str, str], Any]
+"""``client(account_id, service)``: a boto3 client acting in that account."""
+
+
 @dataclass(frozen=True)
 class CentralReaders:
     """Clients of the central account: Glue (does the table exist) and Lake Formation (grants,
@@ -489,6 +493,11 @@ class CentralReaders:
     account_id: str
     glue: Any
     lakeformation: Any
+
+    @classmethod
+    def of(cls, account_id: str, client: ClientOf) -> CentralReaders:
+        """The readers from ``client(account, service)``, however the caller reaches accounts."""
+        return cls(account_id, client(account_id, "glue"), client(account_id, "lakeformation"))
 
 
 @dataclass(frozen=True)
@@ -501,6 +510,16 @@ class ConsumerReaders:
     lakeformation: Any
     glue: Any
     ram: Any
+
+    @classmethod
+    def of(cls, account_id: str, client: ClientOf) -> ConsumerReaders:
+        """The readers from ``client(account, service)``, however the caller reaches accounts."""
+        return cls(
+            account_id,
+            client(account_id, "lakeformation"),
+            client(account_id, "glue"),
+            client(account_id, "ram"),
+        )
 
 
 def _read(
