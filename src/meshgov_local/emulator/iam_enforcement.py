@@ -53,11 +53,11 @@ from moto.iam.models import iam_backends
 from moto.kms.models import kms_backends
 from moto.s3.models import s3_backends
 from moto.sqs.models import sqs_backends
-from moto.sts.models import sts_backends
+from moto.sts.models import STSBackend
 from moto.utilities.utils import get_partition
 
 from . import iam_policy, iam_requests
-from ._patching import patch_attr
+from ._patching import patch_attr, wrap_method
 from .controls import controls
 from .iam_policy import Decision, Principal
 
@@ -123,33 +123,47 @@ class RoleSession:
         return documents
 
 
+# Access key -> session ARN, recorded as STS issues the credentials (moto would find them by a
+# scan of every assumed role: linear in the roles ever assumed, on every request). The emulator's
+# own state, beside moto's; keys are random, so entries of a reset moto are never looked up again.
+_SESSION_ARNS: dict[str, str] = {}
+_KNOWN: dict[str, RoleSession] = {}
+
+
 def role_session(access_key: str) -> RoleSession | None:
     """The role session ``access_key`` belongs to; None for anything else (root, users)."""
+    known = _KNOWN.get(access_key)
+    if known is not None:
+        return known
     for account_id, account in list(iam_backends.items()):
         for partition in ("aws", "aws-cn", "aws-us-gov"):
-            backend = account.get(partition) if hasattr(account, "get") else None
+            backend = account.get(partition)
             if backend is None:
                 continue
             key = backend.access_keys.get(access_key)
             if key is not None and getattr(key, "role_arn", None):
                 role_arn = str(key.role_arn)
-                return RoleSession(
+                session = RoleSession(
                     account_id, partition, role_arn, role_arn.split("/")[-1], access_key
                 )
+                _KNOWN[access_key] = session
+                return session
     return None
 
 
 def _session_arn(session: RoleSession) -> str:
-    for account in list(sts_backends.values()):
-        backend = account.get(session.partition) if hasattr(account, "get") else None
-        if backend is None:
-            continue
-        for assumed in list(backend.assumed_roles):
-            if assumed.access_key_id == session.access_key:
-                return str(assumed.arn)
-    return (
+    return _SESSION_ARNS.get(session.access_key) or (
         f"arn:{session.partition}:sts::{session.account}:assumed-role/{session.role_name}/session"
     )
+
+
+def _recording_sessions(assume_role: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        assumed = assume_role(self, *args, **kwargs)
+        _SESSION_ARNS[str(assumed.access_key_id)] = str(assumed.arn)
+        return assumed
+
+    return wrapper
 
 
 # --- actions a service takes with the caller's rights ---------------------------------------------
@@ -417,4 +431,5 @@ def _resolve_key(account: str, region: str, key: str) -> str | None:
 
 def install() -> None:
     patch_attr(ActionAuthenticatorMixin, "_authenticate_and_authorize_action", _authorize)
+    wrap_method(STSBackend, "assume_role", _recording_sessions)
     iam_requests.set_key_resolver(_resolve_key)
