@@ -49,6 +49,7 @@ from typing import Any
 
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.exceptions import AccessDeniedError, JsonRESTError
+from moto.iam.exceptions import NotFoundException
 from moto.iam.models import iam_backends
 from moto.kms.models import kms_backends
 from moto.s3.models import s3_backends
@@ -113,8 +114,8 @@ class RoleSession:
         backend = iam_backends[self.account][self.partition]
         try:
             role = backend.get_role(self.role_name)
-        except Exception:
-            return []
+        except NotFoundException:
+            return []  # a deleted role grants nothing
         documents = [str(document) for document in role.policies.values()]
         for policy in role.managed_policies.values():
             documents.extend(
@@ -211,7 +212,7 @@ def _resource_policy(prefix: str, resource: str, where: iam_requests.Where) -> s
             bucket_name = name.split("/", 1)[0]
             bucket = s3_backends[where.account][where.partition].get_bucket(bucket_name)
             return bucket.policy.decode() if bucket.policy else None
-    except Exception:
+    except Exception:  # no such queue, key or bucket: the service answers NotFound itself
         return None
     return None
 
@@ -344,7 +345,7 @@ def _protocol(response: Any) -> str:
 
     try:
         return str(get_service_model(response.boto3_service_name).protocol)
-    except Exception:
+    except Exception:  # a service botocore does not model: answer as the query protocol does
         return "query"
 
 
@@ -425,7 +426,7 @@ def _resolve_key(account: str, region: str, key: str) -> str | None:
     try:
         backend = kms_backends[account][region]
         return str(backend.keys[backend.any_id_to_key_id(key)].arn)
-    except Exception:
+    except Exception:  # an unknown key or alias: KMS answers NotFoundException itself
         return None
 
 
