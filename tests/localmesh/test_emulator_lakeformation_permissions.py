@@ -163,8 +163,12 @@ def test_without_a_grant_a_role_sees_nothing_with_one_it_sees_what_was_granted(
     shown = analyst.get_table(DatabaseName="sales", Name="orders")["Table"]
     assert [c["Name"] for c in shown["StorageDescriptor"]["Columns"]] == ["id", "amount"]
     assert [c["Name"] for c in table["StorageDescriptor"]["Columns"]] == ["id", "amount"]
-    # And it may not change what it reads
+    # And it may not change what it reads; a table in a database that does not exist is Glue's
+    # EntityNotFoundException, not a Lake Formation refusal
     _denied(lambda: analyst.update_table(DatabaseName="sales", TableInput=table_input("orders")))
+    with pytest.raises(ClientError) as missing:
+        analyst.create_table(DatabaseName="nope", TableInput=table_input("t"))
+    assert missing.value.response["Error"]["Code"] == "EntityNotFoundException"
 
 
 def test_an_lf_tag_policy_grant_reaches_the_tables_whose_tags_match(mesh: AccountSessions) -> None:

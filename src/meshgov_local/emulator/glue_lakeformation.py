@@ -149,7 +149,10 @@ class _Check:
             kind, permission = wanted
             choices = permission.split("|")
             if kind == "database":
-                if not any(lf.allows(self.database(database), p) for p in choices):
+                # A missing database is Glue's EntityNotFoundException to answer, not a refusal.
+                if self._database_exists(database) and not any(
+                    lf.allows(self.database(database), p) for p in choices
+                ):
                     return insufficient(choices[0], database)
                 return None
             tables = (
