@@ -30,9 +30,7 @@ from meshgov.access.central_adapter import CentralAccessCatalog
 from meshgov.access.effective import (
     AccessQuestion,
     AccessQuestionInvalidError,
-    CentralReaders,
-    ConsumerReaders,
-    can_access,
+    can_access_through,
 )
 from meshgov.access.resolve import (
     AccessRequestRefusedError,
@@ -676,9 +674,9 @@ def can_access_command(
     member_name(console, running.state, consumer, "the role's account", NO_ANSWER)
     central = running.state.central_account
     with reaching(console, running.state, NO_ANSWER):
-        answer = can_access(
-            CentralReaders.of(central, running.client),
-            ConsumerReaders.of(consumer, running.client),
+        answer = can_access_through(
+            running.client,
+            central,
             request_store(running),
             question.principal,
             question.action,

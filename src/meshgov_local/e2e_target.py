@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
-from meshgov.access.effective import AccessAnswer, CentralReaders, ConsumerReaders, can_access
+from meshgov.access.effective import AccessAnswer, can_access_through
 from meshgov.access.store import RequestRecord, RequestStore
 from meshgov.audit import AuditRecord
 from meshgov.audit.digests import load_digest_views
@@ -197,15 +197,8 @@ class SharedTarget(ABC):
     ) -> AccessAnswer:
         """Whether ``principal`` (a role of a member account) may ``action`` the central table,
         and which request says so — from Lake Formation's grants in both accounts."""
-        member = principal.split(":")[4]
-        return can_access(
-            CentralReaders.of(self.central, self.client),
-            ConsumerReaders.of(member, self.client),
-            self.request_store(),
-            principal,
-            action,
-            database,
-            table,
+        return can_access_through(
+            self.client, self.central, self.request_store(), principal, action, database, table
         )
 
     def verify_audit(self) -> Verdict:

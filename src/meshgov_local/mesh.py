@@ -12,7 +12,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from meshgov.access.effective import AccessAnswer, CentralReaders, ConsumerReaders, can_access
+from meshgov.access.effective import (
+    AccessAnswer,
+    CentralReaders,
+    ConsumerReaders,
+    can_access_through,
+)
 from meshgov.access.store import RequestRecord, RequestStore
 from meshgov.audit import Auditor, AuditRecord, DynamoAuditTrail
 from meshgov.audit.dynamodb import read_day
@@ -187,17 +192,8 @@ class LocalMesh:
     ) -> AccessAnswer:
         """Whether ``principal`` (a role of a member account) may ``action`` the central table,
         and which request says so — from Lake Formation's grants in both accounts."""
-        consumer = principal.split(":")[4]
-        return can_access(
-            CentralReaders.of(self.central, self.client),
-            ConsumerReaders.of(consumer, self.client),
-            RequestStore(
-                self.client(self.central, "dynamodb"), self.deployment.requests_table_name
-            ),
-            principal,
-            action,
-            database,
-            table,
+        return can_access_through(
+            self.client, self.central, self.request_store(), principal, action, database, table
         )
 
     def request_store(self) -> RequestStore:

@@ -7,8 +7,9 @@ role session (the operator's root credentials are not Lake Formation principals 
 principal holds is decided in :mod:`.lakeformation_permissions`; here it meets the Glue API:
 
 - Writes need their permission (https://docs.aws.amazon.com/lake-formation/latest/dg/lf-permissions-reference.html):
-  ``CreateDatabase`` (a resource link too) ``CREATE_DATABASE`` on the catalog (administrators
-  hold it); ``UpdateDatabase`` ``ALTER`` and ``DeleteDatabase`` ``DROP`` on the database;
+  ``CreateDatabase`` (a resource link too) ``CREATE_DATABASE`` on the catalog (every IAM
+  principal holds it by default, see :meth:`_Check.refusal`); ``UpdateDatabase`` ``ALTER`` and
+  ``DeleteDatabase`` ``DROP`` on the database;
   ``CreateTable`` ``CREATE_TABLE`` on the database; ``UpdateTable`` ``ALTER``, ``DeleteTable`` and
   ``BatchDeleteTable`` ``DROP`` on each table. Partition writes change table metadata: the emulator
   asks ``ALTER`` (``INSERT`` also adds, ``DELETE`` also removes them). Refused with
@@ -140,9 +141,11 @@ class _Check:
     # --- before: writes ---------------------------------------------------------------------
     def refusal(self, operation: str, params: dict[str, Any]) -> JsonRESTError | None:
         if operation == "CreateDatabase":
-            if lf.may_create_database(self.caller, self.region):
-                return None
-            return insufficient("CREATE_DATABASE", self.catalog)
+            # Every IAM principal may: "the IAMAllowedPrincipals group has CREATE_DATABASE
+            # permission on the Data Catalog" by default, and administrators hold it too
+            # (https://docs.aws.amazon.com/lake-formation/latest/dg/upgrade-glue-lake-formation-background.html);
+            # revoking that default grant is not emulated.
+            return None
         wanted = _WRITES.get(operation)
         database = _database_name(operation, params)
         if wanted is not None:

@@ -50,7 +50,6 @@ from .lakeformation import effective_tags, expression_matches
 SUPER = "ALL"
 IAM_ALLOWED_PRINCIPALS = "IAM_ALLOWED_PRINCIPALS"
 DESCRIBE = "DESCRIBE"
-DEFAULT_CATALOG_CREATE_DATABASE = True
 
 
 @dataclass(frozen=True)
@@ -388,24 +387,6 @@ def database_access(
 def allows(held: Iterable[str], permission: str) -> bool:
     granted = set(held)
     return SUPER in granted or permission in granted
-
-
-def may_create_database(caller: Caller, region: str) -> bool:
-    """Administrators, principals granted ``CREATE_DATABASE`` on the catalog, and by default
-    every IAM principal: "the IAMAllowedPrincipals group has CREATE_DATABASE permission on the
-    Data Catalog" until an administrator revokes it
-    (https://docs.aws.amazon.com/lake-formation/latest/dg/upgrade-glue-lake-formation-background.html;
-    the emulator does not model revoking that default grant)."""
-    if is_admin(caller, region) or DEFAULT_CATALOG_CREATE_DATABASE:
-        return True
-    for grant in _grants(caller.account, region):
-        if _principal_of(grant) in {caller.arn, IAM_ALLOWED_PRINCIPALS} and "Catalog" in (
-            grant.resource or {}
-        ):
-            held = set(grant.permissions or []) | set(grant.permissions_with_grant_options or [])
-            if held & {SUPER, "CREATE_DATABASE"}:
-                return True
-    return False
 
 
 def default_grants(

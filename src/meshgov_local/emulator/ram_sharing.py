@@ -426,6 +426,31 @@ def get_resource_share_invitations(
     return _page(selected, max_results, next_token, strict_max=True)
 
 
+def _invitation(state: ReceiverState, invitation_arn: str) -> Invitation:
+    """The receiver's invitation ``invitation_arn``, or RAM's not-found error."""
+    invitation = next((i for i in state.invitations if i.arn == invitation_arn), None)
+    if invitation is None:
+        raise ram_error(
+            "ResourceShareInvitationArnNotFoundException",
+            f"ResourceShareInvitation {invitation_arn} could not be found.",
+        )
+    return invitation
+
+
+def _refuse_closed(invitation_arn: str, status: str) -> None:
+    """RAM's errors for an invitation already rejected or expired."""
+    if status == "REJECTED":
+        raise ram_error(
+            "ResourceShareInvitationAlreadyRejectedException",
+            f"ResourceShareInvitation {invitation_arn} has already been rejected.",
+        )
+    if status == "EXPIRED":
+        raise ram_error(
+            "ResourceShareInvitationExpiredException",
+            f"ResourceShareInvitation {invitation_arn} has expired.",
+        )
+
+
 def answer_invitation(
     receiver: str, region: str, invitation_arn: str, answer: str, client_token: str | None
 ) -> dict[str, Any]:
@@ -443,12 +468,7 @@ def answer_invitation(
                 )
             return response
         expire_invitations(receiver, region)
-        invitation = next((i for i in state.invitations if i.arn == invitation_arn), None)
-        if invitation is None:
-            raise ram_error(
-                "ResourceShareInvitationArnNotFoundException",
-                f"ResourceShareInvitation {invitation_arn} could not be found.",
-            )
+        invitation = _invitation(state, invitation_arn)
         now = controls.now()
         status = invitation.status(now)
         if status == "ACCEPTED":
@@ -456,16 +476,7 @@ def answer_invitation(
                 "ResourceShareInvitationAlreadyAcceptedException",
                 f"ResourceShareInvitation {invitation_arn} has already been accepted.",
             )
-        if status == "REJECTED":
-            raise ram_error(
-                "ResourceShareInvitationAlreadyRejectedException",
-                f"ResourceShareInvitation {invitation_arn} has already been rejected.",
-            )
-        if status == "EXPIRED":
-            raise ram_error(
-                "ResourceShareInvitationExpiredException",
-                f"ResourceShareInvitation {invitation_arn} has expired.",
-            )
+        _refuse_closed(invitation_arn, status)
         invitation.answer = answer
         share = _find_share(invitation.sender, region, invitation.share_arn)
         if share is not None:
@@ -590,23 +601,9 @@ def list_pending_invitation_resources(
     with _LOCK:
         expire_invitations(receiver, region)
         state = receiver_state(_backend(receiver, region))
-        invitation = next((i for i in state.invitations if i.arn == invitation_arn), None)
-        if invitation is None:
-            raise ram_error(
-                "ResourceShareInvitationArnNotFoundException",
-                f"ResourceShareInvitation {invitation_arn} could not be found.",
-            )
+        invitation = _invitation(state, str(invitation_arn))
         status = invitation.status(controls.now())
-        if status == "REJECTED":
-            raise ram_error(
-                "ResourceShareInvitationAlreadyRejectedException",
-                f"ResourceShareInvitation {invitation_arn} has already been rejected.",
-            )
-        if status == "EXPIRED":
-            raise ram_error(
-                "ResourceShareInvitationExpiredException",
-                f"ResourceShareInvitation {invitation_arn} has expired.",
-            )
+        _refuse_closed(str(invitation_arn), status)
         if status != "PENDING":
             raise ram_error(
                 "InvalidParameterException",

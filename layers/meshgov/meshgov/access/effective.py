@@ -734,3 +734,28 @@ def can_access(
     """
     question = AccessQuestion(principal, action, database, table)
     return decide(question, read_facts(central, consumer, store, question))
+
+
+def can_access_through(
+    client: ClientOf,
+    central_account: str,
+    store: RequestStore,
+    principal: str,
+    action: str,
+    database: str,
+    table: str,
+) -> AccessAnswer:
+    """:func:`can_access`, reading central and the principal's own account through
+    ``client(account, service)`` — however the caller reaches accounts (CLI, local mesh, real
+    accounts)."""
+    parts = principal.split(":")
+    member = parts[4] if len(parts) > 4 else ""
+    return can_access(
+        CentralReaders.of(central_account, client),
+        ConsumerReaders.of(member, client),
+        store,
+        principal,
+        action,
+        database,
+        table,
+    )
