@@ -14,7 +14,8 @@ follows:
   target's properties.
 - :mod:`.sts_trust`: AssumeRole checks that the role exists and trusts the caller.
 - :mod:`.iam_enforcement`: every request signed by a role session is authorized as IAM would
-  (identity and resource policies, :mod:`.iam_policy`; actions and resources, :mod:`.iam_requests`).
+  (identity, session and resource policies, :mod:`.iam_policy`; actions and resources,
+  :mod:`.iam_requests`); session tags are kept.
 - :mod:`.glue_lakeformation`: Glue calls pass Lake Formation's check (writes need their
   permission, reads show what the caller may describe; creators and ``IAMAllowedPrincipals``
   defaults), decided by :mod:`.lakeformation_permissions`.
@@ -24,13 +25,21 @@ follows:
 - :mod:`.lakeformation_grantors`: who may grant or revoke (administrators, creators, the grant
   option; the grantor's IAM rights on Glue and RAM for what Lake Formation does on its behalf).
 - :mod:`.lakeformation_sharing`: cross-account grants share the resources through AWS RAM.
+- :mod:`.lakeformation_filters`: data cells filters (create, get, list, update, delete), who may
+  use them, grants on them; what they let a principal read is decided in
+  :mod:`.lakeformation_permissions`.
 - :mod:`.lakeformation_locations`: ``RegisterResource`` (an S3 location, an existing role the
   caller may pass, ``iam:PassRole``), ``ListResources`` paging, ``VerificationStatus``.
+- :mod:`.lakeformation_vending`: for integrated engines, ``glue:GetUnfilteredTableMetadata``
+  (authorized columns, cell filters, ``PermissionTypeMismatchException``) and
+  ``GetTemporaryGlueTableCredentials`` (a registered location's role, scoped down to the table's
+  prefix by a session policy), each vending recorded as the CloudTrail event ``GetDataAccess`` on
+  the caller's default bus.
 - :mod:`.ram_sharing`: RAM invitations (12-hour expiry, accept, reject), organizations, and the
   ``OTHER-ACCOUNTS`` views of shares and resources; ``ListPendingInvitationResources``; account
   principals of ``CreateResourceShare`` (a subnet, any shareable type) invited too.
 - :mod:`.eventbridge`: event envelope and cross-account delivery, one hop, bus policies,
-  disabled rules.
+  disabled rules, read-only CloudTrail management events only for rules that ask for them.
 - :mod:`.eventbridge_limits`: a customer's ``PutEvents``: at most 10 entries, total entry size
   under 1 MB, ``aws.*`` sources refused.
 - :mod:`.dynamodb_transactions`: ``TransactWriteItems`` atomic and isolated under concurrency,
@@ -54,10 +63,12 @@ from . import (
     glue_search,
     iam_enforcement,
     lakeformation,
+    lakeformation_filters,
     lakeformation_grantors,
     lakeformation_grants,
     lakeformation_locations,
     lakeformation_sharing,
+    lakeformation_vending,
     ram_sharing,
     sts_trust,
 )
@@ -93,7 +104,11 @@ def install() -> None:
         lakeformation_sharing.install()
         # lakeformation_grantors wraps outermost: who may grant is checked before anything moves.
         lakeformation_grantors.install()
+        # lakeformation_filters wraps grant_permissions outermost: a grant on a filter must name
+        # one that exists (and valid permissions) before who may grant it is asked.
+        lakeformation_filters.install()
         lakeformation_locations.install()
+        lakeformation_vending.install()
         ram_sharing.install()
         eventbridge.install()
         eventbridge_limits.install()

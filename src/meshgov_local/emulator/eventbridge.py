@@ -31,6 +31,14 @@ Followed documents:
   "DISABLED: The rule is disabled. EventBridge does not match any events against the rule."
   (moto still fires them). Rules with only a ``ScheduleExpression`` "self-trigger based on the given
   schedule" and match no events (moto treats their empty pattern as match-all).
+- Read-only management events delivered through CloudTrail, "Receiving read-only management events
+  from AWS services",
+  https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail-management.html:
+  a rule in state ``ENABLED`` matches events "except for read-only AWS management events delivered
+  through CloudTrail"; only a rule in state ``ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS``
+  matches them too (moto stores that state, and fired every enabled rule). Such an event is an
+  ``AWS API Call via CloudTrail`` whose ``detail`` says ``readOnly`` and ``managementEvent``
+  (the CloudTrail record, e.g. Lake Formation's ``GetDataAccess``, :mod:`.lakeformation_vending`).
 
 moto's pattern matcher already supports ``prefix`` (also on ``source``) and ``$or``
 (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html); the
@@ -69,6 +77,8 @@ ENVELOPE = (
     "detail",
 )
 UNSUPPORTED_TARGET_SERVICES = ("lambda", "sns", "states")
+CLOUDTRAIL_DETAIL_TYPE = "AWS API Call via CloudTrail"
+ALL_MANAGEMENT_EVENTS = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
 
 # True while an event that arrived through a bus target is being delivered (one hop only).
 _FORWARDED: contextvars.ContextVar[bool] = contextvars.ContextVar(
@@ -178,8 +188,21 @@ def _send_with_moto(rule: Any, target: dict[str, Any], event: Any, transform: bo
     original(Rule, "send_to_targets")(single, event, transform)
 
 
+def read_only_management_event(event: Any) -> bool:
+    """Whether ``event`` is a read-only management event CloudTrail delivered (module doc)."""
+    detail = event.get("detail") if isinstance(event, dict) else None
+    return (
+        isinstance(detail, dict)
+        and event.get("detail-type") == CLOUDTRAIL_DETAIL_TYPE
+        and detail.get("readOnly") is True
+        and detail.get("managementEvent") is True
+    )
+
+
 def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
     if self.state == "DISABLED":
+        return
+    if self.state != ALL_MANAGEMENT_EVENTS and read_only_management_event(original_event):
         return
     if self.scheduled_expression and not self.event_pattern.get_pattern():
         return

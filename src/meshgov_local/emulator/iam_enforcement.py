@@ -27,6 +27,20 @@ seam: for a request signed with the temporary credentials of a role session (wha
    identity-based policy allows the <action> action",
    https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html).
 
+Session policies and session tags. The policy passed to ``AssumeRole`` (``Policy``) limits the
+session: "The resulting session's permissions are the intersection of the role's identity-based
+policy and the session policies"
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_assumerole.html);
+an explicit deny in it denies, and without its allow the request is denied ("because no session
+policy allows the <action> action"), except where a resource-based policy names the session's own
+ARN, whose permissions "are not limited by the session policy"
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session). Both the
+session policy and the session tags (``Tags``, which moto drops) are recorded for the access key as
+STS issues it: in moto's STS backend for the policy (so sessions the emulator issues itself, such as
+Lake Formation's vended credentials, carry theirs), in the STS response for the tags
+(:func:`session_tags`). ``s3:ListBucket`` requests carry ``s3:prefix`` in the request context
+(https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html#amazons3-policy-keys).
+
 Requests signed with anything else — the plain ``testing`` keys of moto's default account (the
 operator who bootstraps the local admin roles) — are the account root's: allowed, as the root
 user is ("the root user has full access to all AWS services and resources in the account",
@@ -55,6 +69,7 @@ from moto.kms.models import kms_backends
 from moto.s3.models import s3_backends
 from moto.sqs.models import sqs_backends
 from moto.sts.models import STSBackend
+from moto.sts.responses import TokenResponse
 from moto.utilities.utils import get_partition
 
 from . import iam_policy, iam_requests
@@ -129,6 +144,19 @@ class RoleSession:
 # own state, beside moto's; keys are random, so entries of a reset moto are never looked up again.
 _SESSION_ARNS: dict[str, str] = {}
 _KNOWN: dict[str, RoleSession] = {}
+# Access key -> the session policy passed to AssumeRole, and -> the session tags (key -> value).
+_SESSION_POLICIES: dict[str, str] = {}
+_SESSION_TAGS: dict[str, dict[str, str]] = {}
+
+
+def session_policy(access_key: str) -> str | None:
+    """The session policy ``access_key``'s session was issued with (None: no session policy)."""
+    return _SESSION_POLICIES.get(access_key)
+
+
+def session_tags(access_key: str) -> dict[str, str]:
+    """The session tags ``access_key``'s session was issued with (``AssumeRole``'s ``Tags``)."""
+    return dict(_SESSION_TAGS.get(access_key, {}))
 
 
 def role_session(access_key: str) -> RoleSession | None:
@@ -162,7 +190,26 @@ def _recording_sessions(assume_role: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
         assumed = assume_role(self, *args, **kwargs)
         _SESSION_ARNS[str(assumed.access_key_id)] = str(assumed.arn)
+        policy = getattr(assumed, "policy", None)
+        if policy:
+            _SESSION_POLICIES[str(assumed.access_key_id)] = str(policy)
         return assumed
+
+    return wrapper
+
+
+def _recording_tags(assume_role: Callable[..., Any]) -> Callable[..., Any]:
+    """Keep the ``Tags`` of an ``AssumeRole`` request for the credentials it returns."""
+
+    def wrapper(self: Any) -> Any:
+        result = assume_role(self)
+        tags = self._get_params().get("Tags") or []
+        credentials = (getattr(result, "result", None) or {}).get("Credentials")
+        if tags and credentials is not None:
+            _SESSION_TAGS[str(credentials.access_key_id)] = {
+                str(tag.get("Key")): str(tag.get("Value")) for tag in tags
+            }
+        return result
 
     return wrapper
 
@@ -246,9 +293,10 @@ def decide(
     """The first check of ``found`` that IAM refuses, or None when every one is allowed."""
     principal = session.principal()
     identity = session.identity_policies()
+    limit = session_policy(session.access_key) if session.access_key else None
     ctx = {**principal.context(), **(context or {})}
     for check in found:
-        denial = _decide_one(principal, identity, prefix, check, where, ctx)
+        denial = _decide_one(principal, identity, prefix, check, where, ctx, limit)
         if denial is not None:
             return denial
     return None
@@ -261,24 +309,32 @@ def _decide_one(
     check: iam_requests.Check,
     where: iam_requests.Where,
     ctx: Mapping[str, str],
+    limit: str | None = None,
 ) -> Denial | None:
     action, resource = check.action, check.resource
     by_identity = iam_policy.evaluate(identity, action, resource, ctx)
     if by_identity is Decision.DENY:
         return Denial(action, resource, "with an explicit deny in an identity-based policy")
+    by_session = (
+        Decision.ALLOW if limit is None else iam_policy.evaluate([limit], action, resource, ctx)
+    )
+    if by_session is Decision.DENY:
+        return Denial(action, resource, "with an explicit deny in a session policy")
     policy = _resource_policy(prefix, resource, where)
     by_resource = Decision.NOT_APPLICABLE
-    names_itself = False
+    names_itself = names_session = False
     if policy is not None:
         by_resource = iam_policy.evaluate([policy], action, resource, ctx, caller=principal)
         if by_resource is Decision.DENY:
             return Denial(action, resource, "with an explicit deny in a resource-based policy")
+        allowing = iam_policy.allowing_statements(policy, action, resource, ctx, principal)
         names_itself = any(
             iam_policy.names_principal_itself(statement.get("Principal"), principal)
-            for statement in iam_policy.allowing_statements(
-                policy, action, resource, ctx, principal
-            )
+            for statement in allowing
         )
+        names_session = any(_names_session(statement, principal) for statement in allowing)
+    if by_session is not Decision.ALLOW and not names_session:
+        return Denial(action, resource, f"because no session policy allows the {action} action")
     if prefix == "kms":
         # The key policy decides; naming the account delegates to IAM policies. No key: KMS
         # itself answers NotFoundException.
@@ -303,6 +359,12 @@ def _decide_one(
     if by_identity is Decision.ALLOW or names_itself:
         return None
     return Denial(action, resource, _no_policy("identity", action))
+
+
+def _names_session(statement: Mapping[str, Any], principal: Principal) -> bool:
+    """Whether a resource policy statement names the session's own ARN (not its role's)."""
+    named = statement.get("Principal")
+    return isinstance(named, dict) and principal.arn in iam_policy.as_list(named.get("AWS"))
 
 
 def _no_policy(kind: str, action: str) -> str:
@@ -407,15 +469,19 @@ def _authorize(self: Any, iam_request_cls: type, resource: str = "*") -> None:
     setattr(self, _CHECKED, True)
     where = iam_requests.Where(session.account, region, get_partition(region))
     s3 = iam_request_cls.__name__ == "S3IAMRequest"
+    context: dict[str, str] = {}
     if s3:
         operation = str((getattr(self, "data", None) or {}).get("Action") or "")
         found: Sequence[iam_requests.Check] = (
             (iam_requests.Check(f"s3:{operation}", resource),) if operation else ()
         )
+        listed_prefix = (getattr(self, "querystring", None) or {}).get("prefix")
+        if operation == "ListBucket" and listed_prefix:
+            context["s3:prefix"] = str(listed_prefix[0])
     else:
         operation = str(self._get_action())
         found = iam_requests.checks(prefix, operation, _request_params(self), where)
-    denial = decide(session, prefix, found, where)
+    denial = decide(session, prefix, found, where, context)
     if denial is not None:
         principal_arn = session.principal().arn
         LOGGER.info("AccessDenied: %s", message(principal_arn, denial))
@@ -433,4 +499,5 @@ def _resolve_key(account: str, region: str, key: str) -> str | None:
 def install() -> None:
     patch_attr(ActionAuthenticatorMixin, "_authenticate_and_authorize_action", _authorize)
     wrap_method(STSBackend, "assume_role", _recording_sessions)
+    wrap_method(TokenResponse, "assume_role", _recording_tags)
     iam_requests.set_key_resolver(_resolve_key)

@@ -59,6 +59,12 @@ ACTION_OF_OPERATION: dict[tuple[str, str], tuple[str, ...]] = {
     ("sqs", "SendMessageBatch"): ("sqs:SendMessage",),
     ("sqs", "DeleteMessageBatch"): ("sqs:DeleteMessage",),
     ("sqs", "ChangeMessageVisibilityBatch"): ("sqs:ChangeMessageVisibility",),
+    # "For IAM authorization, the public IAM action associated with this API is glue:GetTable"
+    # (https://docs.aws.amazon.com/glue/latest/webapi/API_GetUnfilteredTableMetadata.html).
+    ("glue", "GetUnfilteredTableMetadata"): ("glue:GetTable",),
+    # "To call this API, the role ... must have lakeformation:GetDataAccess permission"
+    # (https://docs.aws.amazon.com/lake-formation/latest/APIReference/API_GetTemporaryGlueTableCredentials.html).
+    ("lakeformation", "GetTemporaryGlueTableCredentials"): ("lakeformation:GetDataAccess",),
 }
 
 # DynamoDB transaction items -> the action each is authorized as.

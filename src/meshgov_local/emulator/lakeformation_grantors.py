@@ -10,6 +10,7 @@ entry of the batch operations, whose refused entries come back in ``Failures``) 
    the recipient can grant on "only if it was granted with the grant option", which the
    recipient's administrators then pass on to its principals
    (https://docs.aws.amazon.com/lake-formation/latest/dg/cross-account-permissions.html).
+   On a data cells filter, :func:`.lakeformation_filters.grant_refusal` decides.
 2. IAM, for what Lake Formation reads and does on the grantor's behalf. A grant on a named
    database or table needs the grantor's Glue read of it (``glue:GetDatabase``,
    ``glue:GetTable``: "required permissions for grant",
@@ -39,7 +40,13 @@ from moto.core.exceptions import JsonRESTError
 from moto.lakeformation.models import LakeFormationBackend
 from moto.lakeformation.responses import LakeFormationResponse
 
-from . import iam_enforcement, iam_requests, lakeformation_grants, ram_sharing
+from . import (
+    iam_enforcement,
+    iam_requests,
+    lakeformation_filters,
+    lakeformation_grants,
+    ram_sharing,
+)
 from . import lakeformation_permissions as lf
 from ._patching import wrap_method
 from .lakeformation_grants import normalise_resource
@@ -107,6 +114,8 @@ def _lake_formation_refusal(
     permissions: list[str],
     revoking: bool,
 ) -> str | None:
+    if isinstance(resource.get("DataCellsFilter"), dict):
+        return lakeformation_filters.grant_refusal(grantor, region, resource, permissions, revoking)
     catalog = _resource_catalog(resource, grantor.account)
     if catalog == grantor.account:
         if lf.is_admin(grantor, region):

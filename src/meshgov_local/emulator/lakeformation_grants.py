@@ -75,6 +75,9 @@ def normalise_resource(resource: dict[str, Any], catalog_id: str) -> dict[str, A
         part = stored.get(kind)
         if isinstance(part, dict) and not part.get("CatalogId"):
             part["CatalogId"] = catalog_id
+    cells = stored.get("DataCellsFilter")
+    if isinstance(cells, dict) and not cells.get("TableCatalogId"):
+        cells["TableCatalogId"] = catalog_id  # a filter's table is named by TableCatalogId
     tag = stored.get("LFTag")
     if isinstance(tag, dict):
         tag["TagKey"] = str(tag.get("TagKey", "")).lower()

@@ -31,10 +31,18 @@ Followed documents:
   shared resource on to its own principals, once the account accepted the RAM share; a
   principal's access is what its account's grant gives it, within what was shared with the account
   (https://docs.aws.amazon.com/lake-formation/latest/dg/cross-account-permissions.html).
+- Data cells filters (:class:`DataCellsFilters` keeps them; :mod:`.lakeformation_filters` serves
+  their API): ``SELECT`` on a filter gives the rows and columns the filter describes, and with it
+  the principal may "View the actual table name in list of tables shared with their account"
+  (https://docs.aws.amazon.com/lake-formation/latest/dg/granting-data-perms-for-filters.html);
+  an external account granted ``SELECT`` on a filter passes it on to its principals
+  (https://docs.aws.amazon.com/lake-formation/latest/dg/granting-filter-perms.html), each of
+  which reads through the filters its account holds and it holds.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import weakref
 from collections.abc import Iterable, Mapping
@@ -62,35 +70,85 @@ class Caller:
 
 
 @dataclass(frozen=True)
+class CellFilter:
+    """A data cells filter the principal holds ``SELECT`` on: the cells it lets the principal read.
+
+    ``columns`` None means every column but ``excluded`` (``ColumnWildcard``); ``row_filter`` None
+    means every row (``AllRowsWildcard``), else the filter's PartiQL ``FilterExpression``.
+    """
+
+    name: str
+    table_catalog: str
+    columns: frozenset[str] | None
+    excluded: frozenset[str] = frozenset()
+    row_filter: str | None = None
+
+    def shows(self, column: str) -> bool:
+        """Whether this filter lets its holder read ``column`` (lower case)."""
+        if self.columns is None:
+            return column not in self.excluded
+        return column in self.columns
+
+    @classmethod
+    def of(cls, table_data: Mapping[str, Any]) -> CellFilter:
+        """The filter a stored ``DataCellsFilter`` (the API's ``TableData``) describes."""
+        row = table_data.get("RowFilter") or {}
+        expression = row.get("FilterExpression")
+        wildcard = table_data.get("ColumnWildcard")
+        if isinstance(wildcard, dict):
+            excluded = frozenset(str(c).lower() for c in wildcard.get("ExcludedColumnNames") or [])
+            columns: frozenset[str] | None = None
+        else:
+            excluded = frozenset()
+            columns = frozenset(str(c).lower() for c in table_data.get("ColumnNames") or [])
+        return cls(
+            name=str(table_data["Name"]),
+            table_catalog=str(table_data["TableCatalogId"]),
+            columns=columns,
+            excluded=excluded,
+            row_filter=str(expression) if expression else None,
+        )
+
+
+@dataclass(frozen=True)
 class Access:
     """What a principal may do on one database or table.
 
     ``permissions`` hold on the whole table; ``column_select`` are the columns a column grant
-    names (``SELECT`` on those columns only).
+    names (``SELECT`` on those columns only); ``cell_filters`` the data cells filters the
+    principal may ``SELECT`` through (rows and columns each lets it read).
     """
 
     permissions: frozenset[str] = frozenset()
     column_select: frozenset[str] = frozenset()
+    cell_filters: tuple[CellFilter, ...] = ()
 
     def allows(self, permission: str) -> bool:
         return SUPER in self.permissions or permission in self.permissions
 
     @property
     def visible(self) -> bool:
-        return bool(self.permissions or self.column_select)
+        return bool(self.permissions or self.column_select or self.cell_filters)
 
     def visible_columns(self, every: Iterable[str]) -> list[str]:
-        """The table's columns this principal may see, in the table's order."""
+        """The table's columns this principal may see, in the table's order: those of its column
+        grants and of every data cells filter it holds."""
         names = list(every)
         if self.permissions:
             return names
-        return [name for name in names if name in self.column_select]
+        return [
+            name
+            for name in names
+            if name in self.column_select or any(f.shows(name) for f in self.cell_filters)
+        ]
 
     def within(self, share: Access) -> Access:
         """This access limited to what ``share`` (the account's, for a cross-account object)
-        allows."""
+        allows: a data cells filter only if the account holds it too."""
+        shared = {(f.table_catalog, f.name) for f in share.cell_filters}
+        filters = tuple(f for f in self.cell_filters if (f.table_catalog, f.name) in shared)
         if SUPER in share.permissions:
-            return self
+            return dataclasses.replace(self, cell_filters=filters)
         mine, theirs = _expand(self.permissions), _expand(share.permissions)
         kept = mine & theirs
         if "SELECT" in theirs:
@@ -99,7 +157,7 @@ class Access:
             columns = set(self.column_select) & set(share.column_select)
             if "SELECT" in mine:
                 columns |= set(share.column_select)
-        return Access(frozenset(kept), frozenset(columns))
+        return Access(frozenset(kept), frozenset(columns), filters)
 
 
 TABLE_PERMISSIONS = frozenset({"ALTER", "DELETE", "DESCRIBE", "DROP", "INSERT", "SELECT"})
@@ -143,6 +201,78 @@ class Creators:
 
 
 creators = Creators()
+
+
+# --- data cells filters (the emulator's own state, apart from moto's objects) -------------------
+
+
+FilterKey = tuple[str, str, str, str]
+"""(table catalog, database, table, filter name); database and table in lower case."""
+
+
+@dataclass
+class StoredFilter:
+    """A data cells filter as Lake Formation keeps it: its ``TableData`` and who created it."""
+
+    table_data: dict[str, Any]
+    creator: str | None
+
+
+class DataCellsFilters:
+    """Every data cells filter of one table catalog's account and Region, in creation order.
+
+    Kept on the account's Lake Formation backend as the emulator's own attribute (moto knows
+    nothing of filters), so a reset of moto, which clears a backend's attributes, forgets them."""
+
+    _ATTRIBUTE = "_meshgov_data_cells_filters"
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+
+    def _of(self, account: str, region: str) -> dict[FilterKey, StoredFilter]:
+        backend = _backend(account, region)
+        with self._lock:
+            stored: dict[FilterKey, StoredFilter] | None = getattr(backend, self._ATTRIBUTE, None)
+            if stored is None:
+                stored = {}
+                setattr(backend, self._ATTRIBUTE, stored)
+            return stored
+
+    def get(self, region: str, key: FilterKey) -> StoredFilter | None:
+        with self._lock:
+            return self._of(key[0], region).get(key)
+
+    def put(self, region: str, key: FilterKey, stored: StoredFilter) -> None:
+        with self._lock:
+            self._of(key[0], region)[key] = stored
+
+    def remove(self, region: str, key: FilterKey) -> StoredFilter | None:
+        with self._lock:
+            return self._of(key[0], region).pop(key, None)
+
+    def in_catalog(self, account: str, region: str) -> list[tuple[FilterKey, StoredFilter]]:
+        with self._lock:
+            return list(self._of(account, region).items())
+
+    def on_table(self, catalog: str, region: str, database: str, table: str) -> list[CellFilter]:
+        return [
+            CellFilter.of(stored.table_data)
+            for (_, db, name, _), stored in self.in_catalog(catalog, region)
+            if (db, name) == (database, table)
+        ]
+
+
+data_cells_filters = DataCellsFilters()
+
+
+def filter_key(resource: Mapping[str, Any], default_catalog: str) -> FilterKey:
+    """The key of a ``DataCellsFilter`` resource (``TableCatalogId`` defaults to the catalog)."""
+    return (
+        str(resource.get("TableCatalogId") or default_catalog),
+        str(resource.get("DatabaseName") or "").lower(),
+        str(resource.get("TableName") or "").lower(),
+        str(resource.get("Name") or ""),
+    )
 
 
 # --- settings and grants ------------------------------------------------------------------------
@@ -278,6 +408,33 @@ def _held_on_table(
     return Access(frozenset(permissions), frozenset(column_select))
 
 
+def _filters_held(
+    grants: Iterable[Any],
+    principals: set[str],
+    catalog: str,
+    database: str,
+    table: str,
+    region: str,
+) -> tuple[CellFilter, ...]:
+    """The data cells filters on ``catalog``'s ``database.table`` that ``grants`` give one of
+    ``principals`` ``SELECT`` on (filters that no longer exist give nothing)."""
+    names: list[str] = []
+    for grant in grants:
+        cells = (grant.resource or {}).get("DataCellsFilter")
+        if not isinstance(cells, dict) or _principal_of(grant) not in principals:
+            continue
+        key = filter_key(cells, catalog)
+        held = set(grant.permissions or []) | set(grant.permissions_with_grant_options or [])
+        if key[:3] == (catalog, database, table) and "SELECT" in held and key[3] not in names:
+            names.append(key[3])
+    found = []
+    for name in names:
+        stored = data_cells_filters.get(region, (catalog, database, table, name))
+        if stored is not None:
+            found.append(CellFilter.of(stored.table_data))
+    return tuple(found)
+
+
 def _held_on_database(
     grants: Iterable[Any], principals: set[str], catalog: str, database: str, region: str
 ) -> set[str]:
@@ -331,19 +488,32 @@ def table_access(
             extra.add(SUPER)
         if is_admin(caller, region) or is_read_only_admin(caller, region):
             extra.add(DESCRIBE)
-        return Access(held.permissions | extra, held.column_select)
+        filters = _filters_held(
+            _grants(catalog, region), principals, catalog, database, table, region
+        )
+        return Access(held.permissions | extra, held.column_select, filters)
     if not ram_sharing.share_accepted(catalog, region, caller.account):
         return Access()  # a share not (yet) accepted gives nothing
+    owner_grants = _grants(catalog, region)
     share = _held_on_table(
-        _grants(catalog, region), {caller.account}, catalog, database, table, region, columns
+        owner_grants, {caller.account}, catalog, database, table, region, columns
+    )
+    share = dataclasses.replace(
+        share,
+        cell_filters=_filters_held(
+            owner_grants, {caller.account}, catalog, database, table, region
+        ),
     )
     if not share.visible:
         return Access()
-    local = _held_on_table(
-        _grants(caller.account, region), {caller.arn}, catalog, database, table, region, columns
+    local_grants = _grants(caller.account, region)
+    local = _held_on_table(local_grants, {caller.arn}, catalog, database, table, region, columns)
+    local = dataclasses.replace(
+        local,
+        cell_filters=_filters_held(local_grants, {caller.arn}, catalog, database, table, region),
     )
     if is_admin(caller, region) or is_read_only_admin(caller, region):
-        local = Access(local.permissions | {DESCRIBE}, local.column_select)
+        local = dataclasses.replace(local, permissions=local.permissions | {DESCRIBE})
     return local.within(share)
 
 

@@ -22,7 +22,9 @@ Followed documents:
   one share per grantor and grantee account, reused by every grant, holding the Glue ARNs
   (https://docs.aws.amazon.com/glue/latest/dg/glue-specifying-resource-arns.html) of the granted
   databases and tables. A ``Database`` grant shares the database, a ``Table`` or
-  ``TableWithColumns`` grant the table, a ``TableWildcard`` grant ``table/<database>/*``, an
+  ``TableWithColumns`` grant the table, a ``DataCellsFilter`` grant the filter's table
+  (https://docs.aws.amazon.com/lake-formation/latest/dg/granting-filter-perms.html), a
+  ``TableWildcard`` grant ``table/<database>/*``, an
   ``LFTagPolicy`` grant the databases or tables its expression matches when the grants change
   (the documents do not say which ARNs Lake Formation puts in the share; this is the emulator's
   choice).
@@ -95,6 +97,13 @@ def _tag_matches(backend: Any, catalog_id: str, policy: dict[str, Any]) -> list[
 def shared_arns(backend: Any, resource: dict[str, Any]) -> list[str]:
     """The Glue ARNs a grant on ``resource`` shares, if it is in the grantor's own catalog."""
     owner = backend.account_id
+    cells = resource.get("DataCellsFilter")
+    if isinstance(cells, dict):
+        # A grant on a data cells filter shares the filter's table, as a table grant does.
+        if (cells.get("TableCatalogId") or owner) != owner:
+            return []
+        database, table = str(cells["DatabaseName"]).lower(), str(cells["TableName"]).lower()
+        return [_glue_arn(backend, owner, f"table/{database}/{table}")]
     for kind in ("Database", "Table", "TableWithColumns", "LFTagPolicy"):
         part = resource.get(kind)
         if not isinstance(part, dict):
