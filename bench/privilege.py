@@ -89,6 +89,31 @@ def _request(mesh: LocalMesh, token: str, **resource: Any) -> str:
     return _request_id(mesh, token)
 
 
+def _filtered(database: str, table: str) -> dict[str, Any]:
+    """A named request for ``table`` through a filter (every row with id > 0)."""
+    return {
+        "database": database,
+        "tables": [table],
+        "filters": [{"table": table, "rowFilter": "id > 0"}],
+    }
+
+
+def _stale_filter(mesh: LocalMesh, request_id: str, database: str, table: str) -> None:
+    """The request's data cells filter as a failed earlier attempt could have left it."""
+    from meshgov.access.filters import filter_name
+
+    mesh.client(mesh.central, "lakeformation").create_data_cells_filter(
+        TableData={
+            "TableCatalogId": mesh.central,
+            "DatabaseName": database,
+            "TableName": table,
+            "Name": filter_name(request_id, table),
+            "RowFilter": {"AllRowsWildcard": {}},
+            "ColumnWildcard": {"ExcludedColumnNames": []},
+        }
+    )
+
+
 def _request_id(mesh: LocalMesh, token: str) -> str:
     from meshgov.access.store import request_id_for
 
@@ -238,6 +263,11 @@ def scenario(mesh: LocalMesh) -> None:
     tagged = _request(mesh, "tagged", tagExpression=tag)
     _decide(mesh, tagged)
     _request(mesh, "public", resource={"database": "sales_orders", "tables": ["regions"]}, days=1)
+    # ... a filtered request whose data cells filter an earlier attempt left behind (updated to
+    # the request's definition), revoked by the consumer (the filter deleted).
+    cells = _request(mesh, "cells", resource=_filtered("sales_orders", "sales"))
+    _stale_filter(mesh, cells, "sales_orders", "sales")
+    _decide(mesh, cells)
     glue.update_table(DatabaseName="orders", TableInput=_table("sales", ["id:bigint"], ["dt"]))
     mesh.settle()
     # 4. Events that can never succeed: each function parks them in its DLQ itself.
@@ -251,8 +281,9 @@ def scenario(mesh: LocalMesh) -> None:
     mesh.settle()
     # 5. The consumer revokes one request; an outsider's invitation is rejected (by its event,
     #    then by the member's schedule).
-    detail = {"requestId": tagged, "reason": "done"}
-    mesh.put_event(consumer, ACCESS_SOURCE, ACCESS_REVOKE_REQUESTED, detail)
+    for done in (tagged, cells):
+        detail = {"requestId": done, "reason": "done"}
+        mesh.put_event(consumer, ACCESS_SOURCE, ACCESS_REVOKE_REQUESTED, detail)
     mesh.settle()
     ensure_admin_role(OUTSIDER)
     mesh.client(OUTSIDER, "glue").create_database(DatabaseInput={"Name": "bait"})
@@ -267,6 +298,8 @@ def scenario(mesh: LocalMesh) -> None:
     # 6. A share the consumer never accepts is shared again by the access sweep.
     _member_rules(mesh, enabled=False)
     away = _request(mesh, "away", resource={"database": "sales_stock", "tables": ["sales"]})
+    # ... and a filtered one on the same database, withdrawn by the sweep when it is unpublished.
+    _decide(mesh, _request(mesh, "stock-cells", resource=_filtered("sales_stock", "sales")))
     _decide(mesh, away)
     controls.advance_time(0.5 * DAY)  # the public request's expiry warning, too
     _member_rules(mesh, enabled=True)

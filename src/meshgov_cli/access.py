@@ -32,6 +32,7 @@ from meshgov.access.effective import (
     AccessQuestionInvalidError,
     can_access_through,
 )
+from meshgov.access.filters import CellSpec, narrowed, requested_specs
 from meshgov.access.resolve import (
     AccessRequestRefusedError,
     Resolution,
@@ -49,6 +50,7 @@ from meshgov.contracts.access_events import (
     AccessDecidedDetail,
     AccessRequestedDetail,
     Permission,
+    TableFilter,
 )
 from meshgov.errors import MeshgovError
 from meshgov_cli.access_views import answer_panel, requests_table, state_cell
@@ -140,6 +142,44 @@ def contract_error(exc: ValidationError) -> str:
     return f"{options[-1]}: {message}" if options else message
 
 
+def table_filter_of(
+    table: str,
+    columns: Sequence[str],
+    excluded_columns: Sequence[str],
+    row_filter: str | None,
+) -> dict[str, Any]:
+    """One table's filter (``TableFilter``) from the command's options."""
+    cells: dict[str, Any] = {"table": table}
+    if columns:
+        cells["columns"] = list(columns)
+    if excluded_columns:
+        cells["excludedColumns"] = list(excluded_columns)
+    if row_filter is not None:
+        cells["rowFilter"] = row_filter
+    return cells
+
+
+ExcludeColumnOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--exclude-column",
+        metavar="COLUMN",
+        help="Every column of the one --table but this one; repeat (not with --column).",
+        show_default=False,
+    ),
+]
+RowFilterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--row-filter",
+        metavar="EXPRESSION",
+        help="Only the rows of the one --table where this holds (PartiQL, as in a Lake "
+        "Formation data cells filter), e.g. \"country = 'DE'\".",
+        show_default=False,
+    ),
+]
+
+
 def request_detail(
     *,
     consumer: str,
@@ -152,6 +192,8 @@ def request_detail(
     justification: str,
     days: int,
     client_token: str,
+    excluded_columns: Sequence[str] = (),
+    row_filter: str | None = None,
 ) -> AccessRequestedDetail:
     """The ``Access Requested`` detail the options describe, or why they describe none."""
     if not re.match(ROLE_ARN, principal):
@@ -178,7 +220,12 @@ def request_detail(
         "justification": justification,
         "durationDays": days,
     }
-    if database:
+    if (excluded_columns or row_filter) and len(tables) != 1:
+        raise AccessOptionError("--exclude-column and --row-filter filter exactly one --table")
+    if database and (excluded_columns or row_filter):
+        cells = table_filter_of(tables[0], columns, excluded_columns, row_filter)
+        raw["resource"] = {"database": database, "tables": list(tables), "filters": [cells]}
+    elif database:
         raw["resource"] = {"database": database, "tables": list(tables), "columns": list(columns)}
     else:
         raw["tagExpression"] = {"conditions": parse_tag_conditions(tags)}
@@ -305,6 +352,8 @@ def request_access(
         list[Permission] | None,
         typer.Option("--permission", help="SELECT (default) and/or DESCRIBE; repeat for both."),
     ] = None,
+    exclude_column: ExcludeColumnOption = None,
+    row_filter: RowFilterOption = None,
     client_token: Annotated[
         str | None,
         typer.Option(
@@ -321,7 +370,9 @@ def request_access(
     """Ask for access, as a consumer account: puts `Access Requested` on its default bus.
 
     Name the resource by `--database` (optionally `--table`, and `--column` of one table) or
-    by `--tag` (an LF-Tag expression). Everything is checked before sending: the principal
+    by `--tag` (an LF-Tag expression). Filter one `--table` with `--exclude-column` (or
+    `--column`) and `--row-filter`: central grants it through a Lake Formation data cells
+    filter. Everything is checked before sending: the principal
     must be a role of `--as-account`, the database published, the tables and columns known,
     the tag expression matching published tables of one producer. Prints the request id
     (the same consumer and `--client-token` always give the same id).
@@ -350,6 +401,8 @@ def request_access(
             justification=justification,
             days=days,
             client_token=token,
+            excluded_columns=exclude_column or [],
+            row_filter=row_filter,
         )
     except AccessOptionError as exc:
         _fail(console, str(exc))
@@ -449,9 +502,39 @@ def _resolve(console: Console, running: RunningMesh, detail: AccessRequestedDeta
         assert detail.resource is not None  # the contract guarantees one of the two
         found = catalog.database(detail.resource.database)
         tables = catalog.tables(detail.resource.database) if found else []
-        return resolve_named(detail.resource, found, tables, producers)
+        resolution = resolve_named(detail.resource, found, tables, producers)
+        by_name = {str(t["Name"]).lower(): t for t in tables if not t.get("TargetTable")}
+        requested_specs(detail.resource.database, detail.resource.filters, by_name)
+        return resolution
     except AccessRequestRefusedError as exc:
         _fail(console, f"central would refuse this request ({exc.code}): {exc}")
+
+
+def _check_narrowing(
+    console: Console, running: RunningMesh, record: RequestRecord, decided: Sequence[TableFilter]
+) -> None:
+    """Refuse here what central would refuse as a widening (the same rule,
+    :func:`meshgov.access.filters.narrowed`)."""
+    from meshgov_cli.main import _fail
+
+    central = running.state.central_account
+    covers = [c for c in record.coverage if c.tables and not c.whole]
+    if record.tag_expression is not None or len(covers) != 1 or covers[0].columns:
+        _fail(console, "only a request for named tables can be narrowed: deny it instead")
+    (cover,) = covers
+    catalog = CentralAccessCatalog(
+        running.client(central, "glue"), running.client(central, "lakeformation"), central
+    )
+    wanted = {n.lower() for n in cover.tables}
+    tables = {
+        str(t["Name"]).lower(): t
+        for t in catalog.tables(cover.database)
+        if str(t["Name"]).lower() in wanted
+    }
+    try:
+        narrowed([CellSpec.from_dict(f) for f in record.filters], decided, tables, cover.database)
+    except AccessRequestRefusedError as exc:
+        _fail(console, f"central would refuse this decision ({exc.code}): {exc}")
 
 
 def _print_requested(console: Console, summary: Mapping[str, Any]) -> None:
@@ -503,6 +586,25 @@ def decide(
             show_default=False,
         ),
     ] = None,
+    table: Annotated[
+        str | None,
+        typer.Option(
+            metavar="TABLE",
+            help="The table --columns/--exclude-column/--row-filter narrow (default: the "
+            "request's one table).",
+            show_default=False,
+        ),
+    ] = None,
+    columns: Annotated[
+        str | None,
+        typer.Option(
+            metavar="A,B",
+            help="Approve only these columns (comma-separated) of the table.",
+            show_default=False,
+        ),
+    ] = None,
+    exclude_column: ExcludeColumnOption = None,
+    row_filter: RowFilterOption = None,
     wait: WaitOption = False,
     timeout: TimeoutOption = 30.0,
     state_dir: StateDirOption = DEFAULT_STATE_DIR,
@@ -515,6 +617,10 @@ def decide(
     effect (`ACTIVE` once the consumer's links and grants are in place, or `DENIED`); exit code
     1 if it did not within `--timeout`.
 
+    An approval may narrow what was asked, on one table: `--columns` (fewer columns),
+    `--exclude-column`, `--row-filter` (the requested filter AND more conditions). Anything
+    wider is refused by central (`DecisionWidens`) and checked here first.
+
     Example: `meshgov decide req-0123 --as-account 222222222222 --approve --reason "ok for the
     dashboard" --wait`
     """
@@ -524,12 +630,8 @@ def decide(
     if approve is None:
         _fail(console, "say --approve or --deny")
     decision = "APPROVE" if approve else "DENY"
-    try:
-        detail = AccessDecidedDetail.model_validate(
-            {"requestId": request_id, "decision": decision, "reason": reason}
-        )
-    except ValidationError as exc:
-        _fail(console, contract_error(exc).replace("requestId", "REQUEST_ID"))
+    narrowing = bool(columns or exclude_column or row_filter)
+    raw: dict[str, Any] = {"requestId": request_id, "decision": decision, "reason": reason}
     running = running_mesh(console, state_dir, 1)
     member_name(console, running.state, as_account, "--as-account")
     with reaching(console, running.state):
@@ -537,6 +639,19 @@ def decide(
         record = store.get(request_id)
         if record is None:
             _fail(console, f"no request {request_id} in the central requests table")
+        if narrowing:
+            names = [t for c in record.coverage for t in c.tables]
+            target = table or (names[0] if len(names) == 1 else None)
+            if target is None:
+                _fail(console, f"name the table to narrow with --table (one of {names})")
+            wanted = [c.strip() for c in (columns or "").split(",") if c.strip()]
+            raw["filters"] = [table_filter_of(target, wanted, exclude_column or [], row_filter)]
+        try:
+            detail = AccessDecidedDetail.model_validate(raw)
+        except ValidationError as exc:
+            _fail(console, contract_error(exc).replace("requestId", "REQUEST_ID"))
+        if detail.filters:
+            _check_narrowing(console, running, record, detail.filters)
         if record.owner_account != as_account:
             _fail(
                 console,
@@ -546,7 +661,10 @@ def decide(
         if record.state is not RequestState.PENDING_APPROVAL:
             _fail(console, f"{request_id} is {record.state.value}, not waiting for a decision")
         event_id = _put(
-            running, as_account, ACCESS_DECIDED, detail.model_dump(mode="json", by_alias=True)
+            running,
+            as_account,
+            ACCESS_DECIDED,
+            detail.model_dump(mode="json", by_alias=True, exclude_defaults=True),
         )
     result: dict[str, Any] = {
         "request_id": request_id,

@@ -9,6 +9,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from meshgov.access.effective import AccessAnswer
+from meshgov.access.filters import CellSpec
 from meshgov.access.states import RequestState
 from meshgov.access.store import RequestRecord
 from meshgov.posture.report import coverage_text
@@ -71,6 +72,14 @@ def answer_panel(answer: AccessAnswer) -> Panel:
     grid.add_row("allowed", "[bold green]yes[/]" if answer.allowed else "[bold red]no[/]")
     grid.add_row("why", "\n".join(f"- {escape(r)}" for r in answer.reasons) or "-")
     grid.add_row("requests", ", ".join(answer.requests) or "-")
+    if answer.filters:
+        grid.add_row(
+            "only through",
+            "\n".join(
+                f"- filter {escape(f['name'])}: {escape(CellSpec.from_dict(f).text())}"
+                for f in answer.filters
+            ),
+        )
     grid.add_row("until", short_time(answer.expires_at) + (" UTC" if answer.expires_at else ""))
     grid.add_row("missing", "\n".join(f"- {m}" for m in answer.missing) or "-")
     title = f"can {escape(answer.principal)} {answer.action} {answer.database}.{answer.table}?"

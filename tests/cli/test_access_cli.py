@@ -416,3 +416,47 @@ def test_without_a_running_mesh_every_command_says_how_to_start_one(tmp_path: Pa
 def test_requests_refuses_a_bad_consumer(tmp_path: Path) -> None:
     result = invoke("requests", "--state-dir", str(tmp_path), "--consumer", "me")
     assert result.exit_code == 1 and "--consumer must be a 12-digit account id" in result.output
+
+
+def test_a_filtered_request_and_a_narrowing_decision(running_mesh: tuple[LocalMesh, Path]) -> None:
+    mesh, state_dir = running_mesh
+    request_id = request_id_for(CONSUMER, "tok-cells")
+    # A bad row filter, or a filter without its one table, is refused before anything is sent
+    bad_filter = invoke(*ask_for_t0(state_dir, "--row-filter", "salary > 1", token="tok-bad"))
+    assert bad_filter.exit_code == 1
+    assert "central would refuse this request (RowFilterColumnUnknown)" in bad_filter.output
+    assert request_id_for(CONSUMER, "tok-bad") not in {r.request_id for r in mesh.requests()}
+    # When the consumer asks for t0 without customer, rows with amount > 10
+    asked = invoke(
+        *ask_for_t0(
+            state_dir,
+            "--exclude-column",
+            "customer",
+            "--row-filter",
+            "amount > 10",
+            token="tok-cells",
+        )
+    )
+    assert asked.exit_code == 0, asked.output
+    mesh.settle()
+    (record,) = [r for r in mesh.requests() if r.request_id == request_id]
+    assert record.filters[0]["excludedColumns"] == ["customer"]
+    base = ["decide", request_id, "--state-dir", str(state_dir), "--as-account", PRODUCER]
+    # Then a decision that would show customer again is refused here, before sending
+    wider = invoke(*base, "--approve", "--reason", "ok", "--columns", "id,customer")
+    assert wider.exit_code == 1
+    assert "central would refuse this decision (DecisionWidens)" in wider.output
+    # And a narrowing one is sent, and central makes the narrowed filter
+    narrowed = invoke(
+        *base, "--approve", "--reason", "ok", "--columns", "id,amount", "--row-filter",
+        "amount > 10 AND id < 5",
+    )  # fmt: skip
+    assert narrowed.exit_code == 0, narrowed.output
+    mesh.settle()
+    (record,) = [r for r in mesh.requests() if r.request_id == request_id]
+    assert record.state.value == "ACTIVE"
+    assert record.filters[0]["columns"] == ["id", "amount"]
+    # And can-access names the filter the analyst reads through
+    answer = invoke("can-access", ANALYST, "sales_orders.t0", "--state-dir", str(state_dir))
+    assert answer.exit_code == 0, answer.output
+    assert f"filter meshgov-{request_id}-t0: columns id, amount" in answer.output

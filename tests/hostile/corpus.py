@@ -802,6 +802,111 @@ REQUEST_CASES = [
         "ClientTokenReused",
         "with other content",
     ),
+    # Filtered requests (issue 13): the row filter and the column set are checked against the
+    # table before anything is recorded.
+    *(
+        req(
+            f"filter-{name}",
+            kind,
+            description,
+            ask(
+                resource={
+                    "database": "sales_orders",
+                    "tables": ["t0"],
+                    "filters": [{"table": "t0", **cells}],
+                }
+            ),
+            code,
+            says,
+        )
+        for name, kind, description, cells, code, says in (
+            (
+                "injection",
+                "injection",
+                "a row filter that ends a statement and starts another",
+                {"rowFilter": "amount > 0; DROP TABLE t0"},
+                "RowFilterInvalid",
+                "row filter on sales_orders.t0",
+            ),
+            (
+                "subquery",
+                "injection",
+                "a row filter with a subquery reading another table",
+                {"rowFilter": "customer IN (SELECT customer FROM sales_orders.t1)"},
+                "RowFilterUnsupported",
+                "row filter on sales_orders.t0",
+            ),
+            (
+                "function",
+                "malformed",
+                "a row filter calling a function Lake Formation does not list",
+                {"rowFilter": "lower(customer) = 'x'"},
+                "RowFilterUnsupported",
+                "row filter on sales_orders.t0",
+            ),
+            (
+                "unknown-column",
+                "unknown-resource",
+                "a row filter on a column the table does not have",
+                {"rowFilter": "salary > 100"},
+                "RowFilterColumnUnknown",
+                "salary",
+            ),
+            (
+                "too-long",
+                "oversized",
+                "a row filter longer than Lake Formation takes",
+                {"rowFilter": "customer = '" + "x" * 2100 + "'"},
+                "RowFilterTooLong",
+                "fewer than 2048",
+            ),
+            (
+                "excluded-unknown",
+                "unknown-resource",
+                "excluding a column the table does not have",
+                {"excludedColumns": ["salary"]},
+                "ColumnUnknown",
+                "has no column salary",
+            ),
+            (
+                "excludes-all",
+                "malformed",
+                "a filter that excludes every column",
+                {"excludedColumns": ["id", "amount", "customer"]},
+                "FilterEmpty",
+                "excludes every column",
+            ),
+        )
+    ),
+    req(
+        "filter-stray-table",
+        "malformed",
+        "a filter on a table the request does not name",
+        ask(
+            resource={
+                "database": "sales_orders",
+                "tables": ["t0"],
+                "filters": [{"table": "t1", "columns": ["id"]}],
+            }
+        ),
+        RM,
+        "filters name tables the request does not",
+    ),
+    req(
+        "filter-describe-only",
+        "malformed",
+        "a filter on a DESCRIBE-only request",
+        ask(
+            permissions=["DESCRIBE"],
+            resource={
+                "database": "sales_orders",
+                "tables": ["t0"],
+                "filters": [{"table": "t0", "rowFilter": "amount > 0"}],
+            },
+        ),
+        "FilterWithoutSelect",
+        "restricts SELECT",
+    ),
 ]
 
 
@@ -1022,6 +1127,45 @@ DECISION_CASES = [
         )[1],
         "CatalogEventForeign",
         "come from the central account",
+    ),
+    on(
+        DECIDED,
+        "decide-filter-uncovered",
+        "widening",
+        "an approval that adds a filter on a table the request does not cover",
+        put(
+            SALES,
+            ACCESS_DECIDED,
+            decided(standing(PENDING), filters=[{"table": "t1", "columns": ["id"]}]),
+        ),
+        "DecisionWidens",
+        "does not cover",
+    ),
+    on(
+        DECIDED,
+        "decide-filter-invalid",
+        "injection",
+        "an approval narrowing with a row filter that is not PartiQL",
+        put(
+            SALES,
+            ACCESS_DECIDED,
+            decided(standing(PENDING), filters=[{"table": "t0", "rowFilter": "1=1 --"}]),
+        ),
+        "RowFilterInvalid",
+        "row filter on sales_orders.t0",
+    ),
+    on(
+        DECIDED,
+        "decide-deny-with-filters",
+        "malformed",
+        "a denial carrying filters",
+        put(
+            SALES,
+            ACCESS_DECIDED,
+            decided(standing(PENDING), "DENY", filters=[{"table": "t0", "columns": ["id"]}]),
+        ),
+        "DecisionMalformed",
+        "only an approval",
     ),
 ]
 

@@ -159,6 +159,11 @@ def _missing(settings: BaseModel, names: tuple[str, ...]) -> None:
         raise SettingsInvalidError(f"missing settings: {', '.join(missing)}")
 
 
+def _labels(value: str | None) -> frozenset[str]:
+    """A comma-separated list of classifications, as the approval policy compares them."""
+    return frozenset(c.strip().lower() for c in (value or "").split(",") if c.strip())
+
+
 class AccessSettings(RegionalSettings):
     """Settings of the central access functions (requests and decisions; the sweep)."""
 
@@ -169,6 +174,7 @@ class AccessSettings(RegionalSettings):
     member_bus_name: str = "meshgov"
     max_duration_days: int = 90
     auto_approve_classifications: frozenset[str] = frozenset()
+    filter_required_classifications: frozenset[str] = frozenset()
     expiry_warning_hours: int = 24
     dead_letter_queue_url: str | None = None
 
@@ -183,11 +189,8 @@ class AccessSettings(RegionalSettings):
                 producer_domains=parse_producer_domains(env.get("PRODUCER_DOMAINS", "")),
                 member_bus_name=env.get("MEMBER_BUS_NAME") or "meshgov",
                 max_duration_days=int(env.get("MAX_DURATION_DAYS") or 90),
-                auto_approve_classifications=frozenset(
-                    c.strip().lower()
-                    for c in env.get("AUTO_APPROVE_CLASSIFICATIONS", "").split(",")
-                    if c.strip()
-                ),
+                auto_approve_classifications=_labels(env.get("AUTO_APPROVE_CLASSIFICATIONS")),
+                filter_required_classifications=_labels(env.get("FILTER_REQUIRED_CLASSIFICATIONS")),
                 expiry_warning_hours=int(env.get("EXPIRY_WARNING_HOURS") or 24),
                 dead_letter_queue_url=env.get("DEAD_LETTER_QUEUE_URL") or None,
             )

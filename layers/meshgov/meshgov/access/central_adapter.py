@@ -120,6 +120,43 @@ class CentralAccessCatalog:
             if m.database == database
         }
 
+    def ensure_filter(self, table_data: Mapping[str, Any]) -> bool:
+        """Create the data cells filter; False when one of that name was already there (a
+        retry, or what a failed attempt left), which is then updated to ``table_data`` — the
+        same definition changes nothing. meshgov names filters per request
+        (:func:`meshgov.access.filters.filter_name`): nobody else's filter is ever touched."""
+        name = table_data.get("Name")
+        try:
+            self._lf.create_data_cells_filter(TableData=dict(table_data))
+            return True
+        except ClientError as exc:
+            if error_code(exc) != "AlreadyExistsException":
+                raise _fail(f"CreateDataCellsFilter {name}", exc) from exc
+        except BotoCoreError as exc:
+            raise _fail(f"CreateDataCellsFilter {name}", exc) from exc
+        try:
+            self._lf.update_data_cells_filter(TableData=dict(table_data))
+        except (ClientError, BotoCoreError) as exc:
+            raise _fail(f"UpdateDataCellsFilter {name}", exc) from exc
+        return False
+
+    def delete_filter(self, table_data: Mapping[str, Any]) -> bool:
+        """Delete the data cells filter; False when it was already gone."""
+        try:
+            self._lf.delete_data_cells_filter(
+                TableCatalogId=table_data["TableCatalogId"],
+                DatabaseName=table_data["DatabaseName"],
+                TableName=table_data["TableName"],
+                Name=table_data["Name"],
+            )
+            return True
+        except ClientError as exc:
+            if error_code(exc) == "EntityNotFoundException":
+                return False
+            raise _fail(f"DeleteDataCellsFilter {table_data.get('Name')}", exc) from exc
+        except BotoCoreError as exc:
+            raise _fail(f"DeleteDataCellsFilter {table_data.get('Name')}", exc) from exc
+
     def grant(self, entries: Sequence[Mapping[str, Any]]) -> None:
         self._batch("batch_grant_permissions", entries)
 

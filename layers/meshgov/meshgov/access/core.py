@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from meshgov.access.central_adapter import CentralAccessCatalog, MeshEvents
 from meshgov.access.envelope import Envelope
+from meshgov.access.filters import CellSpec, filter_resource, table_data
 from meshgov.access.grants import central_grant_entries, link_grant_entries, still_unneeded
 from meshgov.access.policy import ApprovalPolicy
 from meshgov.access.states import HOLDS_GRANTS, RequestState
@@ -113,13 +114,21 @@ class AccessCore:
             if record.tag_expression is not None
             else None
         )
+        filtered = self._make_filters(record)
         entries = central_grant_entries(
-            self.central, record.consumer_account, record.coverage, permissions, expression
+            self.central,
+            record.consumer_account,
+            record.coverage,
+            permissions,
+            expression,
+            filtered,
         )
         links = (
             []
             if record.kind == OWNERSHIP
-            else link_grant_entries(self.central, record.principal, record.coverage, permissions)
+            else link_grant_entries(
+                self.central, record.principal, record.coverage, permissions, filtered
+            )
         )
         self._catalog.grant(entries)
         self._auditor.record(
@@ -149,6 +158,62 @@ class AccessCore:
         self._send_granted(record)
         return Outcome(record.request_id, record.state, events_sent=[ACCESS_GRANTED])
 
+    def _make_filters(self, record: RequestRecord) -> dict[tuple[str, str], dict[str, Any]]:
+        """The request's data cells filters, made (or found made) before anything is granted
+        on them; the ``DataCellsFilter`` resource of each, by (database, table)."""
+        filtered: dict[tuple[str, str], dict[str, Any]] = {}
+        for spec, data in self._filters_of(record):
+            made = self._catalog.ensure_filter(data)
+            self._audit_filter(
+                record,
+                spec,
+                "lakeformation:CreateDataCellsFilter",
+                made,
+                f"filter {data['Name']}: {spec.text()}"
+                + ("" if made else " (it existed: updated to this definition)"),
+                table_data=data,
+            )
+            filtered[(spec.database, spec.table)] = filter_resource(
+                self.central, record.request_id, spec
+            )
+        return filtered
+
+    def _delete_filters(self, record: RequestRecord) -> None:
+        """The request's filters, once nothing is granted on them any more (they are its own:
+        no other request needs them)."""
+        for spec, data in self._filters_of(record):
+            deleted = self._catalog.delete_filter(data)
+            self._audit_filter(
+                record,
+                spec,
+                "lakeformation:DeleteDataCellsFilter",
+                deleted,
+                f"filter {data['Name']}" + ("" if deleted else " was not there"),
+            )
+
+    def _filters_of(self, record: RequestRecord) -> list[tuple[CellSpec, dict[str, Any]]]:
+        """Each filter of the request, with the ``TableData`` Lake Formation holds it as."""
+        specs = [CellSpec.from_dict(f) for f in record.filters]
+        return [(spec, table_data(self.central, record.request_id, spec)) for spec in specs]
+
+    def _audit_filter(
+        self,
+        record: RequestRecord,
+        spec: CellSpec,
+        action: str,
+        done: bool,
+        reason: str,
+        **detail: Any,
+    ) -> None:
+        self._auditor.record(
+            action,
+            AuditOutcome.SUCCEEDED if done else AuditOutcome.SKIPPED,
+            f"{spec.database}.{spec.table}",
+            record.request_id,
+            reason,
+            **detail,
+        )
+
     def _send_granted(self, record: RequestRecord) -> None:
         self._send(
             record.consumer_account,
@@ -164,6 +229,7 @@ class AccessCore:
                 "expiresAt": record.expires_at,
                 "links": list(record.links),
                 "grants": list(record.link_grants),
+                "dataCellsFilters": [data for _, data in self._filters_of(record)],
             },
             record,
         )
@@ -188,6 +254,7 @@ class AccessCore:
             + ("" if central else ": other live requests still explain them all"),
             entries=central,
         )
+        self._delete_filters(record)
         # Told first, recorded next: if telling fails, the retry (or the next sweep) finds the
         # request still live and withdraws it again; recorded first, nothing would ever tell the
         # consumer to remove its links and grants.

@@ -39,6 +39,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from meshgov.access.filters import spec_of
 from meshgov.access.grants import grant_keys
 from meshgov.access.states import HOLDS_GRANTS
 from meshgov.access.store import RequestRecord, RequestStore
@@ -155,6 +156,8 @@ class AccessFacts:
     links: tuple[str, ...] = ()
     link_grants: tuple[Grant, ...] = ()
     requests: tuple[RequestRecord, ...] = ()
+    # The table's data cells filters in central (ListDataCellsFilter ``TableData``), by name.
+    cell_filters: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -168,9 +171,13 @@ class AccessAnswer:
     requests: list[str]  # the request ids that explain the access
     expires_at: str | None
     missing: list[str]
+    # The data cells filters the access goes through (name, columns, excludedColumns, rowFilter);
+    # empty when a grant on the whole table gives it.
+    filters: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "filters": [dict(f) for f in self.filters],
             "allowed": self.allowed,
             "principal": self.principal,
             "action": self.action,
@@ -231,8 +238,22 @@ def coverage_of(
     database: str,
     table: str,
     tags: Mapping[str, Sequence[str]],
+    filters: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> str | None:
-    """How a grant on ``resource`` reaches ``database.table`` of central, in words; None if not."""
+    """How a grant on ``resource`` reaches ``database.table`` of central, in words; None if not.
+    ``filters``: the table's data cells filters by name (a grant on one of them reaches it)."""
+    cells = resource.get("DataCellsFilter")
+    if isinstance(cells, Mapping):
+        name = str(cells.get("Name", ""))
+        if (
+            cells.get("TableCatalogId", central_account) != central_account
+            or cells.get("DatabaseName") != database
+            or cells.get("TableName") != table
+            or filters is None
+            or name not in filters
+        ):
+            return None
+        return f"data cells filter {name} of {database}.{table} ({spec_of(filters[name]).text()})"
     named = resource.get("Table")
     if isinstance(named, Mapping) and _in(named, central_account, database):
         if "TableWildcard" in named:
@@ -343,7 +364,11 @@ def decide(question: AccessQuestion, facts: AccessFacts) -> AccessAnswer:
     reasons: list[str] = []
     missing: list[Missing] = []
 
-    def answer(ids: Sequence[str] = (), expires: str | None = None) -> AccessAnswer:
+    def answer(
+        ids: Sequence[str] = (),
+        expires: str | None = None,
+        through: Sequence[dict[str, Any]] = (),
+    ) -> AccessAnswer:
         return AccessAnswer(
             allowed=not missing,
             principal=question.principal,
@@ -354,6 +379,7 @@ def decide(question: AccessQuestion, facts: AccessFacts) -> AccessAnswer:
             requests=list(ids) if not missing else [],
             expires_at=expires if not missing else None,
             missing=[m.value for m in missing],
+            filters=list(through) if not missing else [],
         )
 
     if not facts.table_exists:
@@ -370,7 +396,12 @@ def decide(question: AccessQuestion, facts: AccessFacts) -> AccessAnswer:
         if grant.principal == account and grant.gives(action)
         for how in [
             coverage_of(
-                grant.resource, central, question.database, question.table, facts.table_tags
+                grant.resource,
+                central,
+                question.database,
+                question.table,
+                facts.table_tags,
+                facts.cell_filters,
             )
         ]
         if how is not None
@@ -402,7 +433,11 @@ def decide(question: AccessQuestion, facts: AccessFacts) -> AccessAnswer:
         (grant, how)
         for grant in facts.principal_grants
         if grant.principal == question.principal and grant.gives(action)
-        for how in [coverage_of(grant.resource, central, question.database, question.table, {})]
+        for how in [
+            coverage_of(
+                grant.resource, central, question.database, question.table, {}, facts.cell_filters
+            )
+        ]
         if how is not None
     ]
     for grant, how in held:
@@ -443,7 +478,35 @@ def decide(question: AccessQuestion, facts: AccessFacts) -> AccessAnswer:
         return answer()
     both = central_ids & principal_ids
     ids = sorted(both or (central_ids | principal_ids))
-    return answer(ids, _expiry(ids, requests))
+    return answer(ids, _expiry(ids, requests), _through_filters(usable, held, facts))
+
+
+def _through_filters(
+    usable: Sequence[Grant], held: Sequence[tuple[Grant, str]], facts: AccessFacts
+) -> list[dict[str, Any]]:
+    """The filters the principal reads through: those both central's share and the principal's
+    grant name, unless a grant on the whole table (or its columns) reaches it on both sides —
+    Lake Formation then returns the union, which is the whole grant."""
+
+    def filter_names(grants: Iterable[Grant]) -> tuple[set[str], bool]:
+        names, whole = set(), False
+        for grant in grants:
+            cells = grant.resource.get("DataCellsFilter")
+            if isinstance(cells, Mapping):
+                names.add(str(cells.get("Name", "")))
+            else:
+                whole = True
+        return names, whole
+
+    shared, shared_whole = filter_names(usable)
+    mine, mine_whole = filter_names(g for g, _ in held)
+    if shared_whole and mine_whole:
+        return []
+    return [
+        {"name": name, **spec_of(facts.cell_filters[name]).as_dict()}
+        for name in sorted(shared & mine)
+        if name in facts.cell_filters
+    ]
 
 
 def _share_accepted(grant: Grant, accepted: frozenset[str]) -> bool:
@@ -632,6 +695,25 @@ def read_facts(
             ResourceType="LF_TAG_POLICY_TABLE",
         ),
     ]
+    cell_filters = _cell_filters(central, db, name)
+    filter_resources = [
+        {
+            "DataCellsFilter": {
+                "TableCatalogId": catalog,
+                "DatabaseName": db,
+                "TableName": name,
+                "Name": filter_name,
+            }
+        }
+        for filter_name in sorted(cell_filters)
+    ]
+    central_grants.extend(
+        grant
+        for resource in filter_resources
+        for grant in _permissions(
+            central.lakeformation, list_central, CatalogId=catalog, Resource=resource
+        )
+    )
     tags: dict[str, list[str]] = {}
     if any(
         "LFTagPolicy" in g.resource and g.principal == consumer.account_id for g in central_grants
@@ -679,6 +761,17 @@ def read_facts(
             Principal=principal,
             Resource={"Table": wildcard},
         ),
+        *(
+            grant
+            for resource in filter_resources
+            for grant in _permissions(
+                consumer.lakeformation,
+                list_consumer,
+                CatalogId=own,
+                Principal=principal,
+                Resource=resource,
+            )
+        ),
     ]
     links = tuple(
         sorted(
@@ -715,7 +808,20 @@ def read_facts(
         links=links,
         link_grants=tuple(link_grants),
         requests=tuple(store.of_consumer(own)),
+        cell_filters=cell_filters,
     )
+
+
+def _cell_filters(central: CentralReaders, database: str, table: str) -> dict[str, dict[str, Any]]:
+    """The table's data cells filters in central, by name (``ListDataCellsFilter``)."""
+    found = _pages(
+        central.lakeformation,
+        "list_data_cells_filter",
+        "DataCellsFilters",
+        "lakeformation:ListDataCellsFilter",
+        Table={"CatalogId": central.account_id, "DatabaseName": database, "Name": table},
+    )
+    return {str(f["Name"]): dict(f) for f in found}
 
 
 def can_access(

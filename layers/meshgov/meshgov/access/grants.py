@@ -55,12 +55,32 @@ def _checked(permissions: Sequence[Permission]) -> tuple[str, ...]:
     return tuple(sorted(p.value for p in wanted))
 
 
+# (database, table) -> the DataCellsFilter resource of the request's filter on that table.
+Filtered = Mapping[tuple[str, str], Mapping[str, Any]]
+
+
+def _filter_entries(
+    prefix: str, database: str, tables: Sequence[str], filtered: Filtered
+) -> list[GrantEntry]:
+    """``SELECT`` on each filtered table's data cells filter (the only grant on that table:
+    meshgov.access.filters says why)."""
+    return [
+        GrantEntry(f"{prefix}f-{index}", dict(filtered[(database, table)]), ("SELECT",))
+        for index, table in enumerate(tables)
+        if (database, table) in filtered
+    ]
+
+
 def named_grants(
-    central_account: str, resource: NamedResource, permissions: Sequence[Permission]
+    central_account: str,
+    resource: NamedResource,
+    permissions: Sequence[Permission],
+    filtered: Filtered | None = None,
 ) -> list[GrantEntry]:
     """Database-level DESCRIBE so the consumer can see the database, then the tables (or the
-    columns of one table) with the requested permissions."""
+    columns of one table) with the requested permissions; a filtered table through its filter."""
     perms = _checked(permissions)
+    filtered = filtered or {}
     database = {"Database": {"CatalogId": central_account, "Name": resource.database}}
     entries = [GrantEntry("db", database, ("DESCRIBE",))]
     if resource.columns:
@@ -93,7 +113,9 @@ def named_grants(
                 perms,
             )
             for index, table in enumerate(resource.tables)
+            if (resource.database, table) not in filtered
         )
+        entries.extend(_filter_entries("", resource.database, resource.tables, filtered))
     else:
         entries.append(
             GrantEntry(
@@ -154,6 +176,7 @@ def central_grant_entries(
     coverage: Sequence[Coverage],
     permissions: Sequence[Permission],
     expression: TagExpression | None = None,
+    filtered: Filtered | None = None,
 ) -> list[dict[str, Any]]:
     """The ``BatchGrantPermissions`` entries of one request (ids unique within the request)."""
     if expression is not None:
@@ -164,7 +187,7 @@ def central_grant_entries(
             named = NamedResource(
                 database=cover.database, tables=list(cover.tables), columns=list(cover.columns)
             )
-            for entry in named_grants(central_account, named, permissions):
+            for entry in named_grants(central_account, named, permissions, filtered):
                 planned.append(
                     GrantEntry(f"{index}-{entry.entry_id}", entry.resource, entry.permissions)
                 )
@@ -176,6 +199,7 @@ def link_grant_entries(
     principal: str,
     coverage: Sequence[Coverage],
     permissions: Sequence[Permission],
+    filtered: Filtered | None = None,
 ) -> list[dict[str, Any]]:
     """What the consumer grants its principal: ``DESCRIBE`` on each database link (named as the
     central database) and the permissions on the targets. "Granting permissions on a resource
@@ -184,6 +208,7 @@ def link_grant_entries(
     LF-Tags cannot be attached to shared resources, so targets are named resources even when
     the request was an LF-Tag expression."""
     perms = list(_checked(permissions))
+    filtered = filtered or {}
     grants: list[dict[str, Any]] = []
     for cover in coverage:
         grants.append(
@@ -219,8 +244,13 @@ def link_grant_entries(
             target = [
                 {"Table": {"CatalogId": central_account, "DatabaseName": cover.database, "Name": t}}
                 for t in cover.tables
+                if (cover.database, t) not in filtered
             ]
         grants.extend({"principal": principal, "resource": r, "permissions": perms} for r in target)
+        grants.extend(
+            {"principal": principal, "resource": dict(entry.resource), "permissions": ["SELECT"]}
+            for entry in _filter_entries("", cover.database, cover.tables, filtered)
+        )
     return grants
 
 

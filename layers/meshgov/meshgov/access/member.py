@@ -247,7 +247,14 @@ def grant_refusal(grant: LinkGrant, own_account: str, central: str, links: Colle
         if target.get("CatalogId") != central:
             return "table grants must target the central catalog"
         return ""
-    return f"resource {sorted(resource)} is not a link or a central table"
+    if set(resource) == {"DataCellsFilter"}:
+        cells = resource["DataCellsFilter"]
+        if cells.get("TableCatalogId") != central:
+            return "data cells filter grants must target a filter of the central catalog"
+        if {p.value for p in grant.permissions} != {"SELECT"}:
+            return "a data cells filter is granted SELECT only"
+        return ""
+    return f"resource {sorted(resource)} is not a link, a central table or a central filter"
 
 
 def batch_entries(grants: Sequence[LinkGrant]) -> list[dict[str, Any]]:
@@ -678,6 +685,14 @@ class MemberAccessService:
             except (ClientError, BotoCoreError) as exc:
                 raise MemberActionError(f"lakeformation:{name}: {exc}") from exc
             failures = response.get("Failures") or []
+            if operation == "batch_revoke_permissions":
+                # Revoking a grant on what no longer exists (central deleted the request's data
+                # cells filter first): there is nothing left to revoke.
+                failures = [
+                    f
+                    for f in failures
+                    if (f.get("Error") or {}).get("ErrorCode") != "EntityNotFoundException"
+                ]
             if failures:
                 error = failures[0].get("Error") or {}
                 text = (

@@ -22,14 +22,34 @@ class Verdict(StrEnum):
 class ApprovalPolicy:
     max_duration_days: int = 90
     auto_approve_classifications: frozenset[str] = field(default_factory=lambda: frozenset())
+    # Tables of these classifications are granted only through a filter (columns and/or rows):
+    # a request that covers one without a filter is denied.
+    filter_required_classifications: frozenset[str] = field(default_factory=lambda: frozenset())
 
-    def evaluate(self, duration_days: int, classifications: Collection[str]) -> tuple[Verdict, str]:
+    def evaluate(
+        self,
+        duration_days: int,
+        classifications: Collection[str],
+        unfiltered: Collection[tuple[str, str]] = (),
+    ) -> tuple[Verdict, str]:
         """``classifications``: the ``meshgov:classification`` of every table the request covers
-        (an empty string for a table without one)."""
+        (an empty string for a table without one); ``unfiltered``: (table, classification) of
+        the covered tables the request asks for without a filter."""
         if duration_days > self.max_duration_days:
             return (
                 Verdict.AUTO_DENY,
                 f"duration {duration_days} days exceeds the policy's {self.max_duration_days}",
+            )
+        bare = sorted(
+            f"{table} ({label})"
+            for table, label in unfiltered
+            if label.strip().lower() in self.filter_required_classifications
+        )
+        if bare:
+            return (
+                Verdict.AUTO_DENY,
+                f"{', '.join(bare)} must be requested with a filter (columns or rowFilter): "
+                f"the policy requires one for {sorted(self.filter_required_classifications)}",
             )
         labels = {c.strip().lower() for c in classifications}
         if labels and labels <= self.auto_approve_classifications:

@@ -35,6 +35,9 @@ class Resolution:
     domain: str
     coverage: tuple[Coverage, ...]
     classifications: tuple[str, ...]  # one per covered table ("" when it has none)
+    # (table, classification) of a named request's tables (lower-case names): which tables the
+    # approval policy's "needs a filter" rule applies to.
+    classified: tuple[tuple[str, str], ...] = ()
 
     @property
     def table_names(self) -> list[str]:
@@ -112,10 +115,12 @@ def resolve_named(
         whole=not resource.tables,
         columns=tuple(resource.columns),
     )
-    classifications = tuple(
-        classification_of(t, tags_by_table.get(str(t["Name"]).lower())) for t in chosen
+    classified = tuple(
+        (str(t["Name"]).lower(), classification_of(t, tags_by_table.get(str(t["Name"]).lower())))
+        for t in chosen
     )
-    return Resolution(owner, producers[owner], (coverage,), classifications)
+    classifications = tuple(label for _, label in classified)
+    return Resolution(owner, producers[owner], (coverage,), classifications, classified)
 
 
 @dataclass(frozen=True)
@@ -149,5 +154,8 @@ def resolve_tagged(matches: Sequence[MatchedTable], producers: Mapping[str, str]
         Coverage(database=db, tables=tuple(sorted(tables)))
         for db, tables in sorted(by_database.items())
     )
-    classifications = tuple(classification_of({}, m.tags) for m in published)
-    return Resolution(owner, producers[owner], coverage, classifications)
+    classified = tuple(
+        (f"{m.database}.{m.table}".lower(), classification_of({}, m.tags)) for m in published
+    )
+    classifications = tuple(label for _, label in classified)
+    return Resolution(owner, producers[owner], coverage, classifications, classified)

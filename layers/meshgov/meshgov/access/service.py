@@ -30,6 +30,7 @@ from meshgov.access.core import (
     TableTagsReader,
 )
 from meshgov.access.envelope import Envelope
+from meshgov.access.filters import CellSpec, narrowed, requested_specs
 from meshgov.access.grants import GRANTABLE
 from meshgov.access.policy import Verdict
 from meshgov.access.resolve import (
@@ -60,6 +61,9 @@ from meshgov.contracts.access_events import (
     AccessRevokeRequestedDetail,
     Decision,
     MemberActionsDetail,
+    NamedResource,
+    Permission,
+    TableFilter,
 )
 from meshgov.contracts.glue_events import BreakingSchemaChangeDetail
 from meshgov.errors import EventMalformedError
@@ -101,9 +105,10 @@ class AccessService(AccessSweep):
             existing = self._store.get(request_id)
             if existing is not None:
                 return self._repeated(existing, content, envelope)
-            resolution = self._resolve(detail)
+            resolution, specs = self._resolve(detail)
         except AccessRequestRefusedError as refusal:
             return self._refuse_request(envelope, refusal)
+        filtered = {spec.table for spec in specs}
         now = self._clock()
         record = RequestRecord(
             request_id=request_id,
@@ -126,6 +131,8 @@ class AccessService(AccessSweep):
             updated_at=now.isoformat(timespec="seconds"),
             coverage=resolution.coverage,
             classifications=resolution.classifications,
+            filters=tuple(spec.as_dict() for spec in specs),
+            unfiltered=tuple(pair for pair in resolution.classified if pair[0] not in filtered),
             history=({"to": S.REQUESTED.value, "at": now.isoformat(timespec="seconds")},),
         )
         if not self._store.create(record):
@@ -142,7 +149,9 @@ class AccessService(AccessSweep):
         else the producer asked. Also what a retry does with a request a failure stopped short
         (still REQUESTED, or PENDING_APPROVAL with the producer perhaps never asked)."""
         if record.state is S.REQUESTED:
-            verdict, why = self._policy.evaluate(record.duration_days or 0, record.classifications)
+            verdict, why = self._policy.evaluate(
+                record.duration_days or 0, record.classifications, record.unfiltered
+            )
             if verdict is Verdict.AUTO_DENY:
                 return self._deny(record, f"policy: {why}", "meshgov:approval-policy", correlation)
             if verdict is Verdict.AUTO_APPROVE:
@@ -213,27 +222,47 @@ class AccessService(AccessSweep):
             )
         return detail
 
-    def _resolve(self, detail: AccessRequestedDetail) -> Resolution:
+    def _resolve(self, detail: AccessRequestedDetail) -> tuple[Resolution, tuple[CellSpec, ...]]:
+        """What the request covers, and its filters checked against the central tables."""
         if detail.tag_expression is not None:
-            try:
-                matches = self._catalog.tagged_tables(detail.tag_expression)
-            except AccessActionError as exc:
-                cause = exc.__cause__
-                if isinstance(cause, ClientError) and error_code(cause) == TAG_NOT_FOUND:
-                    keys = ", ".join(c.key for c in detail.tag_expression.conditions)
-                    raise AccessRequestRefusedError(
-                        "TagKeyUnknown", f"the LF-Tag expression names an unknown tag key ({keys})"
-                    ) from exc
-                raise
-            return resolve_tagged(matches, self._producers)
+            return self._resolve_tagged(detail), ()
         assert detail.resource is not None  # the contract guarantees one of the two
         resource = detail.resource
+        if resource.filters and Permission.SELECT not in detail.permissions:
+            raise AccessRequestRefusedError(
+                "FilterWithoutSelect", "a filter restricts SELECT: request SELECT with it"
+            )
         database = self._catalog.database(resource.database)
         tables = self._catalog.tables(resource.database) if database else []
+        resolution = self._resolve_named(resource, database, tables)
+        by_name = {str(t["Name"]).lower(): t for t in tables if not t.get("TargetTable")}
+        return resolution, requested_specs(resource.database, resource.filters, by_name)
+
+    def _resolve_tagged(self, detail: AccessRequestedDetail) -> Resolution:
+        assert detail.tag_expression is not None
+        try:
+            matches = self._catalog.tagged_tables(detail.tag_expression)
+        except AccessActionError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, ClientError) and error_code(cause) == TAG_NOT_FOUND:
+                keys = ", ".join(c.key for c in detail.tag_expression.conditions)
+                raise AccessRequestRefusedError(
+                    "TagKeyUnknown", f"the LF-Tag expression names an unknown tag key ({keys})"
+                ) from exc
+            raise
+        return resolve_tagged(matches, self._producers)
+
+    def _resolve_named(
+        self,
+        resource: NamedResource,
+        database: Mapping[str, Any] | None,
+        tables: Sequence[Mapping[str, Any]],
+    ) -> Resolution:
         resolution = resolve_named(resource, database, tables, self._producers)
-        auto = self._policy.auto_approve_classifications
+        policy = self._policy
+        auto = policy.auto_approve_classifications | policy.filter_required_classifications
         if self._table_tags is None or not auto:
-            return resolution  # no policy could approve it: the classifications are informative
+            return resolution  # no policy rule reads them: the classifications are informative
         # A table's LF-Tag ``classification`` counts before its parameter, as for expressions.
         # One search finds the tables tagged with an auto-approved value; only a table that
         # claims one by parameter alone has its tags read, to be sure no LF-Tag says otherwise.
@@ -333,6 +362,23 @@ class AccessService(AccessSweep):
         decided_by = f"producer:{envelope.account}"
         if detail.decision is Decision.DENY:
             return self._deny(record, detail.reason, decided_by, envelope.event_id)
+        changes: dict[str, Any] = {}
+        if detail.filters:
+            try:
+                filters = self._narrowed(record, detail.filters)
+            except AccessRequestRefusedError as refusal:
+                return self._refuse(envelope, refusal.code, str(refusal), record.request_id)
+            changes["filters"] = tuple(spec.as_dict() for spec in filters)
+            self._auditor.record(
+                "access:narrowed",
+                AuditOutcome.SUCCEEDED,
+                record.request_id,
+                record.request_id,
+                "; ".join(f"{s.database}.{s.table}: {s.text()}" for s in filters),
+                requested=list(record.filters),
+                approved=list(changes["filters"]),
+                event_id=envelope.event_id,
+            )
         record = self._move(
             record,
             S.APPROVED,
@@ -340,8 +386,29 @@ class AccessService(AccessSweep):
             envelope.event_id,
             decided_by=decided_by,
             decision_event=envelope.event_id,
+            **changes,
         )
         return self._advance(record, envelope.event_id)
+
+    def _narrowed(
+        self, record: RequestRecord, decided: Sequence[TableFilter]
+    ) -> tuple[CellSpec, ...]:
+        """The record's filters as the producer narrowed them (refused if any is wider)."""
+        covers = [c for c in record.coverage if c.tables and not c.whole]
+        if record.tag_expression is not None or len(covers) != 1 or covers[0].columns:
+            raise AccessRequestRefusedError(
+                "DecisionWidens",
+                "only a request for named tables can be narrowed by filters: deny it and let "
+                "the consumer ask for the tables by name",
+            )
+        (cover,) = covers
+        tables = {
+            str(t["Name"]).lower(): t
+            for t in self._catalog.tables(cover.database)
+            if str(t["Name"]).lower() in {n.lower() for n in cover.tables}
+        }
+        current = [CellSpec.from_dict(f) for f in record.filters]
+        return narrowed(current, decided, tables, cover.database)
 
     # --- Member Actions Recorded ---------------------------------------------------------------
     def _member_actions(self, envelope: Envelope) -> Outcome:

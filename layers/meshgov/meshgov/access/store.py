@@ -104,6 +104,11 @@ class RequestRecord:
     link_grants: tuple[Mapping[str, Any], ...] = ()  # what the member grants its principal
     links: tuple[str, ...] = ()
     warned: bool = False
+    # Per filtered table, the cells granted (meshgov.access.filters.CellSpec.as_dict): as
+    # requested, then as the producer approved them; one data cells filter each once granted.
+    filters: tuple[Mapping[str, Any], ...] = ()
+    # (table, classification) of the covered tables asked for without a filter (the policy).
+    unfiltered: tuple[tuple[str, str], ...] = ()
     reshares: int = 0  # times the grants were made again because the share was not accepted
     history: tuple[Mapping[str, str], ...] = field(default_factory=tuple)
 
@@ -152,8 +157,16 @@ def _from_item(item: Mapping[str, Any]) -> RequestRecord:
     data = json.loads(item["body"]["S"])
     data["state"] = RequestState(data["state"])
     data["coverage"] = tuple(Coverage.from_dict(c) for c in data.get("coverage", []))
-    for name in ("permissions", "classifications", "central_grants", "link_grants", "links"):
+    for name in (
+        "permissions",
+        "classifications",
+        "central_grants",
+        "link_grants",
+        "links",
+        "filters",
+    ):
         data[name] = tuple(data.get(name) or ())
+    data["unfiltered"] = tuple(tuple(pair) for pair in data.get("unfiltered") or ())
     data["history"] = tuple(data.get("history") or ())
     data["version"] = int(item["version"]["N"])
     return RequestRecord(**data)

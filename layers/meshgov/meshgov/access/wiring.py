@@ -49,6 +49,7 @@ def build_access_service(
         policy=ApprovalPolicy(
             max_duration_days=settings.max_duration_days,
             auto_approve_classifications=settings.auto_approve_classifications,
+            filter_required_classifications=settings.filter_required_classifications,
         ),
         producers=settings.producer_domains,
         actor=actor,

@@ -54,10 +54,44 @@ class _Contract(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
 
 
+# A bound on a row filter's text in an event (Lake Formation's own limit on a data cells filter's
+# expression is checked, with its own message, by meshgov.access.row_filters).
+ROW_FILTER_TEXT_MAX = 20_000
+
+
+class TableFilter(_Contract):
+    """The cells of one table a request asks for (or a producer approves): a column set — the
+    ``columns`` named, or every column but ``excludedColumns`` — and a ``rowFilter`` in the
+    PartiQL subset of a Lake Formation data cells filter. Central makes it one data cells filter
+    (meshgov.access.filters)."""
+
+    table: GlueName
+    columns: list[GlueName] = Field(default_factory=list, max_length=1000)
+    excluded_columns: list[GlueName] = Field(
+        default_factory=list, alias="excludedColumns", max_length=1000
+    )
+    row_filter: str | None = Field(
+        default=None, alias="rowFilter", min_length=1, max_length=ROW_FILTER_TEXT_MAX
+    )
+
+    @model_validator(mode="after")
+    def _one_column_rule(self) -> Self:
+        if self.columns and self.excluded_columns:
+            raise ValueError("name either columns or excludedColumns, not both")
+        if not (self.columns or self.excluded_columns or self.row_filter):
+            raise ValueError("a filter needs columns, excludedColumns or a rowFilter")
+        for names in (self.columns, self.excluded_columns):
+            if len({n.lower() for n in names}) != len(names):
+                raise ValueError("columns must not repeat")
+        return self
+
+
 class NamedResource(_Contract):
     database: GlueName
     tables: list[GlueName] = Field(default_factory=list, max_length=100)
     columns: list[GlueName] = Field(default_factory=list, max_length=1000)
+    # Per table: the columns and rows asked for (each table named in ``tables``).
+    filters: list[TableFilter] = Field(default_factory=list, max_length=100)
 
     @model_validator(mode="after")
     def _columns_need_one_table(self) -> Self:
@@ -65,6 +99,16 @@ class NamedResource(_Contract):
             raise ValueError("columns can only be requested on exactly one table")
         if len(set(self.tables)) != len(self.tables) or len(set(self.columns)) != len(self.columns):
             raise ValueError("tables and columns must not repeat")
+        if self.filters:
+            if self.columns:
+                raise ValueError("name the columns of a filtered table in its filter")
+            named = {t.lower() for t in self.tables}
+            filtered = [f.table.lower() for f in self.filters]
+            if len(set(filtered)) != len(filtered):
+                raise ValueError("one filter per table")
+            stray = sorted(set(filtered) - named)
+            if stray:
+                raise ValueError(f"filters name tables the request does not: {', '.join(stray)}")
         return self
 
 
@@ -107,6 +151,17 @@ class AccessDecidedDetail(_Contract):
     request_id: str = Field(alias="requestId", min_length=1, max_length=128)
     decision: Decision
     reason: str = Field(min_length=1, max_length=2000)
+    # An approval may narrow what was asked: per table, fewer columns or a stricter row filter
+    # (a table not named here is approved as requested). Anything wider is refused.
+    filters: list[TableFilter] = Field(default_factory=list, max_length=100)
+
+    @model_validator(mode="after")
+    def _filters_only_narrow_an_approval(self) -> Self:
+        if self.filters and self.decision is not Decision.APPROVE:
+            raise ValueError("only an approval can carry filters")
+        if len({f.table.lower() for f in self.filters}) != len(self.filters):
+            raise ValueError("one filter per table")
+        return self
 
 
 class LinkGrant(_Contract):
@@ -133,6 +188,11 @@ class AccessGrantedDetail(_Contract):
     # Central databases to link (the link has the central database's name).
     links: list[GlueName] = Field(default_factory=list, max_length=100)
     grants: list[LinkGrant] = Field(default_factory=list, max_length=500)
+    # The data cells filters central made for this request (CreateDataCellsFilter TableData):
+    # the columns and rows each filtered table's grant lets through.
+    data_cells_filters: list[dict[str, Any]] = Field(
+        default_factory=list, alias="dataCellsFilters", max_length=100
+    )
 
 
 class AccessDeniedDetail(_Contract):

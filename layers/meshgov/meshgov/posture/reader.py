@@ -95,8 +95,35 @@ def account_of(principal: str) -> str:
     return parts[4] if principal.startswith("arn:") and len(parts) > 5 else ""
 
 
-def central_grants(central: CentralReaders) -> list[Grant]:
-    """Grants central made to principals of other accounts."""
+def central_filters(central: CentralReaders) -> list[dict[str, Any]]:
+    """Every data cells filter of the central catalog (``ListDataCellsFilter``, ``TableData``)."""
+    return [
+        dict(f)
+        for f in paged_items(
+            central.lakeformation,
+            "list_data_cells_filter",
+            "DataCellsFilters",
+            "lakeformation:ListDataCellsFilter (central)",
+            PostureReadError,
+        )
+    ]
+
+
+def filter_resource_of(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``DataCellsFilter`` resource naming a listed filter (grants on it are listed by it:
+    ``ListPermissions`` has no resource type for filters,
+    https://docs.aws.amazon.com/lake-formation/latest/dg/listing-filter-perms.html)."""
+    return {
+        "DataCellsFilter": {
+            key: data[key] for key in ("TableCatalogId", "DatabaseName", "TableName", "Name")
+        }
+    }
+
+
+def central_grants(
+    central: CentralReaders, filters: Sequence[Mapping[str, Any]] = ()
+) -> list[Grant]:
+    """Grants central made to principals of other accounts (those on its filters included)."""
     what = "lakeformation:ListPermissions (central)"
     found = [
         grant
@@ -105,11 +132,24 @@ def central_grants(central: CentralReaders) -> list[Grant]:
             central.lakeformation, what, CatalogId=central.account_id, ResourceType=resource_type
         )
     ]
+    found.extend(
+        grant
+        for data in filters
+        for grant in _listed(
+            central.lakeformation,
+            what,
+            CatalogId=central.account_id,
+            Resource=filter_resource_of(data),
+        )
+    )
     return _unique([g for g in found if account_of(g.principal) not in ("", central.account_id)])
 
 
-def member_grants(member: ConsumerReaders, central_account: str) -> list[Grant]:
-    """A member's grants to its own principals on central tables and on its links to central."""
+def member_grants(
+    member: ConsumerReaders, central_account: str, filters: Sequence[Mapping[str, Any]] = ()
+) -> list[Grant]:
+    """A member's grants to its own principals on central tables, on central's data cells
+    filters and on its links to central."""
     own = member.account_id
     links = {
         str(d["Name"])
@@ -124,11 +164,21 @@ def member_grants(member: ConsumerReaders, central_account: str) -> list[Grant]:
         for resource_type in MEMBER_RESOURCE_TYPES
         for grant in _listed(member.lakeformation, what, CatalogId=own, ResourceType=resource_type)
     ]
+    found.extend(
+        grant
+        for data in filters
+        for grant in _listed(
+            member.lakeformation, what, CatalogId=own, Resource=filter_resource_of(data)
+        )
+    )
 
     def meshgov_business(grant: Grant) -> bool:
         if not grant.principal.startswith("arn:") or account_of(grant.principal) != own:
             return False
         resource = grant.resource
+        cells = resource.get("DataCellsFilter")
+        if isinstance(cells, Mapping):
+            return cells.get("TableCatalogId") == central_account
         for kind in ("Table", "TableWithColumns"):
             part = resource.get(kind)
             if isinstance(part, Mapping):
@@ -203,7 +253,8 @@ def read_inputs(
     producers: Sequence[ProducerSource] = (),
     arns: Arns | None = None,
 ) -> PostureInputs:
-    grants = central_grants(central)
+    filters = central_filters(central)
+    grants = central_grants(central, filters)
     drift: tuple[CatalogDrift, ...] = ()
     if producers:
         if arns is None:
@@ -218,7 +269,10 @@ def read_inputs(
         generated_at=now,
         requests=tuple(store.all()),
         central_grants=tuple(grants),
-        consumer_grants={m.account_id: member_grants(m, central.account_id) for m in members},
+        consumer_grants={
+            m.account_id: member_grants(m, central.account_id, filters) for m in members
+        },
+        cell_filters=tuple(filters),
         products=tuple(products(central)),
         expiring_days=expiring_days,
         tag_reach={

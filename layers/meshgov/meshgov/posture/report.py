@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from meshgov.access.effective import Grant, canonical_resource, explaining, expression_text
+from meshgov.access.filters import CellSpec, filter_name, spec_of
 from meshgov.access.states import HOLDS_GRANTS, RequestState
 from meshgov.access.store import RequestRecord
 from meshgov.catalog.drift import CatalogDrift
@@ -84,6 +85,7 @@ class PostureInputs:
     expiring_days: int = 7
     tag_reach: Mapping[str, Sequence[tuple[str, str]]] = field(default_factory=dict)
     catalog_drift: tuple[CatalogDrift, ...] = ()
+    cell_filters: tuple[Mapping[str, Any], ...] = ()  # central's data cells filters (TableData)
 
 
 # --- report rows ---------------------------------------------------------------------------------
@@ -110,6 +112,18 @@ class DriftRow:
     grantable: bool
     hint: str  # e.g. "was explained by req-... (EXPIRED)"
     raw_resource: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FilterRow:
+    """One data cells filter of central: what it lets through, and which request made it."""
+
+    name: str
+    table: str  # database.table
+    columns: str  # "every column", "columns a, b", "every column but c"
+    row_filter: str  # the PartiQL expression, or "every row"
+    request: str  # the live request that made it, or "" (drift)
+    hint: str = ""
 
 
 @dataclass(frozen=True)
@@ -169,10 +183,18 @@ class PostureReport:
     products_total: int
     requests_total: int
     catalog_drift: tuple[CatalogDriftRow, ...] = ()
+    filters: tuple[FilterRow, ...] = ()
+
+    @property
+    def filter_drift(self) -> tuple[FilterRow, ...]:
+        """Filters no live request made."""
+        return tuple(f for f in self.filters if not f.request)
 
     @property
     def summary(self) -> dict[str, int]:
         return {
+            "filters": len(self.filters),
+            "filter_drift": len(self.filter_drift),
             "grants_explained": len(self.access),
             "grantees": len({r.grantee for r in self.access}),
             "drift": len(self.drift),
@@ -189,7 +211,12 @@ class PostureReport:
     def clean(self) -> bool:
         """No drift (grants or catalog) and no LF-Tag grant reaching a producer who did not
         approve it."""
-        return not self.drift and not self.tag_reach and not self.catalog_drift
+        return (
+            not self.drift
+            and not self.tag_reach
+            and not self.catalog_drift
+            and not self.filter_drift
+        )
 
     def as_dict(self) -> dict[str, Any]:
         def rows(items: Iterable[Any]) -> list[dict[str, Any]]:
@@ -207,6 +234,7 @@ class PostureReport:
             "expiring": rows(self.expiring),
             "products_missing_metadata": rows(self.products_missing),
             "catalog_drift": rows(self.catalog_drift),
+            "filters": rows(self.filters),
         }
 
     def as_markdown(self) -> str:
@@ -235,6 +263,10 @@ def resource_text(resource: Mapping[str, Any]) -> str:
     database = resource.get("Database")
     if isinstance(database, Mapping):
         return f"database {database.get('Name', '?')}"
+    cells = resource.get("DataCellsFilter")
+    if isinstance(cells, Mapping):
+        table_name = f"{cells.get('DatabaseName', '?')}.{cells.get('TableName', '?')}"
+        return f"{table_name} (filter {cells.get('Name', '?')})"
     policy = resource.get("LFTagPolicy")
     if isinstance(policy, Mapping):
         kind = "tables" if policy.get("ResourceType") == "TABLE" else "databases"
@@ -244,7 +276,7 @@ def resource_text(resource: Mapping[str, Any]) -> str:
 
 def _reads_data(resource: Mapping[str, Any]) -> bool:
     """Grants on tables (not the database DESCRIBE or the link a request also needs)."""
-    if "Table" in resource or "TableWithColumns" in resource:
+    if "Table" in resource or "TableWithColumns" in resource or "DataCellsFilter" in resource:
         return True
     policy = resource.get("LFTagPolicy")
     return isinstance(policy, Mapping) and policy.get("ResourceType") == "TABLE"
@@ -417,6 +449,37 @@ def _tag_reach(inputs: PostureInputs, live: Sequence[RequestRecord]) -> list[Tag
     return rows
 
 
+def _filter_rows(inputs: PostureInputs, requests: Sequence[RequestRecord]) -> list[FilterRow]:
+    """Each central filter with the live request that made it (by name: meshgov names filters
+    per request, meshgov.access.filters.filter_name); one no live request made is drift."""
+    made: dict[tuple[str, str, str], RequestRecord] = {}
+    for record in requests:
+        for spec in (CellSpec.from_dict(f) for f in record.filters):
+            made[(spec.database, spec.table, filter_name(record.request_id, spec.table))] = record
+    rows = []
+    for data in inputs.cell_filters:
+        spec = spec_of(data)
+        name = str(data.get("Name", ""))
+        maker = made.get((spec.database, spec.table, name))
+        live = maker is not None and maker.state in HOLDS_GRANTS
+        hint = ""
+        if maker is None:
+            hint = "no meshgov request made it"
+        elif not live:
+            hint = f"its request {maker.request_id} is {maker.state.value}, not live"
+        rows.append(
+            FilterRow(
+                name,
+                f"{spec.database}.{spec.table}",
+                spec.text().partition("; ")[0],
+                spec.row_filter or "every row",
+                maker.request_id if maker is not None and live else "",
+                hint,
+            )
+        )
+    return sorted(rows, key=lambda r: (r.table, r.name))
+
+
 def build_report(inputs: PostureInputs) -> PostureReport:
     """The whole report from what was read (pure; sorted so two runs compare equal)."""
     now = inputs.generated_at
@@ -487,6 +550,7 @@ def build_report(inputs: PostureInputs) -> PostureReport:
                 key=lambda r: (r.resource, r.kind),
             )
         ),
+        filters=tuple(_filter_rows(inputs, requests)),
     )
 
 
@@ -538,6 +602,8 @@ def _markdown(report: PostureReport) -> str:
                 ),
                 ("requests recorded", summary["requests"]),
                 ("catalog drift: central objects changed by hand", summary["catalog_drift"]),
+                ("data cells filters", summary["filters"]),
+                ("filter drift: filters no live request made", summary["filter_drift"]),
             ],
             "nothing",
         ),
@@ -579,6 +645,16 @@ def _markdown(report: PostureReport) -> str:
                 for r in report.drift
             ],
             "no drift",
+        ),
+        "## Data cells filters",
+        "",
+        "The columns and rows each filtered grant lets through; a filter no live request made "
+        "is drift.",
+        "",
+        *_table(
+            ["filter", "table", "columns", "rows", "request", "hint"],
+            [(r.name, r.table, r.columns, r.row_filter, r.request, r.hint) for r in report.filters],
+            "no data cells filters",
         ),
         "## Catalog drift",
         "",
