@@ -17,6 +17,7 @@ from bench import faults as faults_bench
 from bench import hostile as hostile_bench
 from bench import package as package_bench
 from bench import privilege as privilege_bench
+from bench import query as query_bench
 from bench import soak as soak_bench
 from bench.report import (
     AUDIT_NOTES,
@@ -64,6 +65,8 @@ def run(scale: scenarios.Scale, progress: Callable[[str], None] = _progress) -> 
     noop = timed("noop_sweep", lambda: scenarios.noop_sweep(scale, progress))
     share = timed("sharing", lambda: sharing.sharing(scale.name, progress))
     trail = timed("audit", lambda: audit.audit(scale.name, progress))
+    # --- the consumer's query (issue 13): meshgov query against DuckDB alone ---
+    consumer_query = timed("query", lambda: query_bench.measure(scale.name, progress))
     # --- the Lambda package (issue 12): the built layer's size, each handler's cold import ---
     built = timed("package", lambda: package_bench.measure(scale.package_import_runs, progress))
     # --- proof (issue 6): least privilege, hostile input, convergence soak, faults ---
@@ -128,8 +131,10 @@ def run(scale: scenarios.Scale, progress: Callable[[str], None] = _progress) -> 
         "grant_calls_per_100_named_tables": share["grant_calls_per_100_named_tables"],
         "request_to_link_calls": share["request_to_link_calls"],
         "request_to_link_calls_10_tables": share["request_to_link_calls_10_tables"],
+        "request_to_link_calls_filtered": share["request_to_link_calls_filtered"],
         "bookkeeping_calls": share["bookkeeping_calls"],
         "bookkeeping_calls_10_tables": share["bookkeeping_calls_10_tables"],
+        "bookkeeping_calls_filtered": share["bookkeeping_calls_filtered"],
     }
     audit_values: dict[str, Any] = {
         "append_per_s": trail["append"]["append_per_s"],
@@ -137,6 +142,11 @@ def run(scale: scenarios.Scale, progress: Callable[[str], None] = _progress) -> 
         "verify_records_per_s": trail["verify"]["verify_records_per_s"],
         "verify_records": trail["verify"]["records"],
     }
+    query_values: dict[str, Any] = {
+        "overhead_vs_duckdb": consumer_query["overhead_vs_duckdb"],
+        "filtered_rows_per_s": consumer_query["filtered_rows_per_s"],
+    }
+    query_targets, query_passed, query_meets = evaluate(query_values, query_bench.TARGETS)
     targets, passed, meets = evaluate(values)
     sharing_targets, sharing_passed, sharing_meets = evaluate(sharing_values, SHARING_TARGETS)
     audit_targets, audit_passed, audit_meets = evaluate(audit_values, AUDIT_TARGETS)
@@ -149,7 +159,7 @@ def run(scale: scenarios.Scale, progress: Callable[[str], None] = _progress) -> 
     propagation_details = {
         k: v
         for k, v in details.items()
-        if k not in ("sharing", "audit", "package", *(name for name, *_ in proofs))
+        if k not in ("sharing", "audit", "query", "package", *(name for name, *_ in proofs))
     }
     total = round(time.perf_counter() - started, 2)
     return {
@@ -177,6 +187,14 @@ def run(scale: scenarios.Scale, progress: Callable[[str], None] = _progress) -> 
             "notes": AUDIT_NOTES,
             "scenarios": {"audit": details["audit"]},
         },
+        "query": {
+            **query_values,
+            "targets": query_targets,
+            "pass": query_passed,
+            "meets_targets": query_meets,
+            "notes": query_bench.NOTES,
+            "scenarios": {"query": consumer_query},
+        },
         "proof": {
             **proof_values,
             "targets": proof_targets,
@@ -198,7 +216,12 @@ def run(scale: scenarios.Scale, progress: Callable[[str], None] = _progress) -> 
             "notes": package_bench.NOTES,
             "scenarios": {"package": built},
         },
-        "meets_targets": meets and sharing_meets and audit_meets and proof_meets and package_meets,
+        "meets_targets": meets
+        and sharing_meets
+        and audit_meets
+        and query_meets
+        and proof_meets
+        and package_meets,
         "meta": {
             "scale": scale.name,
             "python": platform.python_version(),
@@ -245,11 +268,17 @@ def main(argv: list[str] | None = None) -> int:
     _print_section(
         "sharing",
         result["sharing"],
-        ("grant_calls_per_100_named_tables", "bookkeeping_calls", "bookkeeping_calls_10_tables"),
+        (
+            "grant_calls_per_100_named_tables",
+            "bookkeeping_calls",
+            "bookkeeping_calls_10_tables",
+            "bookkeeping_calls_filtered",
+        ),
     )
     _print_section(
         "audit", result["audit"], ("append_per_s", "append_chain_intact", "verify_records")
     )
+    _print_section("query", result["query"], ("filtered_rows_per_s",))
     _print_section(
         "proof", result["proof"], ("soak_operations", "faults_injected", "faults_operations")
     )

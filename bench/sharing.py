@@ -1,6 +1,6 @@
 """The sharing scenarios (issue 4): what one access request costs, in every account.
 
-One local mesh with a producer and five consumer accounts; the producer publishes one database
+One local mesh with a producer and six consumer accounts; the producer publishes one database
 (setup, not measured); then each measured request comes from a consumer account of its own, which
 has never been granted anything (its first RAM invitation, its first link, as a fresh mesh would
 have), and plays the whole flow with the real handlers:
@@ -15,6 +15,13 @@ have), and plays the whole flow with the real handlers:
 5. the consumer's MemberAccessFunction (running in the consumer account) accepts the RAM
    invitation, makes the resource link and grants the requesting role, and reports
    ``Member Actions Recorded`` to central, which marks the request ACTIVE.
+
+The ``one_table_filtered`` flow (issue 13) asks for one table through a data cells filter (a row
+filter and an excluded column): central also makes the request's filter and grants ``SELECT`` on
+it (with the grant option, as for an external account) instead of on the table, and the
+consumer re-grants the filter to its role
+(https://docs.aws.amazon.com/lake-formation/latest/dg/granting-filter-perms.html); the bench
+then checks the filter in central holds the approved cells (not counted).
 
 The measurement ends when every queue is quiet, the request is ACTIVE and the consumer's link
 exists. Every call any function makes in any account during that time is counted (see
@@ -38,6 +45,7 @@ from moto import mock_aws
 from bench import counting as c
 from bench.scenarios import check_clean, check_converged, fake_aws_environment, settle, sweep
 from bench.workload import Producer, table_input
+from meshgov.access.filters import CellSpec, filter_name
 from meshgov.access.grants import BATCH_GRANT_MAX
 from meshgov.access.states import RequestState
 from meshgov.access.store import RequestRecord, request_id_for
@@ -77,6 +85,11 @@ class Shape:
 NAMED = Shape("named_tables", "the tables named one by one")
 WHOLE = Shape("whole_database", "the whole database (no table named)")
 TAGGED = Shape("lf_tag_expression", f"the LF-Tag expression {TAG_KEY}={TAG_VALUE}")
+# Issue 13: one table through a data cells filter, a row filter and an excluded column. The
+# bench's tables have the columns id (bigint), amount and note (bench.workload.table_input).
+FILTERED = "one_table_filtered"
+FILTER_EXCLUDED = ["note"]
+FILTER_ROWS = "id > 0"
 
 
 # --- counting ------------------------------------------------------------------------------------
@@ -97,7 +110,8 @@ def is_flow(call: c.Call) -> bool:
     return not is_bookkeeping(call)
 
 
-FLOWS = ("one_table", "ten_tables", *(shape.name for shape in (TAGGED, WHOLE, NAMED)))
+# The filtered flow comes last: each earlier flow keeps the consumer account it always had.
+FLOWS = ("one_table", "ten_tables", *(shape.name for shape in (TAGGED, WHOLE, NAMED)), FILTERED)
 
 
 def sharing_config() -> MeshConfig:
@@ -279,6 +293,7 @@ def request_to_link(
         link = consumer_glue.get_database(Name=database)["Database"].get("TargetDatabase") or {}
         if link.get("CatalogId") != mesh.central or link.get("DatabaseName") != database:
             raise RuntimeError(f"no resource link {database} -> {mesh.central} in {consumer}")
+    cells_filters = check_filters(mesh, record)
     dead_letters = len(mesh.dead_letters("CatalogEventsDLQ")) - dead_letters_before
 
     decision = calls - after_request
@@ -300,6 +315,7 @@ def request_to_link(
             calls, consumer, "lakeformation", "BatchGrantPermissions"
         ),
         "consumer_link_grants": len(record.link_grants),
+        "data_cells_filters": cells_filters,
         "calls_by_account": c.CallCounter.by_operation(by_name, is_flow),
         "bookkeeping_by_account": c.CallCounter.by_operation(by_name, is_bookkeeping),
         "calls_by_function": c.CallCounter.by_operation(by_source, is_flow),
@@ -328,6 +344,31 @@ def request_to_link(
     }
 
 
+def check_filters(mesh: LocalMesh, record: RequestRecord) -> list[str]:
+    """Each filtered table of an ACTIVE request has its data cells filter in central, with the
+    cells approved (the bench looks; not counted). Returns the filters' names."""
+    lf = mesh.client(mesh.central, "lakeformation")
+    made: list[str] = []
+    for spec in map(CellSpec.from_dict, record.filters):
+        name = filter_name(record.request_id, spec.table)
+        found = lf.get_data_cells_filter(
+            TableCatalogId=mesh.central,
+            DatabaseName=spec.database,
+            TableName=spec.table,
+            Name=name,
+        )["DataCellsFilter"]
+        # Every row is RowFilter.AllRowsWildcard: no FilterExpression, as a spec without one.
+        made_cells = (
+            tuple((found.get("ColumnWildcard") or {}).get("ExcludedColumnNames", [])),
+            tuple(found.get("ColumnNames", [])),
+            (found.get("RowFilter") or {}).get("FilterExpression"),
+        )
+        if made_cells != (spec.excluded, spec.columns, spec.row_filter):
+            raise RuntimeError(f"{name} in {mesh.central} is not the filter approved: {found}")
+        made.append(name)
+    return made
+
+
 def target_of(flow: str, database: str, tables: int) -> tuple[str, int, dict[str, Any]]:
     """(what is asked, how many tables it covers, the request's resource or tag expression)."""
     if flow == TAGGED.name:
@@ -335,6 +376,15 @@ def target_of(flow: str, database: str, tables: int) -> tuple[str, int, dict[str
         return TAGGED.description, tables, {"tagExpression": expression}
     if flow == WHOLE.name:
         return WHOLE.description, tables, {"resource": {"database": database, "tables": []}}
+    if flow == FILTERED:
+        cells = {
+            "table": table_name(0),
+            "excludedColumns": FILTER_EXCLUDED,
+            "rowFilter": FILTER_ROWS,
+        }
+        resource = {"database": database, "tables": [table_name(0)], "filters": [cells]}
+        asked = f"one table without {', '.join(FILTER_EXCLUDED)}, rows where {FILTER_ROWS}"
+        return asked, 1, {"resource": resource}
     count = {"one_table": 1, "ten_tables": 10}.get(flow, tables)
     names = [table_name(i) for i in range(count)]
     return NAMED.description, count, {"resource": {"database": database, "tables": names}}
@@ -358,7 +408,7 @@ def sharing(scale_name: str, progress: Progress) -> dict[str, Any]:
                 f"{result['bookkeeping_calls']} bookkeeping, {result['central_batch_grant_calls']}"
                 f" BatchGrantPermissions in central ({result['central_grant_entries']} entries)"
             )
-    one, ten = flows["one_table"], flows["ten_tables"]
+    one, ten, filtered = flows["one_table"], flows["ten_tables"], flows[FILTERED]
     shapes = {shape.name: flows[shape.name] for shape in (TAGGED, WHOLE, NAMED)}
     return {
         # How meshgov shares 100 tables: a tag expression or the whole database (the larger).
@@ -369,8 +419,10 @@ def sharing(scale_name: str, progress: Progress) -> dict[str, Any]:
         "grant_calls_per_100_named_tables": shapes[NAMED.name]["central_batch_grant_calls"],
         "request_to_link_calls": one["request_to_link_calls"],
         "request_to_link_calls_10_tables": ten["request_to_link_calls"],
+        "request_to_link_calls_filtered": filtered["request_to_link_calls"],
         "bookkeeping_calls": one["bookkeeping_calls"],
         "bookkeeping_calls_10_tables": ten["bookkeeping_calls"],
+        "bookkeeping_calls_filtered": filtered["bookkeeping_calls"],
         "grant_shape_tables": tables,
         "named_entries_floor": {
             "entries": tables + 1,
@@ -386,5 +438,6 @@ def sharing(scale_name: str, progress: Progress) -> dict[str, Any]:
         },
         "one_table": one,
         "ten_tables": ten,
+        FILTERED: filtered,
         "grant_shapes": shapes,
     }

@@ -29,6 +29,7 @@ from meshgov_cli.dlq import dlq_app
 from meshgov_cli.find import find
 from meshgov_cli.options import Output, OutputOption, StateDirOption
 from meshgov_cli.posture import posture_command
+from meshgov_cli.query_command import query
 from meshgov_local.observe import RunningMesh, central_catalog
 from meshgov_local.server import LOOPBACK, ServerStartError
 from meshgov_local.standalone import (
@@ -105,6 +106,7 @@ app.command("requests")(requests)
 app.command("can-access")(can_access_command)
 app.add_typer(audit_app, name="audit")
 app.command("posture")(posture_command)
+app.command("query")(query)
 app.add_typer(dlq_app, name="dlq")
 
 

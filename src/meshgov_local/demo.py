@@ -23,6 +23,7 @@ from rich.table import Table
 from meshgov.audit import AuditRecord
 from meshgov_local.config import MeshConfig
 from meshgov_local.demo_audit import AuditStory
+from meshgov_local.demo_query import QueryStory
 from meshgov_local.demo_sharing import SharingStory
 from meshgov_local.emulator import controls
 from meshgov_local.mesh import LocalMesh, differences
@@ -39,9 +40,11 @@ from meshgov_local.server import moto_server
 from meshgov_local.views import audit_table, catalog_table
 
 SOURCE_DB = "sales"
-BUCKET = "s3://sales-data-products"
+# The producer's own data bucket (MeshConfig: the local mesh creates it; its bucket policy lets
+# central's DataLocationRole read it, so Lake Formation can vend credentials for its tables).
+BUCKET = "s3://producer-data"
 FINAL_STATEMENT = "central equals the published source"
-STEPS = 15
+STEPS = 18
 
 # --------------------------------------------------------------------------------------------
 # What the producer sends to Glue
@@ -79,9 +82,10 @@ def _table(
     }
 
 
-ORDERS_V1 = ("order_id:bigint", "customer_id:bigint", "amount:decimal(10,2)", "coupon:string")
+ORDERS_KEYS = ("order_id:bigint", "customer_id:bigint", "email:string", "country:string")
+ORDERS_V1 = (*ORDERS_KEYS, "amount:decimal(10,2)", "coupon:string")
 ORDERS_V2 = (*ORDERS_V1, "currency:string")
-ORDERS_V3 = ("order_id:bigint", "customer_id:bigint", "amount:decimal(10,2)", "currency:string")
+ORDERS_V3 = (*ORDERS_KEYS, "amount:decimal(10,2)", "currency:string")
 UNPUBLISHED = {"meshgov:publish": "false"}
 ORDERS_PARAMS = {
     "meshgov:classification": "internal",
@@ -138,6 +142,10 @@ class Demo:
             sharing = SharingStory(self)
             sharing.request()
             sharing.approve()
+            query = QueryStory(self, sharing)
+            query.query_granted()
+            query.filtered()
+            query.revoke()
             sharing.auto_approve()
             sharing.untrusted()
             sharing.expire()

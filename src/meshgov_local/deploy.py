@@ -27,6 +27,7 @@ from meshgov.aws.arns import Arns
 from meshgov_local.accounts import ADMIN_ROLE_NAME, AccountSessions
 from meshgov_local.config import MeshConfig
 from meshgov_local.emulator import ensure_admin_role
+from meshgov_local.query_access import allow_query_engine
 from meshgov_local.template import FunctionSpec, Resolver, Template, TemplateError
 
 if TYPE_CHECKING:
@@ -150,6 +151,12 @@ def deploy(
     central_values = {**central_parameters(config), **overrides}
     central = _Stack.plan(template, sessions, config.central_account, central_values)
     central.apply()
+    # The platform team's one-time opt-in for third-party engines such as `meshgov query` (README
+    # "Querying"): Athena, Redshift Spectrum and EMR need none of it.
+    allow_query_engine(
+        sessions.client(config.central_account, "lakeformation"),
+        [m.account_id for m in config.members],
+    )
     members = {}
     for member in config.members:
         if member.data_bucket:
@@ -174,6 +181,8 @@ def central_parameters(config: MeshConfig) -> dict[str, str]:
         "LakeFormationAdminArn": Arns.for_region(config.region).iam_role(
             config.central_account, ADMIN_ROLE_NAME
         ),
+        # Approval policy: confidential tables only through a filter (samconfig.toml too).
+        "FilterRequiredClassifications": "confidential",
     }
 
 

@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from meshgov.access.effective import (
     AccessAnswer,
@@ -44,6 +44,7 @@ from meshgov_local.config import MeshConfig
 from meshgov_local.deploy import Deployment, FunctionBinding, deploy
 from meshgov_local.emulator import controls as emulator_controls
 from meshgov_local.invoke import execution_role_credentials
+from meshgov_local.query_access import query_as
 from meshgov_local.router import INVOCATION_FAILURES, Chaos, DeliveryReport, EventRouter
 from meshgov_local.template import TEMPLATE_PATH, Template
 
@@ -56,6 +57,9 @@ AUDIT_DIGEST_FUNCTION = "AuditDigestFunction"
 
 # What a consumer's platform team gives its analysts in IAM: Glue reads (of its own catalog and of
 # what is shared with it) and Lake Formation data access; Lake Formation decides the rest.
+if TYPE_CHECKING:
+    from meshgov_cli.query.engine import QueryResult
+
 CONSUMER_READ_POLICY: dict[str, Any] = {
     "Version": "2012-10-17",
     "Statement": [
@@ -116,7 +120,9 @@ class LocalMesh:
                     "Principal": {
                         "AWS": self.sessions.arns.arn("iam", account_id, "root", regional=False)
                     },
-                    "Action": "sts:AssumeRole",
+                    # TagSession: a query engine tags its session for Lake Formation
+                    # (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html).
+                    "Action": ["sts:AssumeRole", "sts:TagSession"],
                 }
             ],
         }
@@ -142,6 +148,19 @@ class LocalMesh:
         them: the local mesh answers it with exactly what IAM and Lake Formation allow."""
         return self.sessions.role_session(account_id, name).client(
             "glue", endpoint_url=self.endpoint_url
+        )
+
+    def query(self, account_id: str, role: str, sql: str) -> QueryResult:
+        """``meshgov query`` as ``role`` of ``account_id``: what Lake Formation lets it read of
+        the Parquet objects, and nothing else (raises the engine's ``QueryError``)."""
+        return query_as(
+            self.client,
+            self.sessions.arns,
+            self.endpoint_url,
+            self.config.region,
+            account_id,
+            role,
+            sql,
         )
 
     def put_event(

@@ -9,6 +9,7 @@ from typing import Any
 
 from bench.__main__ import main
 from bench.package import TARGETS as PACKAGE_TARGETS
+from bench.query import TARGETS as QUERY_TARGETS
 from bench.report import AUDIT_TARGETS, SHARING_TARGETS, TARGETS
 
 METRICS = (
@@ -29,8 +30,10 @@ SHARING_METRICS = (
     "grant_calls_per_100_named_tables",
     "request_to_link_calls",
     "request_to_link_calls_10_tables",
+    "request_to_link_calls_filtered",
     "bookkeeping_calls",
     "bookkeeping_calls_10_tables",
+    "bookkeeping_calls_filtered",
 )
 
 
@@ -99,6 +102,20 @@ def test_bench_smoke_writes_the_report(tmp_path: Path) -> None:
     # And the Lambda package (issue 12): the built layer and every handler's cold import with it
     check_package(report)
 
+    # And the consumer's query (issue 13): meshgov query against DuckDB alone, same run
+    check_query(report)
+
+
+def check_query(report: dict[str, Any]) -> None:
+    query = report["query"]
+    assert set(query["targets"]) == set(QUERY_TARGETS) == set(query["pass"])
+    assert query["meets_targets"] == all(query["pass"].values())
+    details = query["scenarios"]["query"]
+    assert query["overhead_vs_duckdb"] > 0 and query["filtered_rows_per_s"] > 0
+    assert details["meshgov_query_s"] > 0 and details["duckdb_alone_s"] > 0
+    # the filtered query saw German rows only, fewer than the table holds
+    assert 0 < details["filtered_rows_visible"] < details["rows"]
+
 
 def check_audit(report: dict[str, Any]) -> None:
     audit = report["audit"]
@@ -113,6 +130,7 @@ def check_audit(report: dict[str, Any]) -> None:
         and report["propagation"]["meets_targets"]
         and report["proof"]["meets_targets"]
         and report["package"]["meets_targets"]
+        and report["query"]["meets_targets"]
     )
     details = audit["scenarios"]["audit"]
     append, verify = details["append"], details["verify"]
@@ -156,7 +174,8 @@ def check_sharing(report: dict[str, Any]) -> None:
     # And the flow really happened, in every account: request, approval, grants, link, ACTIVE
     details = share["scenarios"]["sharing"]
     one, ten = details["one_table"], details["ten_tables"]
-    for flow in (one, ten):
+    filtered = details["one_table_filtered"]
+    for flow in (one, ten, filtered):
         assert flow["final_state"] == "ACTIVE"
         assert 8 <= flow["request_to_link_calls"] <= 30
         assert flow["request_to_link_calls"] == _sum(flow["calls_by_account"])
@@ -175,6 +194,18 @@ def check_sharing(report: dict[str, Any]) -> None:
     assert share["request_to_link_calls"] == one["request_to_link_calls"]
     assert share["request_to_link_calls_10_tables"] == ten["request_to_link_calls"]
     assert ten["tables"] == 10 and one["tables"] == 1
+
+    # And the filtered flow (issue 13) is the one-table flow plus its data cells filter, made in
+    # central and granted instead of the table, from a consumer account of its own
+    assert share["request_to_link_calls_filtered"] == filtered["request_to_link_calls"]
+    assert filtered["tables"] == 1 and len(filtered["data_cells_filters"]) == 1
+    assert filtered["consumer_account"] not in (one["consumer_account"], ten["consumer_account"])
+    central_calls = next(
+        v for k, v in filtered["calls_by_account"].items() if k.startswith("central")
+    )
+    assert central_calls["lakeformation:CreateDataCellsFilter"] == 1
+    assert filtered["central_grant_entries"] == one["central_grant_entries"] == 2
+    assert one["data_cells_filters"] == ten["data_cells_filters"] == []
 
     # And the grant shapes: one call for a tag expression or a whole database, ceil(n+1 / 20)
     # for n named tables

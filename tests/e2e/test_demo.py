@@ -50,6 +50,14 @@ def test_demo_converges_and_says_so() -> None:
     assert "approved it without asking the producer" in output
     assert "the invitation was rejected" in output and "REJECTED" in output
     assert "orders: EXPIRED" in output and "regions: ACTIVE" in output
+    # And the analyst queried real Parquet data: every row, then German rows without email
+    # through a data cells filter, a refused column, and nothing once revoked
+    flat = " ".join(output.split())  # the console wraps long sentences
+    assert "5,000 orders from 6 countries, every row." in flat
+    assert "reads orders only through filter meshgov-req-" in flat
+    assert "refused, as Athena would: COLUMN_NOT_FOUND: Column 'email'" in flat
+    assert "(0 data cells filter(s) left in central)" in flat
+    assert "refused, as Athena would: Insufficient Lake Formation permission(s)" in flat
     assert "sales_sales.orders (after expiry): no" in output
     # And the audit trail verifies, tampered copies are named, the posture shows the drift
     assert "meshgov audit verify: PASS" in output and "1 signed digest(s)" in output
