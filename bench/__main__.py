@@ -18,7 +18,9 @@ from bench import hostile as hostile_bench
 from bench import package as package_bench
 from bench import privilege as privilege_bench
 from bench import query as query_bench
+from bench import reviews as reviews_bench
 from bench import soak as soak_bench
+from bench import usage as usage_bench
 from bench.report import (
     AUDIT_NOTES,
     AUDIT_TARGETS,
@@ -27,10 +29,14 @@ from bench.report import (
     NOTES,
     SHARING_NOTES,
     SHARING_TARGETS,
+    USAGE_NOTES,
+    USAGE_TARGETS,
     evaluate,
 )
 
 Bounds = dict[str, tuple[str, float]]
+# Scenarios reported in a section of their own, not under propagation.
+SECTIONS_APART = ("sharing", "audit", "query", "usage", "reviews", "package")
 
 
 def _progress(message: str) -> None:
@@ -67,6 +73,10 @@ def run(scale: scenarios.Scale, progress: Callable[[str], None] = _progress) -> 
     trail = timed("audit", lambda: audit.audit(scale.name, progress))
     # --- the consumer's query (issue 13): meshgov query against DuckDB alone ---
     consumer_query = timed("query", lambda: query_bench.measure(scale.name, progress))
+    # --- data-access usage (issue 14): DynamoDB writes per 1,000 GetDataAccess events ---
+    counted_usage = timed("usage", lambda: usage_bench.measure(progress))
+    # --- access reviews (issue 14): the access sweep's calls over 10,000 live grants ---
+    access_reviews = timed("reviews", lambda: reviews_bench.measure(scale.name, progress))
     # --- the Lambda package (issue 12): the built layer's size, each handler's cold import ---
     built = timed("package", lambda: package_bench.measure(scale.package_import_runs, progress))
     # --- proof (issue 6): least privilege, hostile input, convergence soak, faults ---
@@ -147,6 +157,14 @@ def run(scale: scenarios.Scale, progress: Callable[[str], None] = _progress) -> 
         "filtered_rows_per_s": consumer_query["filtered_rows_per_s"],
     }
     query_targets, query_passed, query_meets = evaluate(query_values, query_bench.TARGETS)
+    usage_values: dict[str, Any] = {
+        "writes_per_1000_events": counted_usage["writes_per_1000_events"],
+    }
+    usage_targets, usage_passed, usage_meets = evaluate(usage_values, USAGE_TARGETS)
+    reviews_values: dict[str, Any] = {
+        "sweep_calls_per_10000_grants": access_reviews["sweep_calls_per_10000_grants"],
+    }
+    reviews_targets, reviews_passed, reviews_meets = evaluate(reviews_values, reviews_bench.TARGETS)
     targets, passed, meets = evaluate(values)
     sharing_targets, sharing_passed, sharing_meets = evaluate(sharing_values, SHARING_TARGETS)
     audit_targets, audit_passed, audit_meets = evaluate(audit_values, AUDIT_TARGETS)
@@ -159,7 +177,7 @@ def run(scale: scenarios.Scale, progress: Callable[[str], None] = _progress) -> 
     propagation_details = {
         k: v
         for k, v in details.items()
-        if k not in ("sharing", "audit", "query", "package", *(name for name, *_ in proofs))
+        if k not in (*SECTIONS_APART, *(name for name, *_ in proofs))
     }
     total = round(time.perf_counter() - started, 2)
     return {
@@ -195,6 +213,22 @@ def run(scale: scenarios.Scale, progress: Callable[[str], None] = _progress) -> 
             "notes": query_bench.NOTES,
             "scenarios": {"query": consumer_query},
         },
+        "usage": {
+            **usage_values,
+            "targets": usage_targets,
+            "pass": usage_passed,
+            "meets_targets": usage_meets,
+            "notes": USAGE_NOTES,
+            "scenarios": {"usage": counted_usage},
+        },
+        "reviews": {
+            **reviews_values,
+            "targets": reviews_targets,
+            "pass": reviews_passed,
+            "meets_targets": reviews_meets,
+            "notes": reviews_bench.NOTES,
+            "scenarios": {"reviews": access_reviews},
+        },
         "proof": {
             **proof_values,
             "targets": proof_targets,
@@ -220,6 +254,8 @@ def run(scale: scenarios.Scale, progress: Callable[[str], None] = _progress) -> 
         and sharing_meets
         and audit_meets
         and query_meets
+        and usage_meets
+        and reviews_meets
         and proof_meets
         and package_meets,
         "meta": {
@@ -279,6 +315,8 @@ def main(argv: list[str] | None = None) -> int:
         "audit", result["audit"], ("append_per_s", "append_chain_intact", "verify_records")
     )
     _print_section("query", result["query"], ("filtered_rows_per_s",))
+    _print_section("usage", result["usage"], ())
+    _print_section("reviews", result["reviews"], ())
     _print_section(
         "proof", result["proof"], ("soak_operations", "faults_injected", "faults_operations")
     )

@@ -64,6 +64,28 @@ NOTES = [
 ]
 
 
+# usage.<metric> -> (comparison, bound) (issue 14)
+USAGE_TARGETS: dict[str, tuple[str, float]] = {
+    # the floor: one write per distinct (principal, table, day) group, 10 x 20 x 1 day
+    "writes_per_1000_events": ("<=", 200),
+}
+
+USAGE_NOTES = [
+    "usage.writes_per_1000_events: DynamoDB UpdateItem requests UsageFunction sends to the usage "
+    "table for 1,000 Lake Formation GetDataAccess events in CloudTrail's shape (10 principals x "
+    "20 tables, 5 each, one day, shuffled) in the envelope central's bus delivers, handed to the "
+    "deployed function as ONE SQS batch (the template's BatchSize, 1,000; the forwarding path is "
+    "tested in tests/integration/test_usage.py). The target is the floor, the number of distinct "
+    "(principal, table, day) groups (200): the store aggregates each group of a batch into ONE "
+    "conditional "
+    "UpdateItem (ADD reads, event-id digests, engines; first/last use), never a write per event. "
+    "It is near the floor only while a batch holds many events of a group: with batches of 10 "
+    "(the SQS default) the same events would cost up to 1,000 writes; more writes also come from "
+    "a group over 64 events in a batch (the condition's size bound), a second delivery, or an "
+    "out-of-order batch (a corrective write of first/last use). bench/usage.py",
+]
+
+
 # sharing.<metric> -> (comparison, bound)
 SHARING_TARGETS: dict[str, tuple[str, float]] = {
     "grant_calls_per_100_tables": ("<=", 5),

@@ -1,5 +1,5 @@
 """AccessSweep: on a schedule, expire due grants, warn of coming expiries, revoke what was
-unpublished."""
+unpublished, start and end access reviews, warn of and revoke unused grants."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ directory, then ``sts.assume_role`` into the account).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -17,11 +17,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from meshgov.discovery import DataProduct, DiscoveryError, FindQuery, find_products
+from meshgov.usage.report import DEFAULT_DAYS, DayRange
 from meshgov_cli.options import Output, OutputOption, StateDirOption
+from meshgov_cli.reach import usage_store
 from meshgov_local.standalone import DEFAULT_STATE_DIR
 from meshgov_local.views import as_json
 
 SHOWN_COLUMNS = 4
+SHOWN_CONSUMERS = 3
 
 
 class TagOptionError(ValueError):
@@ -55,6 +58,20 @@ def columns_cell(columns: Sequence[str], shown: int = SHOWN_COLUMNS) -> str:
     return f"{', '.join(columns[:shown])}, +{len(columns) - shown} more"
 
 
+def consumers_cell(product: DataProduct, shown: int = SHOWN_CONSUMERS) -> str:
+    """How many principals read the product, and the first few (``role/x (account)``)."""
+    if product.consumers is None:
+        return "-"
+    if not product.consumers:
+        return "none"
+    names = [
+        f"{arn.split(':', 5)[5]} ({arn.split(':')[4]})" if arn.startswith("arn:") else arn
+        for arn in product.consumers
+    ]
+    more = f", +{len(names) - shown} more" if len(names) > shown else ""
+    return f"{len(names)}: {', '.join(names[:shown])}{more}"
+
+
 def freshness_cell(product: DataProduct) -> str:
     if product.freshness is None:
         return "-"
@@ -68,6 +85,7 @@ def products_table(products: Sequence[DataProduct], title: str) -> Table:
         table.add_column(column, no_wrap=True)
     table.add_column("columns")
     table.add_column("access", no_wrap=True)
+    table.add_column(f"consumers ({DEFAULT_DAYS} d)")
     for product in products:
         table.add_row(
             f"[bold]{escape(product.name)}[/]",
@@ -77,6 +95,7 @@ def products_table(products: Sequence[DataProduct], title: str) -> Table:
             freshness_cell(product),
             escape(columns_cell(product.columns)),
             access_cell(product),
+            escape(consumers_cell(product)),
         )
     if not products:
         table.add_row("[dim](nothing found)[/]", *[""] * (len(table.columns) - 1))
@@ -130,7 +149,9 @@ def find(
     Every given criterion must hold; without any, every product is listed. Each product shows
     its domain, owning producer account, classification, when meshgov last synced it and its
     columns; with `--as-account`, whether that account already holds SELECT on it in the
-    central Lake Formation (by name, on its database's tables, or through an LF-Tag policy).
+    central Lake Formation (by name, on its database's tables, or through an LF-Tag policy);
+    and its consumers: the distinct roles that read it in the last 30 days (UTC, today
+    included), from the central usage table.
 
     Examples: `meshgov find customer`, `meshgov find --column email --tag classification=pii`,
     `meshgov find --domain sales --as-account 333333333333 -o json`.
@@ -160,6 +181,8 @@ def find(
                 running.client(central, "lakeformation"),
                 central,
                 query,
+                usage=usage_store(running),
+                span=DayRange.last(datetime.now(UTC).date()),
             )
         except DiscoveryError as exc:
             _fail(console, str(exc))

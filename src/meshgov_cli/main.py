@@ -30,6 +30,8 @@ from meshgov_cli.find import find
 from meshgov_cli.options import Output, OutputOption, StateDirOption
 from meshgov_cli.posture import posture_command
 from meshgov_cli.query_command import query
+from meshgov_cli.reviews import review, reviews
+from meshgov_cli.usage import usage
 from meshgov_local.observe import RunningMesh, central_catalog
 from meshgov_local.server import LOOPBACK, ServerStartError
 from meshgov_local.standalone import (
@@ -107,6 +109,9 @@ app.command("can-access")(can_access_command)
 app.add_typer(audit_app, name="audit")
 app.command("posture")(posture_command)
 app.command("query")(query)
+app.command("reviews")(reviews)
+app.command("review")(review)
+app.command("usage")(usage)
 app.add_typer(dlq_app, name="dlq")
 
 

@@ -23,7 +23,7 @@ from meshgov.aws.arns import Arns
 from meshgov.posture import PostureReport, ProducerSource, posture
 from meshgov_cli.access_views import short_principal, short_time
 from meshgov_cli.options import Output, OutputOption, StateDirOption
-from meshgov_cli.reach import reaching, request_store, running_mesh
+from meshgov_cli.reach import reaching, request_store, running_mesh, usage_store
 from meshgov_local.standalone import DEFAULT_STATE_DIR
 from meshgov_local.views import as_json
 
@@ -71,8 +71,8 @@ def render(console: Console, report: PostureReport) -> None:
     )
     console.print(
         _table(
-            "Access: who can read what, through which request, until when",
-            ["grantee", "granted by", "resource", "permissions", "requests", "until"],
+            "Access: who can read what, through which request, until when, last used",
+            ["grantee", "granted by", "resource", "permissions", "requests", "until", "last used"],
             [
                 (
                     short_principal(r.grantee),
@@ -81,6 +81,7 @@ def render(console: Console, report: PostureReport) -> None:
                     r.permissions,
                     r.requests,
                     _until(r.until),
+                    _until(r.last_used),
                 )
                 for r in report.access
             ],
@@ -207,7 +208,9 @@ def posture_command(
     """Report who can read what, through which request, until when, and what is out of line.
 
     Sections: **access** (every grant an approved request explains, central's to accounts
-    and each account's to its roles, with the request and the expiry); **drift** (grants in
+    and each account's to its roles, with the request, the expiry and when it was last used:
+    the grantee's latest read of what the grant covers, any role of the account for a grant
+    to an account, or "never"); **drift** (grants in
     Lake Formation no GRANTED/ACTIVE request explains, e.g. made by an admin by hand);
     **catalog drift** (central databases, tables and partitions missing, changed or extra
     against the published source: changed by hand; the next sweep puts them back);
@@ -241,6 +244,7 @@ def posture_command(
                 for m in state.config().producers
             ],
             arns=Arns.for_region(state.region),
+            usage=usage_store(running),
         )
     if markdown is not None:
         markdown.parent.mkdir(parents=True, exist_ok=True)

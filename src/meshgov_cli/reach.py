@@ -12,11 +12,13 @@ from rich.console import Console
 
 from meshgov.access.store import RequestStore
 from meshgov.errors import MeshgovError
+from meshgov.usage.store import UsageStore
 from meshgov_local.deploy import default_physical_name
 from meshgov_local.observe import RunningMesh
 from meshgov_local.state import MeshState, MeshStateError, read_state
 
 REQUESTS_TABLE = "AccessRequestsTable"
+USAGE_TABLE = "UsageTable"
 
 
 def member_accounts(state: MeshState) -> dict[str, str]:
@@ -28,6 +30,12 @@ def requests_table_name(state: MeshState) -> str:
     """The central requests table, as ``mesh.json`` records it; a ``mesh.json`` written before
     it did gets the name the local deployer gives it (``meshgov-access-requests-table``)."""
     return state.requests_table_name or default_physical_name(REQUESTS_TABLE)
+
+
+def usage_table_name(state: MeshState) -> str:
+    """The central usage table, as ``mesh.json`` records it; a ``mesh.json`` written before it
+    did gets the name the local deployer gives it (``meshgov-usage-table``)."""
+    return state.usage_table_name or default_physical_name(USAGE_TABLE)
 
 
 def running_mesh(console: Console, state_dir: Path, code: int) -> RunningMesh:
@@ -74,3 +82,9 @@ def member_name(
 def request_store(running: RunningMesh) -> RequestStore:
     central = running.state.central_account
     return RequestStore(running.client(central, "dynamodb"), requests_table_name(running.state))
+
+
+def usage_store(running: RunningMesh) -> UsageStore:
+    """The central usage store, read as the central account (reads only)."""
+    central = running.state.central_account
+    return UsageStore(running.client(central, "dynamodb"), usage_table_name(running.state))

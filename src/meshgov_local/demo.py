@@ -23,7 +23,7 @@ from rich.table import Table
 from meshgov.audit import AuditRecord
 from meshgov_local.config import MeshConfig
 from meshgov_local.demo_audit import AuditStory
-from meshgov_local.demo_query import QueryStory
+from meshgov_local.demo_query import POLICY, QueryStory
 from meshgov_local.demo_sharing import SharingStory
 from meshgov_local.emulator import controls
 from meshgov_local.mesh import LocalMesh, differences
@@ -40,11 +40,12 @@ from meshgov_local.server import moto_server
 from meshgov_local.views import audit_table, catalog_table
 
 SOURCE_DB = "sales"
+
 # The producer's own data bucket (MeshConfig: the local mesh creates it; its bucket policy lets
 # central's DataLocationRole read it, so Lake Formation can vend credentials for its tables).
 BUCKET = "s3://producer-data"
 FINAL_STATEMENT = "central equals the published source"
-STEPS = 18
+STEPS = 20
 
 # --------------------------------------------------------------------------------------------
 # What the producer sends to Glue
@@ -144,11 +145,13 @@ class Demo:
             sharing.approve()
             query = QueryStory(self, sharing)
             query.query_granted()
+            query.usage()
             query.filtered()
             query.revoke()
             sharing.auto_approve()
             sharing.untrusted()
             sharing.expire()
+            query.unused()
             audit = AuditStory(self)
             audit.verify()
             audit.posture()
@@ -473,7 +476,7 @@ def run(
             if on_endpoint:
                 on_endpoint(endpoint)
             with console.status("Deploying template.yaml into the local accounts..."):
-                mesh = LocalMesh(config, endpoint_url=endpoint)
+                mesh = LocalMesh(config, endpoint_url=endpoint, parameter_overrides=POLICY)
             code = Demo(console, mesh).run()
     finally:
         controls.set_event_drop_rate(drop_rate)

@@ -21,6 +21,8 @@ from meshgov.contracts.access_events import (
     ACCESS_REQUESTED,
     ACCESS_REVOKE_REQUESTED,
 )
+from meshgov.usage.report import DayRange, UsageRow, summarize
+from meshgov_local.emulator import controls
 from meshgov_local.parquet_data import write_table_data
 
 if TYPE_CHECKING:
@@ -29,6 +31,10 @@ if TYPE_CHECKING:
     from meshgov_local.demo_sharing import SharingStory
 
 ORDERS_ROWS = 5_000
+DAY = 86_400
+# The approval policy of the demo's central stack: unused grants are warned about after 14 days
+# without use and revoked 7 days later (template parameters RevokeUnusedDays, UnusedWarningDays).
+POLICY = {"RevokeUnusedDays": "14", "UnusedWarningDays": "7"}
 DE_ANALYST = "de_analyst"
 BY_COUNTRY = (
     "SELECT country, count(*) AS orders, round(sum(amount), 2) AS revenue "
@@ -158,7 +164,84 @@ class QueryStory:
             demo.did(f'{DE_ANALYST}: [bold]meshgov query "{escape(self.sql(BY_COUNTRY))}"[/]')
             self.refused(DE_ANALYST, BY_COUNTRY, "Insufficient Lake Formation permission")
 
+    def usage(self) -> None:
+        demo = self.demo
+        with demo.step("Usage, in one central place", show_catalog=False):
+            demo.did("The analyst runs two more queries on orders")
+            for _ in range(2):
+                self.run("analyst", BY_COUNTRY)
+            demo.settle()
+            demo.say(
+                "Each query's credential vending is a CloudTrail GetDataAccess event in the "
+                "consumer account; its member rule (state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_"
+                "EVENTS) forwards it to central, where UsageFunction counts it per principal, "
+                f"table and day. [bold]meshgov usage --table {demo.central_db}.orders[/]:"
+            )
+            rows = self.usage_rows("orders")
+            self.usage_table(rows)
+            reads = sum(row.reads for row in rows if row.principal.endswith(":role/analyst"))
+            if reads != 3:
+                self.sharing.fail(f"central counted {reads} reads by the analyst, expected 3")
+
+    def unused(self) -> None:
+        demo = self.demo
+        with demo.step("Unused access is warned about, then revoked", show_catalog=False):
+            regions = self.sharing.record("regions-lookup")
+            demo.say(
+                f"regions ({regions.request_id}) was granted but never queried: the sweep at "
+                f"day 29½ sent [bold]Access Unused[/] to the consumer (RevokeUnusedDays="
+                f"{POLICY['RevokeUnusedDays']}), warned at {regions.unused_warned_at or '-'}."
+            )
+            self.posture_rows("before the revocation")
+            demo.did("7 more days pass without a query; the access sweep runs")
+            controls.advance_time(7 * DAY)
+            self.sharing.sweep()
+            regions = self.sharing.record("regions-lookup")
+            self.sharing.expect_state(regions, "REVOKED")
+            demo.say(
+                f"regions: [bold]{regions.state.value}[/] by {regions.decided_by or '-'}: "
+                f"{escape(regions.reason)}"
+            )
+            self.sharing.requests_table()
+            self.sharing.show_access("regions", "after the unused revocation")
+
     # --- helpers ---------------------------------------------------------------------------------
+    def usage_rows(self, table: str) -> list[UsageRow]:
+        store = self.mesh.usage_store()
+        qualified = f"{self.demo.central_db}.{table}"
+        span = DayRange(since="0001-01-01", until="9999-12-31")
+        return list(summarize(store.of_table(qualified, span.since, span.until), span).rows)
+
+    def usage_table(self, rows: list[UsageRow]) -> None:
+        table = Table(title="Usage (central UsageTable)", title_justify="left")
+        for column in ("principal", "table", "reads", "first use", "last use", "engines"):
+            table.add_column(column)
+        for row in rows:
+            table.add_row(
+                escape(row.principal.rsplit(":", 1)[-1]),
+                row.table,
+                str(row.reads),
+                _minute(row.first_use),
+                _minute(row.last_use),
+                ", ".join(row.engines) or "-",
+            )
+        self.demo.console.print(table)
+
+    def posture_rows(self, when: str) -> None:
+        """The posture report's access rows: each grant, and when it was last used."""
+        report = self.mesh.posture()
+        table = Table(title=f"meshgov posture: access ({when})", title_justify="left")
+        for column in ("grantee", "resource", "requests", "last used"):
+            table.add_column(column)
+        for row in report.access:
+            table.add_row(
+                escape(row.grantee.rsplit(":", 1)[-1]),
+                escape(row.resource),
+                ", ".join(row.requests),
+                _minute(row.last_used) if row.last_used else "-",
+            )
+        self.demo.console.print(table)
+
     def _request(self) -> dict[str, Any]:
         return {
             "clientToken": "orders-de",
@@ -205,3 +288,8 @@ class QueryStory:
         for row in rows:
             table.add_row(*("NULL" if v is None else escape(str(v)) for v in row))
         self.demo.console.print(table)
+
+
+def _minute(stamp: str) -> str:
+    """An ISO time to the minute (``2026-12-05 03:02``), anything else as it is ("never")."""
+    return stamp[:16].replace("T", " ") if stamp[:4].isdigit() else stamp

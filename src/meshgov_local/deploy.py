@@ -42,6 +42,7 @@ CENTRAL_BUS = "MeshgovBus"
 AUDIT_TABLE = "AuditTable"
 LEDGER_TABLE = "SyncLedgerTable"
 REQUESTS_TABLE = "AccessRequestsTable"
+USAGE_TABLE = "UsageTable"
 MEMBER_BUS = "MemberMeshgovBus"
 DIGEST_BUCKET = "AuditDigestBucket"
 DIGEST_KEY = "AuditDigestKey"
@@ -119,6 +120,8 @@ class Deployment:
     # The audit digests' Object Lock bucket and the KMS key that signs them (central).
     digest_bucket_name: str = ""
     digest_key_id: str = ""
+    # The central usage table (issue 14): per principal, table and day.
+    usage_table_name: str = ""
 
     def all_functions(self) -> list[FunctionBinding]:
         """Central functions first, then every member's."""
@@ -583,6 +586,9 @@ def _apply_table(stack: _Stack, logical_id: str) -> None:
     pitr = props.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled")
     if pitr:
         _enable_pitr(dynamodb, request["TableName"])
+    ttl = props.get("TimeToLiveSpecification", {})
+    if _boolean(ttl.get("Enabled", False)):
+        _enable_ttl(dynamodb, request["TableName"], str(ttl["AttributeName"]))
 
 
 def _check_table(logical_id: str, table: Mapping[str, Any], request: Mapping[str, Any]) -> None:
@@ -593,6 +599,24 @@ def _check_table(logical_id: str, table: Mapping[str, Any], request: Mapping[str
         raise DeploymentConflictError(
             f"{logical_id}: table {request['TableName']} exists with other keys or indexes"
         )
+
+
+def _enable_ttl(dynamodb: DynamoDBClient, table_name: str, attribute: str) -> None:
+    """The template's TimeToLiveSpecification (the usage table's retention window): TTL on the
+    attribute, set once (UpdateTimeToLive refuses to repeat a setting,
+    https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateTimeToLive.html)."""
+    current = dynamodb.describe_time_to_live(TableName=table_name)["TimeToLiveDescription"]
+    if current.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
+        if current.get("AttributeName") == attribute:
+            return
+        raise DeploymentConflictError(
+            f"table {table_name} has TTL on {current.get('AttributeName')}, the template wants "
+            f"{attribute}"
+        )
+    dynamodb.update_time_to_live(
+        TableName=table_name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute},
+    )
 
 
 def _enable_pitr(dynamodb: DynamoDBClient, table_name: str) -> None:
@@ -989,6 +1013,7 @@ def _deployment(
         requests_table_name=central.names.get(REQUESTS_TABLE, ""),
         digest_bucket_name=central.names.get(DIGEST_BUCKET, ""),
         digest_key_id=central.names.get(DIGEST_KEY, ""),
+        usage_table_name=central.names.get(USAGE_TABLE, ""),
     )
 
 

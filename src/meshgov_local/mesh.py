@@ -38,6 +38,7 @@ from meshgov.deadletters import (
     SourceQueueTarget,
 )
 from meshgov.posture import PostureReport, ProducerSource, posture
+from meshgov.usage.store import UsageStore
 from meshgov_local import emulator
 from meshgov_local.accounts import AccountSessions
 from meshgov_local.config import MeshConfig
@@ -85,13 +86,18 @@ class LocalMesh:
         config: MeshConfig | None = None,
         endpoint_url: str | None = None,
         template_path: Path = TEMPLATE_PATH,
+        parameter_overrides: Mapping[str, str] | None = None,
     ) -> None:
+        """``parameter_overrides``: template parameter values for every stack, over the local
+        mesh's own (e.g. the approval policy's ``{"ReviewEveryDays": "30"}``)."""
         emulator.install()
         self.config = config or MeshConfig()
         self.endpoint_url = endpoint_url
         self.sessions = AccountSessions(self.config.region, endpoint_url)
         self.template = Template.load(template_path)
-        self.deployment: Deployment = deploy(self.config, self.sessions, self.template)
+        self.deployment: Deployment = deploy(
+            self.config, self.sessions, self.template, parameter_overrides=parameter_overrides
+        )
         self.router = EventRouter(self.deployment, self.sessions, endpoint_url)
 
     # --- acting as an account ----------------------------------------------------------------
@@ -222,6 +228,10 @@ class LocalMesh:
 
     def requests(self) -> list[RequestRecord]:
         return self.request_store().all()
+
+    def usage_store(self) -> UsageStore:
+        """The central usage table (issue 14), as central reads it."""
+        return UsageStore(self.client(self.central, "dynamodb"), self.deployment.usage_table_name)
 
     # --- looking ---------------------------------------------------------------------------------
     def audit_records(self, day: str | None = None) -> list[AuditRecord]:
@@ -366,7 +376,7 @@ class LocalMesh:
 
     def posture(self, expiring_days: int = 7) -> PostureReport:
         """The posture report of the mesh as of the emulated clock, every member read (each
-        producer's catalog too, for the catalog drift)."""
+        producer's catalog too, for the catalog drift), with the last use of each grant."""
         central = self.central
         return posture(
             CentralReaders.of(central, self.client),
@@ -384,6 +394,7 @@ class LocalMesh:
                 for p in self.config.producers
             ],
             arns=Arns.for_region(self.config.region),
+            usage=self.usage_store(),
         )
 
 

@@ -18,8 +18,12 @@ from meshgov.contracts.access_events import (
     AccessExpiringDetail,
     AccessGrantedDetail,
     AccessRequestedDetail,
+    AccessReviewedDetail,
+    AccessReviewEscalatedDetail,
+    AccessReviewRequestedDetail,
     AccessRevokedDetail,
     AccessRevokeRequestedDetail,
+    AccessUnusedDetail,
     MemberActionsDetail,
     SharedSchemaChangedDetail,
 )
@@ -51,6 +55,10 @@ CONTRACTS: dict[str, type[BaseModel]] = {
     "meshgov.access.access-revoke-requested.detail": AccessRevokeRequestedDetail,
     "meshgov.access.member-actions-recorded.detail": MemberActionsDetail,
     "meshgov.access.shared-table-schema-changed.detail": SharedSchemaChangedDetail,
+    "meshgov.access.access-review-requested.detail": AccessReviewRequestedDetail,
+    "meshgov.access.access-reviewed.detail": AccessReviewedDetail,
+    "meshgov.access.access-review-escalated.detail": AccessReviewEscalatedDetail,
+    "meshgov.access.access-unused.detail": AccessUnusedDetail,
     "meshgov.catalog.database-published.detail": DatabasePublishedDetail,
     "meshgov.catalog.name-refused.detail": NameRefusedDetail,
 }

@@ -60,6 +60,7 @@ class MeshState:
     requests_table_name: str = ""
     digest_bucket_name: str = ""
     digest_key_id: str = ""
+    usage_table_name: str = ""
 
     @classmethod
     def of(cls, mesh: LocalMesh) -> MeshState:
@@ -80,6 +81,7 @@ class MeshState:
             requests_table_name=deployment.requests_table_name,
             digest_bucket_name=deployment.digest_bucket_name,
             digest_key_id=deployment.digest_key_id,
+            usage_table_name=deployment.usage_table_name,
         )
 
     @property
@@ -118,6 +120,7 @@ class MeshState:
                 requests_table_name=str(data.get("requests_table_name", "")),
                 digest_bucket_name=str(data.get("digest_bucket_name", "")),
                 digest_key_id=str(data.get("digest_key_id", "")),
+                usage_table_name=str(data.get("usage_table_name", "")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise MeshStateError(f"mesh state is incomplete or malformed: {exc}") from exc

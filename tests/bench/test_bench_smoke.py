@@ -10,7 +10,8 @@ from typing import Any
 from bench.__main__ import main
 from bench.package import TARGETS as PACKAGE_TARGETS
 from bench.query import TARGETS as QUERY_TARGETS
-from bench.report import AUDIT_TARGETS, SHARING_TARGETS, TARGETS
+from bench.report import AUDIT_TARGETS, SHARING_TARGETS, TARGETS, USAGE_TARGETS
+from bench.reviews import TARGETS as REVIEWS_TARGETS
 
 METRICS = (
     "writes_per_changed_table",
@@ -105,6 +106,42 @@ def test_bench_smoke_writes_the_report(tmp_path: Path) -> None:
     # And the consumer's query (issue 13): meshgov query against DuckDB alone, same run
     check_query(report)
 
+    # And access reviews (issue 14): the access sweep over live grants, nothing due, then due
+    check_reviews(report)
+
+    # And data-access usage (issue 14): 1,000 events, one write per (principal, table, day)
+    check_usage(report)
+
+
+def check_usage(report: dict[str, Any]) -> None:
+    usage = report["usage"]
+    assert set(usage["targets"]) == set(USAGE_TARGETS) == set(usage["pass"])
+    assert usage["meets_targets"] == all(usage["pass"].values())
+    details = usage["scenarios"]["usage"]
+    assert (details["events"], details["reads_counted"], details["groups"]) == (1000, 1000, 200)
+    assert usage["writes_per_1000_events"] == details["groups"]
+
+
+def check_reviews(report: dict[str, Any]) -> None:
+    reviews = report["reviews"]
+    assert set(reviews["targets"]) == set(REVIEWS_TARGETS) == set(reviews["pass"])
+    assert reviews["meets_targets"] == all(reviews["pass"].values())
+    details = reviews["scenarios"]["reviews"]
+    nothing, checked = details["nothing_due"], details["checked_for_use"]
+    due = details["reviews_due"]
+    assert reviews["sweep_calls_per_10000_grants"] == nothing["calls"] > 0
+    # nothing due: no write but the sweep's two audit records, no usage read; checked for use:
+    # one usage Query per principal
+    for case in (nothing, checked):
+        writes = [k for k in case["by_operation"] if " write " in k and not k.endswith(" audit")]
+        assert writes == [], case["by_operation"]
+    usage_reads = "bookkeeping read central dynamodb:Query other"
+    assert usage_reads not in nothing["by_operation"]
+    assert checked["by_operation"][usage_reads] == details["principals"]
+    # reviews due: each asked of the producer and recorded UNDER_REVIEW
+    assert due["sweep_result"]["reviews_requested"] == due["due"] == due["under_review_after"]
+    assert due["by_operation"]["catalog write central events:PutEvents"] == due["due"]
+
 
 def check_query(report: dict[str, Any]) -> None:
     query = report["query"]
@@ -131,6 +168,8 @@ def check_audit(report: dict[str, Any]) -> None:
         and report["proof"]["meets_targets"]
         and report["package"]["meets_targets"]
         and report["query"]["meets_targets"]
+        and report["reviews"]["meets_targets"]
+        and report["usage"]["meets_targets"]
     )
     details = audit["scenarios"]["audit"]
     append, verify = details["append"], details["verify"]
@@ -151,7 +190,7 @@ def check_package(report: dict[str, Any]) -> None:
     assert built["powertools_release"] == "3.37.0"
     # every handler of template.yaml imported with only the layers and the runtime's SDK
     by_handler = built["cold_import_ms_by_handler"]
-    assert len(by_handler) == 6 and all(ms > 0 for ms in by_handler.values())
+    assert len(by_handler) == 7 and all(ms > 0 for ms in by_handler.values())
     assert package["cold_import_ms"] == max(by_handler.values())
     assert all(len(runs) == built["runs"] for runs in built["runs_ms"].values())
 

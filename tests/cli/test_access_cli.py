@@ -45,8 +45,14 @@ def running_mesh(tmp_path: Path) -> Iterator[tuple[LocalMesh, Path]]:
 
 
 @pytest.fixture
-def delivering(running_mesh: tuple[LocalMesh, Path]) -> Iterator[tuple[LocalMesh, Path]]:
-    """The mesh delivers its queued events every 0.1 s meanwhile, as `mesh up` does."""
+def delivering(
+    running_mesh: tuple[LocalMesh, Path], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[LocalMesh, Path]]:
+    """The mesh delivers its queued events every 0.1 s meanwhile, as `mesh up` does. The handlers
+    run in this process: their Powertools metrics (EMF lines printed to stdout) are switched off,
+    or they would land in the output of the command under test (the CLI runner captures stdout
+    for the whole process; `mesh up` runs them in its own)."""
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
     mesh, _ = running_mesh
     stop = threading.Event()
     failures: list[BaseException] = []
@@ -214,7 +220,7 @@ def test_wait_follows_a_delivering_mesh_to_active_or_denied(
     _, state_dir = delivering
     request_id = request_id_for(CONSUMER, "tok-1")
     # When the consumer asks and waits
-    asked = invoke(*ask_for_t0(state_dir, "--wait", "-o", "json"))
+    asked = invoke(*ask_for_t0(state_dir, "--wait", "--timeout", "120", "-o", "json"))
     # Then the request was routed to the producer
     assert asked.exit_code == 0, asked.output
     summary = json.loads(asked.output)
@@ -232,6 +238,8 @@ def test_wait_follows_a_delivering_mesh_to_active_or_denied(
         "--reason",
         "ok",
         "--wait",
+        "--timeout",
+        "120",
         "-o",
         "json",
     )
@@ -245,7 +253,9 @@ def test_wait_follows_a_delivering_mesh_to_active_or_denied(
     }
     # When another request is denied and waited for, Then it ends DENIED
     other = request_id_for(CONSUMER, "tok-2")
-    assert invoke(*ask_for_t0(state_dir, "--wait", token="tok-2")).exit_code == 0
+    assert (
+        invoke(*ask_for_t0(state_dir, "--wait", "--timeout", "120", token="tok-2")).exit_code == 0
+    )
     denied = invoke(
         "decide",
         other,
@@ -257,6 +267,8 @@ def test_wait_follows_a_delivering_mesh_to_active_or_denied(
         "--reason",
         "no personal data for dashboards",
         "--wait",
+        "--timeout",
+        "120",
     )
     assert denied.exit_code == 0, denied.output
     assert f"denied {other} (no personal data for dashboards)" in denied.output

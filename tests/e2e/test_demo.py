@@ -58,6 +58,11 @@ def test_demo_converges_and_says_so() -> None:
     assert "refused, as Athena would: COLUMN_NOT_FOUND: Column 'email'" in flat
     assert "(0 data cells filter(s) left in central)" in flat
     assert "refused, as Athena would: Insufficient Lake Formation permission(s)" in flat
+    # And central counted the analyst's queries from the forwarded GetDataAccess events; the
+    # never-queried regions grant was warned about, then revoked as unused
+    assert "UsageFunction counts it per principal, table and day" in flat
+    assert "regions: REVOKED by meshgov:unused-policy: unused: no use since the grant" in flat
+    assert "can-access analyst SELECT sales_sales.regions (after the unused revocation): no" in flat
     assert "sales_sales.orders (after expiry): no" in output
     # And the audit trail verifies, tampered copies are named, the posture shows the drift
     assert "meshgov audit verify: PASS" in output and "1 signed digest(s)" in output

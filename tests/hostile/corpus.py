@@ -29,6 +29,7 @@ from meshgov.contracts.access_events import (
     ACCESS_DECIDED,
     ACCESS_GRANTED,
     ACCESS_REQUESTED,
+    ACCESS_REVIEWED,
     ACCESS_REVOKE_REQUESTED,
     ACCESS_REVOKED,
     ACCESS_SOURCE,
@@ -919,11 +920,21 @@ def decided(
     return detail
 
 
+def reviewed(
+    request: Callable[[LocalMesh], str], decision: str = "KEEP", **extra: Any
+) -> Callable[[LocalMesh], Any]:
+    def detail(mesh: LocalMesh) -> Any:
+        return _apply({"requestId": request(mesh), "decision": decision, "reason": "ok"}, extra)
+
+    return detail
+
+
 def revoked(request: Callable[[LocalMesh], str], **extra: Any) -> Callable[[LocalMesh], Any]:
     return lambda mesh: _apply({"requestId": request(mesh), "reason": "not needed"}, extra)
 
 
 DECIDED, REVOKE = "access:access-decided", "access:access-revoke-requested"
+REVIEWED = "access:access-reviewed"
 REPORT = "access:member-actions-recorded"
 
 
@@ -1003,6 +1014,51 @@ DECISION_CASES = [
         put(SALES, ACCESS_DECIDED, decided(lambda _: "r" * 1000)),
         "DecisionMalformed",
         "at most 128",
+    ),
+    on(
+        REVIEWED,
+        "review-by-other-producer",
+        "forged-decision",
+        "a producer keeps another producer's grant in its review",
+        put(HR, ACCESS_REVIEWED, reviewed(standing(ACTIVE))),
+        "ReviewerNotOwner",
+        "does not own",
+    ),
+    on(
+        REVIEWED,
+        "review-by-consumer",
+        "forged-decision",
+        "the consumer keeps its own grant",
+        put(CONSUMER, ACCESS_REVIEWED, reviewed(standing(ACTIVE))),
+        "ReviewerNotOwner",
+        "does not own",
+    ),
+    on(
+        REVIEWED,
+        "review-not-under-review",
+        "forged-decision",
+        "revoking by review a grant no review was asked for",
+        put(SALES, ACCESS_REVIEWED, reviewed(standing(ACTIVE), "REVOKE")),
+        "ReviewOutOfOrder",
+        "not under review",
+    ),
+    on(
+        REVIEWED,
+        "review-maybe",
+        "wrong-type",
+        "a review answer that is neither KEEP nor REVOKE",
+        put(SALES, ACCESS_REVIEWED, reviewed(standing(ACTIVE), "MAYBE")),
+        "ReviewMalformed",
+        "KEEP",
+    ),
+    on(
+        REVIEWED,
+        "review-unknown-field",
+        "unknown-fields",
+        "a review answer extending the grant",
+        put(SALES, ACCESS_REVIEWED, reviewed(standing(ACTIVE), durationDays=3650)),
+        "ReviewMalformed",
+        "Extra inputs",
     ),
     on(
         REVOKE,

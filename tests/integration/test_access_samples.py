@@ -10,8 +10,12 @@ from meshgov.access.states import RequestState
 from meshgov.access.store import request_id_for
 from meshgov.contracts.access_events import (
     AccessGrantedDetail,
+    AccessReviewedDetail,
+    AccessReviewEscalatedDetail,
+    AccessReviewRequestedDetail,
     AccessRevokedDetail,
     AccessRevokeRequestedDetail,
+    AccessUnusedDetail,
     MemberActionsDetail,
 )
 from meshgov.contracts.glue_events import DatabasePublishedDetail
@@ -33,6 +37,10 @@ def test_the_emitted_event_samples_match_their_contracts() -> None:
         ("access/access-revoked.json", AccessRevokedDetail),
         ("access/access-revoke-requested.json", AccessRevokeRequestedDetail),
         ("access/member-actions-recorded.json", MemberActionsDetail),
+        ("access/access-review-requested.json", AccessReviewRequestedDetail),
+        ("access/access-reviewed.json", AccessReviewedDetail),
+        ("access/access-review-escalated.json", AccessReviewEscalatedDetail),
+        ("access/access-unused.json", AccessUnusedDetail),
         ("catalog/database-published.json", DatabasePublishedDetail),
     ]
     for path, model in pairs:
@@ -74,6 +82,11 @@ def test_the_sweep_and_member_schedules_run_on_their_samples(local_mesh: LocalMe
         "reshared": 0,
         "failed_unaccepted": 0,
         "unpublished": 0,
+        "reviews_requested": 0,
+        "reviews_revoked_unanswered": 0,
+        "reviews_escalated": 0,
+        "unused_warned": 0,
+        "unused_revoked": 0,
         "ownership_granted": 0,
     }
     member = local_mesh.deployment.member_functions[local_mesh.consumer]["MemberAccessFunction"]

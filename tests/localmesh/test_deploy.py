@@ -138,19 +138,25 @@ def test_central_holds_the_bus_rules_queues_and_tables(
     assert deployed_mesh.bus_arn == f"arn:aws:events:{REGION}:{CENTRAL}:event-bus/meshgov"
     assert {"default", "meshgov"} <= buses
     assert set(rules) == set(deployed_mesh.rule_names.values())
-    assert {r["state"] for r in rules.values()} == {"ENABLED"}
+    # (the usage rule asks for read-only management events: forwarded GetDataAccess records)
+    usage_rule = deployed_mesh.rule_names["UsageEventsRule"]
+    assert rules[usage_rule]["state"] == "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
+    assert {r["state"] for name, r in rules.items() if name != usage_rule} == {"ENABLED"}
     assert set(deployed_mesh.queue_urls) == {
         "CatalogEventsQueue",
         "CatalogEventsDLQ",
         "SweepDLQ",
         "AccessEventsQueue",
         "AccessEventsDLQ",
+        "UsageQueue",
+        "UsageDLQ",
     }
     assert queues == set(deployed_mesh.queue_urls.values())
     assert tables == {
         deployed_mesh.audit_table_name,
         deployed_mesh.ledger_table_name,
         deployed_mesh.requests_table_name,
+        deployed_mesh.usage_table_name,
     }
 
 
@@ -171,12 +177,14 @@ def test_central_function_roles_exist_and_are_lake_formation_admins(
     mesh: AccountSessions, deployed_mesh: Deployment
 ) -> None:
     # Given the roles the function bindings name (the audit digest function touches no catalog:
-    # least privilege keeps it out of the Lake Formation admins)
+    # least privilege keeps it out of the Lake Formation admins; the usage function only reads
+    # the catalog: a read-only admin)
     role_arns = {
         b.role_arn
         for b in deployed_mesh.functions.values()
-        if b.logical_id != "AuditDigestFunction"
+        if b.logical_id not in ("AuditDigestFunction", "UsageFunction")
     }
+    usage_role = deployed_mesh.functions["UsageFunction"].role_arn
     iam = mesh.client(CENTRAL, "iam")
 
     # When the roles and the Lake Formation admins are read
@@ -190,6 +198,10 @@ def test_central_function_roles_exist_and_are_lake_formation_admins(
     # Then both roles exist, carry the shared governance policy and administer Lake Formation
     assert role_arns <= existing
     assert role_arns <= admins
+    assert usage_role not in admins
+    assert [
+        a["DataLakePrincipalIdentifier"] for a in settings["DataLakeSettings"]["ReadOnlyAdmins"]
+    ] == [usage_role]
     assert [p["PolicyName"] for p in attached["AttachedPolicies"]] == [
         "meshgov-catalog-governance-policy"
     ]
@@ -211,9 +223,10 @@ def test_each_member_forwards_to_the_central_bus_with_a_role_and_a_dlq(
     # other rule on the default bus queues the member's own RAM events)
     forwarding = set(deployed_mesh.member_forwarding_rules[member])
     # (a consumer-only account forwards no Glue catalog events: ForwardCatalogEvents=false)
-    expected = {"meshgov-forward-meshgov-events-rule"} | (
-        {"meshgov-forward-glue-catalog-events-rule"} if member == PRODUCER else set()
-    )
+    expected = {
+        "meshgov-forward-meshgov-events-rule",
+        "meshgov-forward-data-access-events-rule",
+    } | ({"meshgov-forward-glue-catalog-events-rule"} if member == PRODUCER else set())
     assert forwarding == expected
     assert set(rules) == forwarding | {"meshgov-member-ram-events-rule"}
     for name in forwarding:
@@ -421,6 +434,32 @@ def test_tables_have_the_template_keys_indexes_and_pitr(
         ] == [(i["IndexName"], i["KeySchema"]) for i in declared.get("GlobalSecondaryIndexes", [])]
         pitr = backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
         assert pitr["PointInTimeRecoveryStatus"] == "ENABLED"
+
+
+def test_the_usage_table_has_the_templates_indexes_pitr_and_ttl(
+    mesh: AccountSessions, deployed_mesh: Deployment, mesh_template: Template
+) -> None:
+    # Given the usage table declared with a TTL attribute (issue 14, the retention window)
+    declared = mesh_template.properties("UsageTable")
+    dynamodb = mesh.client(CENTRAL, "dynamodb")
+
+    # When the deployed table is described
+    name = deployed_mesh.usage_table_name
+    table = dynamodb.describe_table(TableName=name)["Table"]
+    ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+    backups = dynamodb.describe_continuous_backups(TableName=name)
+
+    # Then keys, indexes (with their projections), PITR and TTL are the template's
+    assert table["KeySchema"] == declared["KeySchema"]
+    assert [
+        (i["IndexName"], i["KeySchema"], i["Projection"]) for i in table["GlobalSecondaryIndexes"]
+    ] == [
+        (i["IndexName"], i["KeySchema"], i["Projection"])
+        for i in declared["GlobalSecondaryIndexes"]
+    ]
+    assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "expires_at")
+    pitr = backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+    assert pitr["PointInTimeRecoveryStatus"] == "ENABLED"
 
 
 def test_every_function_has_a_binding_with_resolved_environment(

@@ -14,6 +14,7 @@ from localmesh_support import (
     capture_events,
     received,
 )
+from moto.events.models import events_backends
 
 from meshgov_local.accounts import AccountSessions
 from meshgov_local.emulator import controls
@@ -285,3 +286,52 @@ def test_lambda_targets_are_handed_to_the_target_listener(mesh: AccountSessions)
         (CENTRAL, function_arn, event_id)
     ]
     assert calls[0][2]["account"] == CENTRAL
+
+
+def test_a_forwarded_read_only_management_event_reaches_only_rules_asking_for_them(
+    mesh: AccountSessions,
+) -> None:
+    # Given the producer forwarding Lake Formation's CloudTrail events to central's bus by a rule
+    # in state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS, and, on central's custom bus, one
+    # rule in that state and one merely ENABLED
+    all_management = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
+    pattern = {"source": ["aws.lakeformation"]}
+    _create_bus(mesh, CENTRAL, allow=PRODUCER)
+    _forward(mesh, PRODUCER, pattern, _bus_arn(CENTRAL))
+    mesh.client(PRODUCER, "events").put_rule(
+        Name="forward", EventPattern=json.dumps(pattern), State=all_management
+    )
+    asking = capture_events(mesh, CENTRAL, pattern, bus=MESHGOV_BUS, name="asking")
+    plain = capture_events(mesh, CENTRAL, pattern, bus=MESHGOV_BUS, name="plain")
+    mesh.client(CENTRAL, "events").put_rule(
+        Name="asking",
+        EventBusName=MESHGOV_BUS,
+        EventPattern=json.dumps(pattern),
+        State=all_management,
+    )
+
+    # When CloudTrail delivers a read-only GetDataAccess record on the producer's default bus
+    record = {
+        "eventSource": "lakeformation.amazonaws.com",
+        "eventName": "GetDataAccess",
+        "readOnly": True,
+        "managementEvent": True,
+        "eventID": "e-1",
+    }
+    events_backends[PRODUCER][REGION].put_events(
+        [
+            {
+                "Source": "aws.lakeformation",
+                "DetailType": "AWS API Call via CloudTrail",
+                "Detail": json.dumps(record),
+                "EventBusName": "default",
+            }
+        ]
+    )
+
+    # Then it is forwarded, and on central's custom bus only the rule asking for read-only
+    # management events receives it (still one, from the producer's account)
+    assert [(e["detail"]["eventID"], e["account"]) for e in received(mesh, CENTRAL, asking)] == [
+        ("e-1", PRODUCER)
+    ]
+    assert received(mesh, CENTRAL, plain) == []

@@ -217,5 +217,6 @@ def test_template_yaml_grants_exactly_what_the_functions_call() -> None:
         "AccessSweepFunction",
         "AuditDigestFunction",
         "MemberAccessFunction",
+        "UsageFunction",
     }
     assert roles["CatalogReaderRole"]["called"]

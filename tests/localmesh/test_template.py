@@ -205,6 +205,7 @@ def test_functions_carry_globals_handler_and_event_sources(mesh_template: Templa
         "AccessSweepFunction",
         "MemberAccessFunction",
         "AuditDigestFunction",
+        "UsageFunction",
     }
     for spec in functions.values():
         assert spec.handler_file.is_file()
@@ -453,6 +454,7 @@ def test_the_optional_lake_formation_admin_is_dropped_when_empty(
         "CatalogWriterRole.Arn": "arn:aws:iam::111111111111:role/writer",
         "AccessRequestsRole.Arn": "arn:aws:iam::111111111111:role/access",
         "AccessSweepRole.Arn": "arn:aws:iam::111111111111:role/access-sweep",
+        "UsageRole.Arn": "arn:aws:iam::111111111111:role/usage",
     }
     resolver = Resolver(
         mesh_template,

@@ -326,6 +326,7 @@ def test_a_product_as_json() -> None:
         "columns": ["id", "customer_id", "amount", "day"],
         "tags": {},
         "viewer_has_access": None,
+        "consumers": None,  # usage not read
     }
 
 

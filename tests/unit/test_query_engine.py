@@ -293,8 +293,10 @@ def test_a_query_returns_the_filtered_rows_of_the_authorized_columns(
         "orders",
     )
     assert asked["SupportedPermissionTypes"] == ["COLUMN_PERMISSION", "CELL_FILTER_PERMISSION"]
+    # (for the table as the query names it: the consumer's link, which Lake Formation resolves
+    # and records as the caller's link access, the one meshgov's usage counts)
     (vended,) = lf.calls
-    assert vended["TableArn"] == f"arn:aws:glue:eu-west-1:{CENTRAL}:table/sales_sales/orders"
+    assert vended["TableArn"] == f"arn:aws:glue:eu-west-1:{CONSUMER}:table/sales_sales/orders"
     assert (vended["Permissions"], vended["DurationSeconds"]) == (["SELECT"], 900)
     # And S3 was read with the vended credentials only
     assert data == [{"AccessKeyId": "vended", "SecretAccessKey": "s", "SessionToken": "t"}]

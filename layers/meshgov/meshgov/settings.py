@@ -9,8 +9,16 @@ import re
 from collections.abc import Mapping
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from meshgov.access.policy import UnansweredReview
 from meshgov.aws.arns import Arns, partition_for_region, regional_role_name
 from meshgov.errors import SettingsInvalidError
 
@@ -177,6 +185,16 @@ class AccessSettings(RegionalSettings):
     filter_required_classifications: frozenset[str] = frozenset()
     expiry_warning_hours: int = 24
     dead_letter_queue_url: str | None = None
+    # Reviews and unused grants (issue 14; the sweep's template parameters ReviewEveryDays,
+    # ReviewDeadlineDays, UnansweredReviewAction, RevokeUnusedDays, UnusedWarningDays): 0 = off.
+    review_every_days: int = Field(default=0, ge=0)
+    review_deadline_days: int = Field(default=7, ge=1)
+    unanswered_review_action: UnansweredReview = UnansweredReview.REVOKE
+    revoke_unused_days: int = Field(default=0, ge=0)
+    unused_warning_days: int = Field(default=7, ge=1)
+    # The central usage table (meshgov.usage.store), read by the sweep for unused grants and
+    # the last use a review shows; empty: no usage is read.
+    usage_table_name: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Self:
@@ -186,6 +204,14 @@ class AccessSettings(RegionalSettings):
                 central_account_id=env.get("CENTRAL_ACCOUNT_ID", ""),
                 audit_table_name=env.get("AUDIT_TABLE_NAME", ""),
                 requests_table_name=env.get("REQUESTS_TABLE_NAME", ""),
+                review_every_days=int(env.get("REVIEW_EVERY_DAYS") or 0),
+                review_deadline_days=int(env.get("REVIEW_DEADLINE_DAYS") or 7),
+                unanswered_review_action=UnansweredReview(
+                    (env.get("UNANSWERED_REVIEW_ACTION") or "revoke").strip().lower()
+                ),
+                revoke_unused_days=int(env.get("REVOKE_UNUSED_DAYS") or 0),
+                unused_warning_days=int(env.get("UNUSED_WARNING_DAYS") or 7),
+                usage_table_name=env.get("USAGE_TABLE_NAME", ""),
                 producer_domains=parse_producer_domains(env.get("PRODUCER_DOMAINS", "")),
                 member_bus_name=env.get("MEMBER_BUS_NAME") or "meshgov",
                 max_duration_days=int(env.get("MAX_DURATION_DAYS") or 90),
@@ -199,6 +225,9 @@ class AccessSettings(RegionalSettings):
         _missing(
             settings, ("region", "central_account_id", "audit_table_name", "requests_table_name")
         )
+        if settings.revoke_unused_days and not settings.usage_table_name:
+            # Without usage every grant looks unused: refuse to start rather than revoke them.
+            raise SettingsInvalidError("REVOKE_UNUSED_DAYS needs USAGE_TABLE_NAME (usage table)")
         return settings
 
 
@@ -254,4 +283,35 @@ class AuditDigestSettings(RegionalSettings):
         except ValidationError as exc:
             raise SettingsInvalidError(str(exc)) from exc
         _missing(settings, ("region", "audit_table_name", "digest_bucket_name", "digest_key_id"))
+        return settings
+
+
+class UsageSettings(RegionalSettings):
+    """Settings of the usage function (data accesses counted per table, principal and day)."""
+
+    central_account_id: str
+    audit_table_name: str
+    usage_table_name: str
+    producer_domains: dict[str, str]
+    # Usage items expire this many days after their day; older events are refused (UsageTooOld).
+    retention_days: int = 400
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Self:
+        try:
+            settings = cls(
+                region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "",
+                central_account_id=env.get("CENTRAL_ACCOUNT_ID", ""),
+                audit_table_name=env.get("AUDIT_TABLE_NAME", ""),
+                usage_table_name=env.get("USAGE_TABLE_NAME", ""),
+                producer_domains=parse_producer_domains(env.get("PRODUCER_DOMAINS", "")),
+                retention_days=int(env.get("USAGE_RETENTION_DAYS") or 400),
+            )
+        except (ValidationError, ValueError) as exc:
+            raise SettingsInvalidError(str(exc)) from exc
+        _missing(settings, ("region", "central_account_id", "audit_table_name", "usage_table_name"))
+        if not ACCOUNT_ID.match(settings.central_account_id):
+            raise SettingsInvalidError("CENTRAL_ACCOUNT_ID must be a 12-digit account id")
+        if settings.retention_days < 1:
+            raise SettingsInvalidError("USAGE_RETENTION_DAYS must be at least 1")
         return settings

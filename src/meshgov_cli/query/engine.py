@@ -233,10 +233,13 @@ def unfiltered_metadata(
     row_filter = str(meta.get("RowFilter") or "").strip() or None
     if row_filter and row_filter.upper() == ALL_ROWS:
         row_filter = None
-    owner = str(table.get("CatalogId") or request["CatalogId"])
+    # Credentials are asked for the table as the query names it, in the caller's catalog: through
+    # a resource link, the link (Lake Formation resolves it, and the caller's CloudTrail record of
+    # the vending names the link and the caller's role: the link access meshgov's usage counts,
+    # meshgov.usage.events), as an engine querying the link does.
     return TableAccess(
         ref=ref,
-        table_arn=arns.glue_table(owner, str(table.get("DatabaseName")), str(table.get("Name"))),
+        table_arn=arns.glue_table(catalog_id, ref.database.lower(), ref.table.lower()),
         location=location,
         columns=columns,
         partition_keys=keys,

@@ -39,6 +39,9 @@ Followed documents:
   matches them too (moto stores that state, and fired every enabled rule). Such an event is an
   ``AWS API Call via CloudTrail`` whose ``detail`` says ``readOnly`` and ``managementEvent``
   (the CloudTrail record, e.g. Lake Formation's ``GetDataAccess``, :mod:`.lakeformation_vending`).
+  The page speaks of rules "on your default or custom event bus": an event forwarded to another
+  account's custom bus is still such an event, so the receiving bus's rules need that state too
+  (meshgov's ``UsageEventsRule`` on central's bus, after the members' forwarding rule).
 
 moto's pattern matcher already supports ``prefix`` (also on ``source``) and ``$or``
 (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html); the

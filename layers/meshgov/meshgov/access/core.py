@@ -18,6 +18,7 @@ from meshgov.access.envelope import Envelope
 from meshgov.access.filters import CellSpec, filter_resource, table_data
 from meshgov.access.grants import central_grant_entries, link_grant_entries, still_unneeded
 from meshgov.access.policy import ApprovalPolicy
+from meshgov.access.reviews import UsageReader
 from meshgov.access.states import HOLDS_GRANTS, RequestState
 from meshgov.access.store import RequestRecord, RequestStore
 from meshgov.audit import Auditor, AuditOutcome, AuditTrail
@@ -31,7 +32,7 @@ from meshgov.contracts.access_events import (
 from meshgov.contracts.glue_events import BreakingSchemaChangeDetail, DatabasePublishedDetail
 
 S = RequestState
-LIVE = frozenset({S.APPROVED, S.GRANTED, S.ACTIVE})
+LIVE = frozenset({S.APPROVED, S.GRANTED, S.ACTIVE, S.UNDER_REVIEW})
 CATALOG_SOURCE = "meshgov.catalog"
 BREAKING_SCHEMA_CHANGE = "Breaking Schema Change"
 TAG_NOT_FOUND = "EntityNotFoundException"  # SearchTablesByLFTags on a tag key never defined
@@ -72,8 +73,10 @@ class AccessCore:
         clock: Callable[[], datetime],
         expiry_warning: timedelta = timedelta(hours=24),
         table_tags: TableTagsReader | None = None,
+        usage: UsageReader | None = None,
     ) -> None:
         self._catalog = catalog
+        self._usage = usage
         self._table_tags = table_tags
         self._store = store
         self._events = events
@@ -235,9 +238,15 @@ class AccessCore:
         )
 
     def withdraw(
-        self, record: RequestRecord, target: RequestState, reason: str, correlation: str
+        self,
+        record: RequestRecord,
+        target: RequestState,
+        reason: str,
+        correlation: str,
+        **changes: Any,
     ) -> RequestRecord:
-        """Revoke what only this request explains, then record it and tell the consumer."""
+        """Revoke what only this request explains, then record it (with ``changes``) and tell
+        the consumer."""
         others = self._others(record)
         central = still_unneeded(
             record.central_grants, [g for r in others for g in r.central_grants]
@@ -259,7 +268,7 @@ class AccessCore:
         # request still live and withdraws it again; recorded first, nothing would ever tell the
         # consumer to remove its links and grants.
         self._send_revoked(record, reason, links, remove_links)
-        return self._move(record, target, reason, correlation)
+        return self._move(record, target, reason, correlation, **changes)
 
     def _others(self, record: RequestRecord) -> list[RequestRecord]:
         """The consumer's other requests that hold grants (they explain grants too)."""

@@ -17,7 +17,7 @@ from meshgov.access.core import (
 )
 from meshgov.access.envelope import Envelope
 from meshgov.access.resolve import AccessRequestRefusedError, owner_of
-from meshgov.access.states import TERMINAL
+from meshgov.access.states import HOLDS_GRANTS, TERMINAL
 from meshgov.access.store import Coverage, RequestRecord, fingerprint, request_id_for
 from meshgov.audit import AuditOutcome
 from meshgov.catalog.projection import SOURCE_ACCOUNT
@@ -117,9 +117,7 @@ class OwnershipGrants(AccessCore):
             if owner not in records:
                 records[owner] = [r for r in self._store.of_consumer(owner) if r.kind == OWNERSHIP]
             settled = [
-                r
-                for r in records[owner]
-                if r.databases == (name,) and r.state in (S.GRANTED, S.ACTIVE)
+                r for r in records[owner] if r.databases == (name,) and r.state in HOLDS_GRANTS
             ]
             if not settled:
                 self.ensure_ownership(name, correlation)

@@ -41,6 +41,7 @@ from meshgov.access.resolve import (
     resolve_named,
     resolve_tagged,
 )
+from meshgov.access.states import HOLDING_STATES
 from meshgov.access.store import RequestConflictError, RequestRecord, fingerprint, request_id_for
 from meshgov.access.sweep import AccessSweep, AccessSweepIncompleteError
 from meshgov.audit import Auditor, AuditOutcome
@@ -51,6 +52,7 @@ from meshgov.contracts.access_events import (
     ACCESS_DECIDED,
     ACCESS_DENIED,
     ACCESS_REQUESTED,
+    ACCESS_REVIEWED,
     ACCESS_REVOKE_REQUESTED,
     ACCESS_REVOKED,
     ACCESS_SOURCE,
@@ -78,6 +80,7 @@ class AccessService(AccessSweep):
             (ACCESS_SOURCE, ACCESS_REQUESTED): self._requested,
             (ACCESS_SOURCE, ACCESS_DECIDED): self._decided,
             (ACCESS_SOURCE, ACCESS_REVOKE_REQUESTED): self._revoke_requested,
+            (ACCESS_SOURCE, ACCESS_REVIEWED): self._reviewed,
             (ACCESS_SOURCE, MEMBER_ACTIONS): self._member_actions,
             (CATALOG_SOURCE, BREAKING_SCHEMA_CHANGE): self._breaking_change,
             (CATALOG_SOURCE, DATABASE_PUBLISHED): self._database_published,
@@ -506,7 +509,7 @@ class AccessService(AccessSweep):
         if isinstance(detail, Outcome):
             return detail
         told = []
-        for state in (S.GRANTED, S.ACTIVE):
+        for state in HOLDING_STATES:
             for record in self._store.in_state(state):
                 if record.kind != OWNERSHIP and any(
                     c.database == detail.central_database and (c.whole or detail.table in c.tables)

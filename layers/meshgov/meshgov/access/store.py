@@ -110,6 +110,14 @@ class RequestRecord:
     # (table, classification) of the covered tables asked for without a filter (the policy).
     unfiltered: tuple[tuple[str, str], ...] = ()
     reshares: int = 0  # times the grants were made again because the share was not accepted
+    # Reviews (issue 14, meshgov.access.reviews): when the current (or last) review was asked
+    # for, on the sweep's clock (the next is due ReviewEveryDays after it), and its deadline
+    # (None once answered); how the last one ended ({"decision", "by", "at", "reason"}).
+    review_requested_at: str | None = None
+    review_deadline: str | None = None
+    last_review: Mapping[str, str] | None = None
+    # When the consumer was told the grant is unused (Access Unused); None while it is used.
+    unused_warned_at: str | None = None
     history: tuple[Mapping[str, str], ...] = field(default_factory=tuple)
 
     @property

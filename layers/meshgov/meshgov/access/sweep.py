@@ -1,5 +1,6 @@
 """The access sweep: expire what is due, warn ahead, share again what was never accepted,
-revoke what was unpublished, and backstop producer ownership."""
+revoke what was unpublished, review live grants and revoke unused ones
+(:mod:`meshgov.access.review_sweep`), and backstop producer ownership."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from datetime import datetime
 from meshgov.access.central_adapter import AccessActionError
 from meshgov.access.core import INVITATION_LIFETIME, MAX_RESHARES, S
 from meshgov.access.grants import still_unneeded
-from meshgov.access.ownership import OwnershipGrants
-from meshgov.access.states import TransitionInvalidError
-from meshgov.access.store import RequestConflictError
+from meshgov.access.review_sweep import ReviewSweep
+from meshgov.access.states import HOLDING_STATES, TransitionInvalidError
+from meshgov.access.store import RequestConflictError, RequestRecord
 from meshgov.audit import AuditOutcome
 from meshgov.contracts.access_events import ACCESS_EXPIRING
 from meshgov.errors import MeshgovError
@@ -23,7 +24,7 @@ class AccessSweepIncompleteError(MeshgovError):
     retries it and, at last, parks it in the sweep's dead-letter queue."""
 
 
-class AccessSweep(OwnershipGrants):
+class AccessSweep(ReviewSweep):
     # --- the sweep -----------------------------------------------------------------------------
     def sweep(self, correlation: str, now: datetime | None = None) -> dict[str, int]:
         """Expire what is due, warn what soon will be, revoke what is no longer published.
@@ -36,7 +37,7 @@ class AccessSweep(OwnershipGrants):
         stamp = now.isoformat(timespec="seconds")
         warn_until = (now + self._warning).isoformat(timespec="seconds")
         self._auditor.record("access:sweep", AuditOutcome.RECEIVED, "access", correlation)
-        for state in (S.GRANTED, S.ACTIVE):
+        for state in HOLDING_STATES:
             for record in self._store.in_state(state, expiring_before=warn_until):
                 try:
                     if record.expires_at and record.expires_at <= stamp:
@@ -62,7 +63,16 @@ class AccessSweep(OwnershipGrants):
         counts["reshared"], counts["failed_unaccepted"] = self._reshare_unaccepted(
             now, correlation, failures
         )
-        counts["unpublished"] = self._revoke_unpublished(correlation, failures)
+        # Read once for the two passes over every live request (10,000 grants are pages of
+        # the requests table, not a read each).
+        live = [r for state in HOLDING_STATES for r in self._store.in_state(state)]
+        withdrawn = self._revoke_unpublished(live, correlation, failures)
+        counts["unpublished"] = len(withdrawn)
+        counts.update(
+            self._reviews(
+                [r for r in live if r.request_id not in withdrawn], now, correlation, failures
+            )
+        )
         counts["ownership_granted"] = self._ensure_all_ownership(correlation)
         self._auditor.record(
             "access:sweep",
@@ -133,10 +143,12 @@ class AccessSweep(OwnershipGrants):
                 failures.append(f"{record.request_id}: {exc}")
         return reshared, failed
 
-    def _revoke_unpublished(self, correlation: str, failures: list[str]) -> int:
-        live = [r for state in (S.GRANTED, S.ACTIVE) for r in self._store.in_state(state)]
+    def _revoke_unpublished(
+        self, live: list[RequestRecord], correlation: str, failures: list[str]
+    ) -> set[str]:
+        """Withdraw each live request whose tables are no longer published; their ids."""
         present: dict[str, set[str] | None] = {}
-        revoked = 0
+        revoked: set[str] = set()
         for record in live:
             gone = []
             for cover in record.coverage:
@@ -153,7 +165,7 @@ class AccessSweep(OwnershipGrants):
             if gone:
                 try:
                     self.withdraw(record, S.REVOKED, f"unpublished: {', '.join(gone)}", correlation)
-                    revoked += 1
+                    revoked.add(record.request_id)
                 except (RequestConflictError, TransitionInvalidError):
                     continue
                 except AccessActionError as exc:

@@ -28,6 +28,7 @@ from meshgov.catalog.service import DeadLetters, QueueMessage, event_id_of
 from meshgov.catalog.tags import TagMap
 from meshgov.errors import EventRejectedError, MeshgovError
 from meshgov.settings import AccessSettings, MemberSettings
+from meshgov.usage.store import UsageStore
 
 Clock = Callable[[], datetime]
 
@@ -50,6 +51,11 @@ def build_access_service(
             max_duration_days=settings.max_duration_days,
             auto_approve_classifications=settings.auto_approve_classifications,
             filter_required_classifications=settings.filter_required_classifications,
+            review_every_days=settings.review_every_days,
+            review_deadline_days=settings.review_deadline_days,
+            unanswered_review_action=settings.unanswered_review_action,
+            revoke_unused_days=settings.revoke_unused_days,
+            unused_warning_days=settings.unused_warning_days,
         ),
         producers=settings.producer_domains,
         actor=actor,
@@ -61,6 +67,11 @@ def build_access_service(
                 sessions.client("lakeformation"),
                 settings.central_account_id,
             )
+        ),
+        usage=(
+            UsageStore(sessions.client("dynamodb"), settings.usage_table_name)
+            if settings.usage_table_name
+            else None
         ),
     )
 

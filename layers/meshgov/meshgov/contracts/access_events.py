@@ -34,6 +34,13 @@ ACCESS_REVOKE_REQUESTED = "Access Revoke Requested"
 MEMBER_ACTIONS = "Member Actions Recorded"
 # Sent by central to the consumers of a table whose schema changed incompatibly.
 SHARED_SCHEMA_CHANGED = "Shared Table Schema Changed"
+# Access reviews (issue 14): central asks the owning producer to review a live grant; the
+# producer answers (keep or revoke); an unanswered review kept by the policy is escalated on
+# central's own bus; a grant nobody used is announced to the consumer before it is revoked.
+ACCESS_REVIEW_REQUESTED = "Access Review Requested"
+ACCESS_REVIEWED = "Access Reviewed"
+ACCESS_REVIEW_ESCALATED = "Access Review Escalated"
+ACCESS_UNUSED = "Access Unused"
 
 # A role of any partition (aws, aws-cn, aws-us-gov, ...): the consumer's account is in the mesh's
 # partition, which the access service checks (meshgov.aws.arns).
@@ -48,6 +55,11 @@ class Permission(StrEnum):
 class Decision(StrEnum):
     APPROVE = "APPROVE"
     DENY = "DENY"
+
+
+class ReviewDecision(StrEnum):
+    KEEP = "KEEP"
+    REVOKE = "REVOKE"
 
 
 class _Contract(BaseModel):
@@ -264,3 +276,57 @@ class AccessExpiringDetail(_Contract):
     request_id: str = Field(alias="requestId")
     expires_at: datetime = Field(alias="expiresAt")
     consumer_account: str = Field(alias="consumerAccount")
+
+
+class AccessReviewRequestedDetail(_Contract):
+    """Central to the owning producer: review this live grant by ``deadline`` (answer with
+    ``Access Reviewed``); what the grant covers and when its principal last used it."""
+
+    request_id: str = Field(alias="requestId")
+    consumer_account: str = Field(alias="consumerAccount")
+    principal: str
+    tables: list[str] = Field(default_factory=list)  # "<database>.<table>" ("<database>.*")
+    permissions: list[Permission]
+    # The data cells filters granted (meshgov.access.filters.CellSpec.as_dict), per table.
+    filters: list[dict[str, Any]] = Field(default_factory=list)
+    justification: str
+    granted_at: datetime | None = Field(default=None, alias="grantedAt")
+    expires_at: datetime | None = Field(default=None, alias="expiresAt")
+    # The principal's latest use of any covered table since the grant or the previous review;
+    # null when there was none (or no usage is recorded).
+    last_used: datetime | None = Field(alias="lastUsed")
+    deadline: datetime
+
+
+class AccessReviewedDetail(_Contract):
+    """The owning producer's answer to ``Access Review Requested``."""
+
+    request_id: str = Field(alias="requestId", min_length=1, max_length=128)
+    decision: ReviewDecision
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class AccessReviewEscalatedDetail(_Contract):
+    """On central's bus, for the platform team: a review went unanswered past its deadline and
+    the policy (``UnansweredReviewAction=keep``) kept the grant."""
+
+    request_id: str = Field(alias="requestId")
+    owner_account: str = Field(alias="ownerAccount")
+    consumer_account: str = Field(alias="consumerAccount")
+    principal: str
+    tables: list[str] = Field(default_factory=list)
+    review_requested_at: datetime = Field(alias="reviewRequestedAt")
+    deadline: datetime
+    reason: str
+
+
+class AccessUnusedDetail(_Contract):
+    """Central to the consumer, once: nobody used this grant since ``unusedSince``; it is
+    revoked at ``revokeAt`` unless it is used before (like ``Access Expiring``)."""
+
+    request_id: str = Field(alias="requestId")
+    consumer_account: str = Field(alias="consumerAccount")
+    principal: str
+    tables: list[str] = Field(default_factory=list)
+    unused_since: datetime = Field(alias="unusedSince")
+    revoke_at: datetime = Field(alias="revokeAt")

@@ -8,6 +8,7 @@ from meshgov.discovery.find import (
     FindQuery,
     FindQueryInvalidError,
     find_products,
+    tables_of_domain,
 )
 
 __all__ = [
@@ -17,4 +18,5 @@ __all__ = [
     "FindQuery",
     "FindQueryInvalidError",
     "find_products",
+    "tables_of_domain",
 ]

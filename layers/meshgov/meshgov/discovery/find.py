@@ -37,6 +37,9 @@ How each part of a :class:`FindQuery` is answered, and why:
   https://docs.aws.amazon.com/lake-formation/latest/dg/lf-tag-considerations.html). Grants to
   roles of the viewer account and policies naming a saved expression (``ExpressionName``) are not
   counted: central grants to accounts, with literal expressions (:mod:`meshgov.access.grants`).
+- consumers (issue 14), when a usage store is given: each product's distinct principals that
+  read it within a range of days (the CLI: the last 30), one usage-store query per product found
+  (``UsageStore.of_table``: the table is the store's partition key).
 
 Resource links (tables with ``TargetTable``) are not data products: they point at one.
 """
@@ -45,7 +48,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -56,6 +59,8 @@ from meshgov.catalog.canonical import SYNCED_AT
 from meshgov.catalog.projection import DOMAIN, SOURCE_ACCOUNT
 from meshgov.catalog.tags import TagMap, tag_map
 from meshgov.errors import MeshgovError
+from meshgov.usage.report import DayRange, consumers
+from meshgov.usage.store import UsageStore, UsageStoreError
 
 CLASSIFICATION = "meshgov:classification"
 OWNER_CONTACT = "meshgov:owner_contact"
@@ -127,6 +132,8 @@ class DataProduct:
     columns: tuple[str, ...]  # columns, then partition keys
     tags: TagMap  # effective LF-Tags of the table: its own, and its database's for other keys
     viewer_has_access: bool | None  # None: no viewer was named
+    # The distinct principals (role ARNs) that read it in the range asked; None: not read.
+    consumers: tuple[str, ...] | None = None
 
     @property
     def name(self) -> str:
@@ -145,6 +152,7 @@ class DataProduct:
             "columns": list(self.columns),
             "tags": {key: list(values) for key, values in sorted(self.tags.items())},
             "viewer_has_access": self.viewer_has_access,
+            "consumers": None if self.consumers is None else list(self.consumers),
         }
 
 
@@ -324,9 +332,17 @@ def select_products(
 
 
 def find_products(
-    glue: Any, lakeformation: Any, central_account: str, query: FindQuery
+    glue: Any,
+    lakeformation: Any,
+    central_account: str,
+    query: FindQuery,
+    usage: UsageStore | None = None,
+    span: DayRange | None = None,
 ) -> list[DataProduct]:
-    """Search the central catalog of ``central_account`` (clients of that account)."""
+    """Search the central catalog of ``central_account`` (clients of that account); with
+    ``usage`` (the central usage store) and ``span``, each product's consumers in that span."""
+    if usage is not None and span is None:
+        raise ValueError("the consumers of a product need the days to look at (span=)")
     try:
         found = [
             table
@@ -352,7 +368,35 @@ def find_products(
         raise DiscoveryError(
             f"searching the central catalog failed: {error_code(exc)}: {exc}"
         ) from exc
-    return select_products(found, query, tags, access)
+    products = select_products(found, query, tags, access)
+    if usage is None or span is None:
+        return products
+    try:
+        return [
+            replace(p, consumers=consumers(usage.of_table(p.name, span.since, span.until)))
+            for p in products
+        ]
+    except UsageStoreError as exc:
+        raise DiscoveryError(f"reading who used the products failed: {exc}") from exc
+
+
+def tables_of_domain(glue: Any, central_account: str, domain: str) -> list[str]:
+    """``db.table`` of every central table of producer domain ``domain`` (its
+    ``meshgov:domain``, as ``find --domain`` matches it), resource links left out; sorted."""
+    query = FindQuery(domain=domain)
+    try:
+        return sorted(
+            f"{db}.{name}"
+            for db, name in (
+                table_ref(table)
+                for table in _search_tables(glue, central_account, None)
+                if not is_resource_link(table) and matches(table, query)
+            )
+        )
+    except ClientError as exc:
+        raise DiscoveryError(
+            f"searching the central catalog failed: {error_code(exc)}: {exc}"
+        ) from exc
 
 
 def _search_tables(glue: Any, catalog_id: str, text: str | None) -> Iterator[dict[str, Any]]:

@@ -14,9 +14,13 @@
   links;
 - catalog drift (:mod:`meshgov.posture.catalog`), when producers are given: each producer's
   published catalog against central (``GetDatabases`` + ``SearchTables`` once, partitions of
-  published partitioned tables on both sides).
+  published partitioned tables on both sides);
+- usage (:mod:`meshgov.usage.store`), when a store is given: one query per role granted
+  (``last_used``) and one per account granted (``of_account``), over every day the store holds
+  (its retention window) — never one per grant.
 
-About 4 + 2 per member + 1 per central database + 1 per LF-Tag policy calls (more pages aside).
+About 4 + 2 per member + 1 per central database + 1 per LF-Tag policy + 1 per grantee calls
+(more pages aside).
 """
 
 from __future__ import annotations
@@ -52,6 +56,8 @@ from meshgov.posture.report import (
     expression_key,
     tag_policies,
 )
+from meshgov.usage.report import EVERY_DAY, latest_by_table
+from meshgov.usage.store import UsageStore
 
 LIST_PAGE_SIZE = 1000
 CENTRAL_RESOURCE_TYPES = ("DATABASE", "TABLE", "LF_TAG_POLICY_DATABASE", "LF_TAG_POLICY_TABLE")
@@ -244,6 +250,29 @@ def tables_matching(
         raise PostureReadError(f"lakeformation:SearchTablesByLFTags failed: {exc}") from exc
 
 
+def read_usage(
+    usage: UsageStore,
+    central_grants: Sequence[Grant],
+    member_grants: Mapping[str, Sequence[Grant]],
+) -> dict[str, dict[str, str]]:
+    """grantee -> central table -> last use, over every day the store holds (its retention
+    window): a role reads its own use (``last_used``, one query per role); an account reads the
+    use of every principal of it (``of_account``, one query per account). Raises the store's
+    ``UsageStoreError``."""
+    grantees = {g.principal for g in central_grants} | {
+        g.principal for grants in member_grants.values() for g in grants
+    }
+    found: dict[str, dict[str, str]] = {}
+    for grantee in sorted(grantees):
+        if grantee.startswith("arn:"):
+            found[grantee] = usage.last_used(grantee, EVERY_DAY.since)
+        elif account_of(grantee) == grantee:
+            found[grantee] = latest_by_table(
+                usage.of_account(grantee, EVERY_DAY.since, EVERY_DAY.until)
+            )
+    return found
+
+
 def read_inputs(
     central: CentralReaders,
     members: Sequence[ConsumerReaders],
@@ -252,9 +281,11 @@ def read_inputs(
     expiring_days: int = 7,
     producers: Sequence[ProducerSource] = (),
     arns: Arns | None = None,
+    usage: UsageStore | None = None,
 ) -> PostureInputs:
     filters = central_filters(central)
     grants = central_grants(central, filters)
+    consumer_grants = {m.account_id: member_grants(m, central.account_id, filters) for m in members}
     drift: tuple[CatalogDrift, ...] = ()
     if producers:
         if arns is None:
@@ -269,9 +300,7 @@ def read_inputs(
         generated_at=now,
         requests=tuple(store.all()),
         central_grants=tuple(grants),
-        consumer_grants={
-            m.account_id: member_grants(m, central.account_id, filters) for m in members
-        },
+        consumer_grants=consumer_grants,
         cell_filters=tuple(filters),
         products=tuple(products(central)),
         expiring_days=expiring_days,
@@ -280,6 +309,7 @@ def read_inputs(
             for expression in tag_policies(grants)
         },
         catalog_drift=drift,
+        usage=None if usage is None else read_usage(usage, grants, consumer_grants),
     )
 
 
@@ -291,8 +321,12 @@ def posture(
     expiring_days: int = 7,
     producers: Sequence[ProducerSource] = (),
     arns: Arns | None = None,
+    usage: UsageStore | None = None,
 ) -> PostureReport:
-    """Read everything and build the report. Raises :class:`PostureReadError` (and the store's
-    ``RequestStoreError``) when an account cannot be read. ``producers`` (with ``arns``, the
-    central Region's) adds the catalog drift."""
-    return build_report(read_inputs(central, members, store, now, expiring_days, producers, arns))
+    """Read everything and build the report. Raises :class:`PostureReadError` (and the stores'
+    ``RequestStoreError``, ``UsageStoreError``) when an account cannot be read. ``producers``
+    (with ``arns``, the central Region's) adds the catalog drift; ``usage`` (the central usage
+    store) the last use of each grant."""
+    return build_report(
+        read_inputs(central, members, store, now, expiring_days, producers, arns, usage)
+    )

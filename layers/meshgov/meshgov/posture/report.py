@@ -21,7 +21,11 @@ Built from plain data (:class:`PostureInputs`) read by :mod:`meshgov.posture.rea
   ``meshgov:classification``;
 - **catalog drift**: central databases, tables and partitions that differ from meshgov's
   projection of the published source (missing, changed or extra: changed by hand), as
-  :mod:`meshgov.catalog.drift` decides, each with a hint (the next sweep puts it back).
+  :mod:`meshgov.catalog.drift` decides, each with a hint (the next sweep puts it back);
+- **last use** of each access row, when usage was read (``PostureInputs.usage``): the latest
+  ``GetDataAccess`` of the grantee on the tables the grant covers (for a grant to an account, of
+  any principal of that account), or ``never`` (issue 14). A grant nobody uses looks the same
+  in Lake Formation as one used every hour: this is what tells them apart.
 
 ``as_dict()`` for JSON, ``as_markdown()`` for the file an auditor keeps.
 """
@@ -39,6 +43,7 @@ from meshgov.access.filters import CellSpec, filter_name, spec_of
 from meshgov.access.states import HOLDS_GRANTS, RequestState
 from meshgov.access.store import RequestRecord
 from meshgov.catalog.drift import CatalogDrift
+from meshgov.usage.report import last_use
 
 CLASSIFICATION = "meshgov:classification"
 OWNER_CONTACT = "meshgov:owner_contact"
@@ -86,6 +91,9 @@ class PostureInputs:
     tag_reach: Mapping[str, Sequence[tuple[str, str]]] = field(default_factory=dict)
     catalog_drift: tuple[CatalogDrift, ...] = ()
     cell_filters: tuple[Mapping[str, Any], ...] = ()  # central's data cells filters (TableData)
+    # grantee (role ARN, or account id for central's grants) -> central "db.table" -> its last
+    # use (the store's ISO time); None when usage was not read (last use then shown as "").
+    usage: Mapping[str, Mapping[str, str]] | None = None
 
 
 # --- report rows ---------------------------------------------------------------------------------
@@ -100,6 +108,7 @@ class AccessRow:
     permissions: tuple[str, ...]
     requests: tuple[str, ...]
     until: str  # an ISO time, or "never"
+    last_used: str = ""  # an ISO time, "never", or "" when usage was not read
 
 
 @dataclass(frozen=True)
@@ -288,6 +297,38 @@ def _until(ids: Sequence[str], requests: Mapping[str, RequestRecord]) -> str:
     if not ends or any(end is None for end in ends):
         return NEVER
     return max(str(end) for end in ends)
+
+
+def covered_tables(resource: Mapping[str, Any], inputs: PostureInputs) -> tuple[str, ...]:
+    """The central tables (``db.table``, as the usage store names them) a grant lets read: the
+    table named (by name, with columns, or through a data cells filter), every published table of
+    the database for ``TableWildcard``, the tables an LF-Tag policy matches now (``tag_reach``)."""
+    table = resource.get("Table")
+    if isinstance(table, Mapping):
+        database = str(table.get("DatabaseName", ""))
+        if "TableWildcard" in table:
+            return tuple(
+                sorted(f"{p.database}.{p.table}" for p in inputs.products if p.database == database)
+            )
+        return (f"{database}.{table.get('Name', '')}",)
+    columns = resource.get("TableWithColumns")
+    if isinstance(columns, Mapping):
+        return (f"{columns.get('DatabaseName', '')}.{columns.get('Name', '')}",)
+    cells = resource.get("DataCellsFilter")
+    if isinstance(cells, Mapping):
+        return (f"{cells.get('DatabaseName', '')}.{cells.get('TableName', '')}",)
+    policy = resource.get("LFTagPolicy")
+    if isinstance(policy, Mapping) and policy.get("ResourceType") == "TABLE":
+        key = expression_key(policy.get("Expression") or [], inputs.central_account)
+        return tuple(sorted(f"{db}.{name}" for db, name in inputs.tag_reach.get(key, ())))
+    return ()
+
+
+def _last_used(grant: Grant, inputs: PostureInputs) -> str:
+    """When the grantee last read what ``grant`` covers; "" when usage was not read."""
+    if inputs.usage is None:
+        return ""
+    return last_use(inputs.usage.get(grant.principal, {}), covered_tables(grant.resource, inputs))
 
 
 def _permissions_of(grant: Grant) -> tuple[str, ...]:
@@ -502,7 +543,7 @@ def build_report(inputs: PostureInputs) -> PostureReport:
         for grant in grants:
             row, drifted = _classify(grant, side, account, mine, gone, by_id)
             if row:
-                access.append(row)
+                access.append(replace(row, last_used=_last_used(grant, inputs)))
             if drifted:
                 drift.append(drifted)
     horizon = now + timedelta(days=inputs.expiring_days)
@@ -609,10 +650,12 @@ def _markdown(report: PostureReport) -> str:
         ),
         "## Access",
         "",
-        "Who can read what, through which request, until when.",
+        "Who can read what, through which request, until when, and when it was last used "
+        "(the grantee's latest data access to what the grant covers; for a grant to an account, "
+        "any of its principals').",
         "",
         *_table(
-            ["grantee", "granted by", "resource", "permissions", "requests", "until"],
+            ["grantee", "granted by", "resource", "permissions", "requests", "until", "last used"],
             [
                 (
                     r.grantee,
@@ -621,6 +664,7 @@ def _markdown(report: PostureReport) -> str:
                     r.permissions,
                     r.requests,
                     r.until,
+                    r.last_used,
                 )
                 for r in report.access
             ],

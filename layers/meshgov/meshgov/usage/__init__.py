@@ -1,0 +1,1 @@
+"""Data-access usage: who read which central table, when, with which engine (issue 14)."""
