@@ -106,6 +106,14 @@ AsAccount = Annotated[
         show_default=False,
     ),
 ]
+ReasonOption = Annotated[
+    str,
+    typer.Option(
+        metavar="TEXT",
+        help="Why (the consumer and the audit trail see it).",
+        show_default=False,
+    ),
+]
 WaitOption = Annotated[
     bool, typer.Option("--wait", help="Poll the requests table until central has acted.")
 ]
@@ -570,14 +578,7 @@ def decide(
         str, typer.Argument(metavar="REQUEST_ID", help="The request to decide (req-...).")
     ],
     as_account: AsAccount,
-    reason: Annotated[
-        str,
-        typer.Option(
-            metavar="TEXT",
-            help="Why (the consumer and the audit trail see it).",
-            show_default=False,
-        ),
-    ],
+    reason: ReasonOption,
     approve: Annotated[
         bool | None,
         typer.Option(

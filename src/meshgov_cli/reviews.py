@@ -23,7 +23,7 @@ from meshgov.access.reviews import ReviewStatus, covered_tables, review_status
 from meshgov.access.states import RequestState
 from meshgov.access.store import RequestRecord
 from meshgov.contracts.access_events import ACCESS_REVIEWED, AccessReviewedDetail
-from meshgov_cli.access import AsAccount, _put, contract_error
+from meshgov_cli.access import AsAccount, ReasonOption, _put, contract_error
 from meshgov_cli.access_views import short_principal, short_time
 from meshgov_cli.options import Output, OutputOption, StateDirOption
 from meshgov_cli.reach import member_name, reaching, request_store, running_mesh
@@ -137,14 +137,7 @@ def review(
         str, typer.Argument(metavar="REQUEST_ID", help="The request under review (req-...).")
     ],
     as_account: AsAccount,
-    reason: Annotated[
-        str,
-        typer.Option(
-            metavar="TEXT",
-            help="Why (the consumer and the audit trail see it).",
-            show_default=False,
-        ),
-    ],
+    reason: ReasonOption,
     keep: Annotated[
         bool | None,
         typer.Option(

@@ -180,4 +180,19 @@ def invoke(
         # Imported inside the function's environment, as Lambda's init phase does: module-level
         # Powertools objects (Metrics' namespace, Logger's service) read it when built.
         handler = load_handler(binding)
-        return handler(dict(event), context)
+        try:
+            return handler(dict(event), context)
+        finally:
+            _forget_metrics(binding.logical_id)
+
+
+def _forget_metrics(logical_id: str) -> None:
+    """Drop the metrics an invocation added. Locally they are never published
+    (``POWERTOOLS_METRICS_DISABLED``), so Powertools keeps them in the warm module's ``Metrics``
+    across invocations until a metric holds 100 values, then prints that set to stdout whatever
+    the setting — into the output of whatever else this process runs (a CLI command under test).
+    On Lambda each invocation's flush clears them."""
+    metrics = getattr(_modules.get(logical_id), "metrics", None)
+    clear = getattr(metrics, "clear_metrics", None)
+    if callable(clear):
+        clear()

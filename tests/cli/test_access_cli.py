@@ -45,14 +45,8 @@ def running_mesh(tmp_path: Path) -> Iterator[tuple[LocalMesh, Path]]:
 
 
 @pytest.fixture
-def delivering(
-    running_mesh: tuple[LocalMesh, Path], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[LocalMesh, Path]]:
-    """The mesh delivers its queued events every 0.1 s meanwhile, as `mesh up` does. The handlers
-    run in this process: their Powertools metrics (EMF lines printed to stdout) are switched off,
-    or they would land in the output of the command under test (the CLI runner captures stdout
-    for the whole process; `mesh up` runs them in its own)."""
-    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+def delivering(running_mesh: tuple[LocalMesh, Path]) -> Iterator[tuple[LocalMesh, Path]]:
+    """The mesh delivers its queued events every 0.1 s meanwhile, as `mesh up` does."""
     mesh, _ = running_mesh
     stop = threading.Event()
     failures: list[BaseException] = []
