@@ -10,6 +10,7 @@ from moto import mock_aws
 
 from meshgov_local.emulator import controls
 from meshgov_local.mesh import LocalMesh
+from tests.meshes import MESHES
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -36,8 +37,9 @@ def _no_real_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 @pytest.fixture
 def local_mesh() -> Iterator[LocalMesh]:
-    """The three-account local mesh, in-process: template.yaml deployed into moto."""
+    """The three-account local mesh, in-process: template.yaml deployed into moto (once per
+    worker; later tests get a restored copy of that deploy, see tests/meshes.py)."""
     controls.reset()
     with mock_aws():
-        yield LocalMesh()
+        yield MESHES.mesh()
     controls.reset()

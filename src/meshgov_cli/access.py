@@ -27,11 +27,8 @@ from rich.panel import Panel
 from rich.table import Table
 
 from meshgov.access.central_adapter import CentralAccessCatalog
-from meshgov.access.effective import (
-    AccessQuestion,
-    AccessQuestionInvalidError,
-    can_access_through,
-)
+from meshgov.access.effective import AccessQuestion, AccessQuestionInvalidError
+from meshgov.access.effective_reads import can_access_through
 from meshgov.access.filters import CellSpec, narrowed, requested_specs
 from meshgov.access.resolve import (
     AccessRequestRefusedError,
@@ -49,16 +46,19 @@ from meshgov.contracts.access_events import (
     ROLE_ARN,
     AccessDecidedDetail,
     AccessRequestedDetail,
+    NamedResource,
     Permission,
     TableFilter,
 )
 from meshgov.errors import MeshgovError
 from meshgov_cli.access_views import answer_panel, requests_table, state_cell
-from meshgov_cli.options import Output, OutputOption, StateDirOption
-from meshgov_cli.reach import member_name, reaching, request_store, running_mesh
+from meshgov_cli.console import err, fail, out, print_json, reaching, running_mesh
+from meshgov_cli.hints import database_hint, table_hint, unknown_request
+from meshgov_cli.options import Output, OutputOption, StateDirOption, WideOption
+from meshgov_cli.principal_check import missing_principal
+from meshgov_cli.reach import member_name, request_store
 from meshgov_local.observe import AuditFollower, RunningMesh
 from meshgov_local.standalone import DEFAULT_STATE_DIR
-from meshgov_local.views import as_json
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -71,6 +71,8 @@ DECIDED = frozenset(RequestState) - {
     RequestState.APPROVED,
     RequestState.GRANTED,
 }
+# Where a request ended without access: for `request-access --wait`, a refusal (exit code 1).
+UNSUCCESSFUL = frozenset({RequestState.DENIED, RequestState.FAILED})
 # Option names for the fields of the Access Requested contract (for error messages).
 OPTION_OF = {
     "clientToken": "--client-token",
@@ -261,14 +263,14 @@ def _put(running: RunningMesh, account: str, detail_type: str, detail: Mapping[s
 
 
 def _poll(
-    console: Console,
     what: str,
     timeout: float,
     look: Callable[[], tuple[bool, RequestRecord | None]],
 ) -> tuple[bool, RequestRecord | None]:
-    """Call ``look`` until it says done or ``timeout`` seconds passed; its last answer."""
+    """Call ``look`` until it says done or ``timeout`` seconds passed; its last answer. The
+    spinner saying ``what`` is progress: it goes to stderr."""
     deadline = time.monotonic() + timeout
-    with console.status(what):
+    with err().status(what):
         while True:
             done, record = look()
             if done or time.monotonic() >= deadline:
@@ -381,21 +383,23 @@ def request_access(
     by `--tag` (an LF-Tag expression). Filter one `--table` with `--exclude-column` (or
     `--column`) and `--row-filter`: central grants it through a Lake Formation data cells
     filter. Everything is checked before sending: the principal
-    must be a role of `--as-account`, the database published, the tables and columns known,
+    must be a role of `--as-account` that exists (iam GetRole), the database published, the
+    tables and columns known,
     the tag expression matching published tables of one producer. Prints the request id
     (the same consumer and `--client-token` always give the same id).
 
     With `--wait`, polls until central has recorded it and routed it (usually
-    `PENDING_APPROVAL`: the owning producer decides with `meshgov decide`); exit code 1 if
-    central refused it or nothing happened within `--timeout`.
+    `PENDING_APPROVAL`: the owning producer decides with `meshgov decide`).
+
+    Exit code 0 sent (with `--wait`: recorded and routed); 1 a check failed, or with `--wait`
+    central refused or denied it (e.g. by the approval policy) or nothing happened within
+    `--timeout`; 2 a usage error. Errors go to stderr.
 
     Example: `meshgov request-access --as-account 333333333333 --principal
     arn:aws:iam::333333333333:role/analyst --database sales_orders --table orders
     --justification "quarterly revenue dashboard" --days 30 --wait`
     """
-    from meshgov_cli.main import _console, _fail
-
-    console = _console()
+    console = out()
     token = client_token or f"cli-{uuid.uuid4().hex}"
     try:
         detail = request_detail(
@@ -413,19 +417,21 @@ def request_access(
             row_filter=row_filter,
         )
     except AccessOptionError as exc:
-        _fail(console, str(exc))
-    running = running_mesh(console, state_dir, 1)
-    member_name(console, running.state, as_account, "--as-account")
+        fail(str(exc))
+    running = running_mesh(state_dir, 1)
+    member_name(running.state, as_account, "--as-account")
     request_id = request_id_for(as_account, token)
     content = detail.model_dump(mode="json", by_alias=True)
     ours = fingerprint(content)
-    with reaching(console, running.state):
-        resolution = _resolve(console, running, detail)
+    with reaching(running.state):
+        missing = missing_principal(running.client(as_account, "iam"), principal, as_account)
+        if missing:
+            fail(missing)
+        resolution = _resolve(running, detail)
         store = request_store(running)
         existing = store.get(request_id)
         if existing is not None and existing.fingerprint != ours:
-            _fail(
-                console,
+            fail(
                 f"--client-token {token} already names request {request_id} with other content: "
                 "use another token",
             )
@@ -454,7 +460,7 @@ def request_access(
         _print_requested(console, summary)
     if not wait:
         if output is Output.JSON:
-            typer.echo(as_json(summary))
+            print_json(summary)
         return
     refused: list[str] = []
 
@@ -468,14 +474,14 @@ def request_access(
             return True, None
         return False, None
 
-    with reaching(console, running.state):
-        done, record = _poll(
-            console, f"Waiting for central to act on {request_id}...", timeout, look
-        )
+    with reaching(running.state):
+        done, record = _poll(f"Waiting for central to act on {request_id}...", timeout, look)
     summary["state"] = record.state.value if record else None
     error = None
     if refused:
         error = f"central refused the request: {refused[0]}"
+    elif record is not None and record.state in UNSUCCESSFUL:
+        error = f"{request_id} is {record.state.value}: {record.reason}"
     elif not done or record is None:
         error = (
             f"{request_id} is {record.state.value if record else 'not recorded'} after "
@@ -483,10 +489,10 @@ def request_access(
             "trail)"
         )
     if output is Output.JSON:
-        typer.echo(as_json({**summary, "error": error}))
+        print_json({**summary, "error": error})
         raise typer.Exit(1 if error else 0)
     if error or record is None:
-        _fail(console, error or "no record")
+        fail(error or "no record")
     console.print(f"{request_id} is now {state_cell(record.state)}: {escape(record.reason)}")
     if record.state is RequestState.PENDING_APPROVAL:
         console.print(
@@ -495,15 +501,15 @@ def request_access(
         )
 
 
-def _resolve(console: Console, running: RunningMesh, detail: AccessRequestedDetail) -> Resolution:
+def _resolve(running: RunningMesh, detail: AccessRequestedDetail) -> Resolution:
     """What central will resolve the request to (owner, tables), or its refusal, now."""
-    from meshgov_cli.main import _fail
-
     central = running.state.central_account
     catalog = CentralAccessCatalog(
         running.client(central, "glue"), running.client(central, "lakeformation"), central
     )
     producers = running.state.config().producer_domains()
+    found: Mapping[str, Any] | None = None
+    tables: list[dict[str, Any]] = []
     try:
         if detail.tag_expression is not None:
             return resolve_tagged(catalog.tagged_tables(detail.tag_expression), producers)
@@ -515,20 +521,41 @@ def _resolve(console: Console, running: RunningMesh, detail: AccessRequestedDeta
         requested_specs(detail.resource.database, detail.resource.filters, by_name)
         return resolution
     except AccessRequestRefusedError as exc:
-        _fail(console, f"central would refuse this request ({exc.code}): {exc}")
+        hint = ""
+        if exc.code == "ResourceNotPublished" and detail.resource is not None:
+            hint = _name_hint(catalog, producers, detail.resource, found, tables)
+        fail(f"central would refuse this request ({exc.code}): {exc}{hint}")
+
+
+def _name_hint(
+    catalog: CentralAccessCatalog,
+    producers: Mapping[str, str],
+    resource: NamedResource,
+    found: Mapping[str, Any] | None,
+    tables: Sequence[Mapping[str, Any]],
+) -> str:
+    """A did-you-mean for the database (a producer's name: its central name) or the tables
+    a request names that central does not publish (:mod:`meshgov_cli.hints`)."""
+    if found is None:
+        central = [str(d["Name"]) for d in catalog.databases()]
+        return database_hint(resource.database, central, producers)
+    names = [str(t["Name"]).lower() for t in tables if not t.get("TargetTable")]
+    missing = [t for t in resource.tables if t.lower() not in names]
+    if len(missing) == 1:
+        return table_hint(missing[0], names)
+    hints = [f"{t}{table_hint(t, names)}" for t in missing if table_hint(t, names)]
+    return f"; {'; '.join(hints)}" if hints else ""
 
 
 def _check_narrowing(
-    console: Console, running: RunningMesh, record: RequestRecord, decided: Sequence[TableFilter]
+    running: RunningMesh, record: RequestRecord, decided: Sequence[TableFilter]
 ) -> None:
     """Refuse here what central would refuse as a widening (the same rule,
     :func:`meshgov.access.filters.narrowed`)."""
-    from meshgov_cli.main import _fail
-
     central = running.state.central_account
     covers = [c for c in record.coverage if c.tables and not c.whole]
     if record.tag_expression is not None or len(covers) != 1 or covers[0].columns:
-        _fail(console, "only a request for named tables can be narrowed: deny it instead")
+        fail("only a request for named tables can be narrowed: deny it instead")
     (cover,) = covers
     catalog = CentralAccessCatalog(
         running.client(central, "glue"), running.client(central, "lakeformation"), central
@@ -542,7 +569,7 @@ def _check_narrowing(
     try:
         narrowed([CellSpec.from_dict(f) for f in record.filters], decided, tables, cover.database)
     except AccessRequestRefusedError as exc:
-        _fail(console, f"central would refuse this decision ({exc.code}): {exc}")
+        fail(f"central would refuse this decision ({exc.code}): {exc}")
 
 
 def _print_requested(console: Console, summary: Mapping[str, Any]) -> None:
@@ -615,8 +642,11 @@ def decide(
 
     Checked before sending: the request exists, `--as-account` owns the data it asks for, and
     it waits for a decision (`PENDING_APPROVAL`). With `--wait`, polls until the decision took
-    effect (`ACTIVE` once the consumer's links and grants are in place, or `DENIED`); exit code
-    1 if it did not within `--timeout`.
+    effect (`ACTIVE` once the consumer's links and grants are in place, or `DENIED`).
+
+    Exit code 0 sent (with `--wait`: in effect); 1 a check failed, or with `--wait` the
+    decision did not take effect within `--timeout` or its grant `FAILED`; 2 a usage error.
+    Errors go to stderr.
 
     An approval may narrow what was asked, on one table: `--columns` (fewer columns),
     `--exclude-column`, `--row-filter` (the requested filter AND more conditions). Anything
@@ -625,42 +655,39 @@ def decide(
     Example: `meshgov decide req-0123 --as-account 222222222222 --approve --reason "ok for the
     dashboard" --wait`
     """
-    from meshgov_cli.main import _console, _fail
-
-    console = _console()
+    console = out()
     if approve is None:
-        _fail(console, "say --approve or --deny")
+        fail("say --approve or --deny")
     decision = "APPROVE" if approve else "DENY"
     narrowing = bool(columns or exclude_column or row_filter)
     raw: dict[str, Any] = {"requestId": request_id, "decision": decision, "reason": reason}
-    running = running_mesh(console, state_dir, 1)
-    member_name(console, running.state, as_account, "--as-account")
-    with reaching(console, running.state):
+    running = running_mesh(state_dir, 1)
+    member_name(running.state, as_account, "--as-account")
+    with reaching(running.state):
         store = request_store(running)
         record = store.get(request_id)
         if record is None:
-            _fail(console, f"no request {request_id} in the central requests table")
+            fail(unknown_request(request_id, store.all()))
         if narrowing:
             names = [t for c in record.coverage for t in c.tables]
             target = table or (names[0] if len(names) == 1 else None)
             if target is None:
-                _fail(console, f"name the table to narrow with --table (one of {names})")
+                fail(f"name the table to narrow with --table (one of {names})")
             wanted = [c.strip() for c in (columns or "").split(",") if c.strip()]
             raw["filters"] = [table_filter_of(target, wanted, exclude_column or [], row_filter)]
         try:
             detail = AccessDecidedDetail.model_validate(raw)
         except ValidationError as exc:
-            _fail(console, contract_error(exc).replace("requestId", "REQUEST_ID"))
+            fail(contract_error(exc).replace("requestId", "REQUEST_ID"))
         if detail.filters:
-            _check_narrowing(console, running, record, detail.filters)
+            _check_narrowing(running, record, detail.filters)
         if record.owner_account != as_account:
-            _fail(
-                console,
+            fail(
                 f"account {as_account} does not own the data of {request_id}: its owner is "
                 f"producer {record.owner_account} (domain {record.domain})",
             )
         if record.state is not RequestState.PENDING_APPROVAL:
-            _fail(console, f"{request_id} is {record.state.value}, not waiting for a decision")
+            fail(f"{request_id} is {record.state.value}, not waiting for a decision")
         event_id = _put(
             running,
             as_account,
@@ -682,23 +709,23 @@ def decide(
             current = store.get(request_id)
             return current is not None and current.state in DECIDED, current
 
-        with reaching(console, running.state):
-            done, current = _poll(
-                console, f"Waiting for {request_id} to take effect...", timeout, look
-            )
+        with reaching(running.state):
+            done, current = _poll(f"Waiting for {request_id} to take effect...", timeout, look)
         result["state"] = current.state.value if current else None
         error = None
         if not done or current is None:
             error = f"{request_id} is still {result['state'] or 'gone'} after {timeout:g} s"
+        elif current.state is RequestState.FAILED:
+            error = f"{request_id} is FAILED: {current.reason}"
         if output is Output.JSON:
-            typer.echo(as_json({**result, "error": error}))
+            print_json({**result, "error": error})
             raise typer.Exit(1 if error else 0)
         if error or current is None:
-            _fail(console, error or "gone")
+            fail(error or "gone")
         console.print(f"{request_id} is now {state_cell(current.state)}: {escape(current.reason)}")
         return
     if output is Output.JSON:
-        typer.echo(as_json(result))
+        print_json(result)
 
 
 # --------------------------------------------------------------------------------------------
@@ -719,6 +746,7 @@ def requests(
     ] = None,
     state_dir: StateDirOption = DEFAULT_STATE_DIR,
     output: OutputOption = Output.TABLE,
+    wide: WideOption = False,
 ) -> None:
     """List the access requests of the central requests table, oldest first.
 
@@ -726,13 +754,11 @@ def requests(
     the tables it matched), the permissions, its state, when it expires and who decided.
     `-o json` prints every recorded field (history and grants included).
     """
-    from meshgov_cli.main import _console, _fail
-
-    console = _console()
+    console = out()
     if consumer is not None and not (len(consumer) == 12 and consumer.isdigit()):
-        _fail(console, f"--consumer must be a 12-digit account id, got {consumer!r}")
-    running = running_mesh(console, state_dir, 1)
-    with reaching(console, running.state):
+        fail(f"--consumer must be a 12-digit account id, got {consumer!r}")
+    running = running_mesh(state_dir, 1)
+    with reaching(running.state):
         store = request_store(running)
         records = store.of_consumer(consumer) if consumer else store.all()
     wanted = set(state or RequestState)
@@ -740,14 +766,14 @@ def requests(
         (r for r in records if r.state in wanted), key=lambda r: (r.created_at, r.request_id)
     )
     if output is Output.JSON:
-        typer.echo(as_json([r.as_dict() for r in shown]))
+        print_json([r.as_dict() for r in shown])
         return
     title = f"{len(shown)} access request(s) in account {running.state.central_account}"
     if state:
         title += f", state {' or '.join(s.value for s in state)}"
     if consumer:
         title += f", consumer {consumer}"
-    console.print(requests_table(shown, title))
+    console.print(requests_table(shown, title, wide=wide))
 
 
 # --------------------------------------------------------------------------------------------
@@ -778,21 +804,19 @@ def can_access_command(
     Exit code: **0** allowed, **1** not allowed, **2** no answer (bad input, the mesh not
     running). So scripts can write `meshgov can-access ROLE db.t && run-the-query`.
     """
-    from meshgov_cli.main import _console, _fail
-
-    console = _console()
+    console = out()
     database, dot, name = table.partition(".")
     try:
         if not dot:
             raise AccessOptionError(f"name the table as DATABASE.TABLE, got {table!r}")
         question = AccessQuestion(principal, action.value, database, name)
     except (AccessOptionError, AccessQuestionInvalidError) as exc:
-        _fail(console, str(exc), NO_ANSWER)
-    running = running_mesh(console, state_dir, NO_ANSWER)
+        fail(str(exc), NO_ANSWER)
+    running = running_mesh(state_dir, NO_ANSWER)
     consumer = question.consumer_account
-    member_name(console, running.state, consumer, "the role's account", NO_ANSWER)
+    member_name(running.state, consumer, "the role's account", NO_ANSWER)
     central = running.state.central_account
-    with reaching(console, running.state, NO_ANSWER):
+    with reaching(running.state, NO_ANSWER):
         answer = can_access_through(
             running.client,
             central,
@@ -803,7 +827,7 @@ def can_access_command(
             question.table,
         )
     if output is Output.JSON:
-        typer.echo(as_json(answer.as_dict()))
+        print_json(answer.as_dict())
     else:
         console.print(answer_panel(answer))
     raise typer.Exit(ALLOWED if answer.allowed else NOT_ALLOWED)

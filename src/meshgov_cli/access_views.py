@@ -13,6 +13,7 @@ from meshgov.access.filters import CellSpec
 from meshgov.access.states import RequestState
 from meshgov.access.store import RequestRecord
 from meshgov.posture.report import coverage_text
+from meshgov_cli.tables import Col, FitTable
 
 
 def short_principal(principal: str) -> str:
@@ -25,12 +26,23 @@ def short_time(stamp: str | None) -> str:
     return stamp[:16].replace("T", " ") if stamp else "-"
 
 
-def requests_table(records: Sequence[RequestRecord], title: str) -> Table:
-    table = Table(title=title, title_justify="left")
-    for column in ("request", "consumer", "principal", "resource", "permissions", "state"):
-        table.add_column(column, no_wrap=column in ("request", "consumer", "state"))
-    table.add_column("expires (UTC)", no_wrap=True)
-    table.add_column("decided by")
+def requests_table(records: Sequence[RequestRecord], title: str, *, wide: bool = False) -> FitTable:
+    """One row per request; at 80 columns: request, principal, resource, state (and what fits)."""
+    table = FitTable(
+        title,
+        [
+            Col("request", no_wrap=True),
+            Col("consumer", 3, no_wrap=True),
+            Col("principal"),
+            Col("resource"),
+            Col("permissions", 4),
+            Col("state", no_wrap=True),
+            Col("expires (UTC)", 2, no_wrap=True),
+            Col("decided by", 1),
+        ],
+        wide=wide,
+        empty="no requests",
+    )
     for record in records:
         table.add_row(
             record.request_id,
@@ -42,8 +54,6 @@ def requests_table(records: Sequence[RequestRecord], title: str) -> Table:
             short_time(record.expires_at),
             escape(record.decided_by or "-"),
         )
-    if not records:
-        table.add_row("[dim](no requests)[/]", *[""] * (len(table.columns) - 1))
     return table
 
 

@@ -13,26 +13,29 @@ from __future__ import annotations
 
 import fnmatch
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
+from meshgov.access.core import OWNERSHIP
+from meshgov.access.store import RequestRecord
 from meshgov.audit import AuditOutcome, AuditRecord
 from meshgov.audit.dynamodb import read_chain, verify_trail
 from meshgov.audit.verify import ChainHead, DigestLike, Verdict
 from meshgov.errors import MeshgovError
-from meshgov_cli.options import Output, OutputOption, StateDirOption
+from meshgov_cli.console import fail, out, print_json, running_mesh
+from meshgov_cli.options import Output, OutputOption, StateDirOption, WideOption
+from meshgov_cli.reach import request_store
+from meshgov_cli.tables import Col, FitTable
 from meshgov_local.observe import RunningMesh, detail_summary
 from meshgov_local.standalone import DEFAULT_STATE_DIR
-from meshgov_local.state import MeshState, MeshStateError, read_state
-from meshgov_local.views import OUTCOME_STYLE, as_json
+from meshgov_local.state import MeshState
+from meshgov_local.views import OUTCOME_STYLE
 
 PASSED, FAILED, CANNOT_VERIFY = 0, 1, 2
 
@@ -42,18 +45,6 @@ audit_app = typer.Typer(
     rich_markup_mode="markdown",
     context_settings={"help_option_names": ["--help", "-h"]},
 )
-
-
-def _console() -> Console:
-    return Console()
-
-
-def _running(console: Console, state_dir: Path, code: int) -> RunningMesh:
-    try:
-        return RunningMesh(read_state(state_dir))
-    except MeshStateError as exc:
-        console.print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(code) from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -133,10 +124,10 @@ def verify(
 
     Prints PASS or FAIL, the counts and the first problem with its kind: `edit`, `deletion`,
     `insertion`, `reorder`, `truncation`, `digest-signature`, `digest-key`, `digest-chain`,
-    `digest-mismatch`. Exit code 0 pass, 1 fail, 2 cannot verify.
+    `digest-mismatch`. Exit code 0 pass, 1 fail, 2 cannot verify (the reason on stderr; with
+    `-o json` also as `{"pass": null, "error": ...}` on stdout).
     """
-    console = _console()
-    running = _running(console, state_dir, CANNOT_VERIFY)
+    running = running_mesh(state_dir, CANNOT_VERIFY)
     table = running.state.audit_table_name
     bucket, key = _digest_source(running.state, digest_bucket, digest_key)
     try:
@@ -146,17 +137,13 @@ def verify(
         )
     except (ClientError, BotoCoreError, MeshgovError) as exc:
         if output is Output.JSON:
-            typer.echo(json.dumps({"pass": None, "error": str(exc)}, indent=2))
-        else:
-            console.print(
-                f"[bold red]CANNOT VERIFY[/] the audit trail in {table}: {escape(str(exc))}"
-            )
-        raise typer.Exit(CANNOT_VERIFY) from None
+            print_json({"pass": None, "error": str(exc)})
+        fail(f"cannot verify the audit trail in {table}: {exc}", CANNOT_VERIFY)
     data = verdict_dict(verdict, head, note)
     if output is Output.JSON:
-        typer.echo(json.dumps(data, indent=2))
+        print_json(data)
     else:
-        _print_verdict(console, table, data)
+        _print_verdict(out(), table, data)
     raise typer.Exit(PASSED if verdict.ok else FAILED)
 
 
@@ -207,6 +194,52 @@ def table_matches(record: AuditRecord, wanted: str) -> bool:
     )
 
 
+def databases_holding(records: Iterable[AuditRecord], table: str) -> set[str]:
+    """The central databases the trail shows a table ``table`` in (its catalog records'
+    targets, ``table/<db>/<table>`` or a Glue table ARN)."""
+    name = table.lower()
+    found = set()
+    for record in records:
+        target = record.entry.target
+        if "table/" in target:
+            database, _, named = target.rsplit("table/", 1)[1].rpartition("/")
+            if database and named.lower() == name:
+                found.add(database)
+    return found
+
+
+def requests_covering(
+    requests: Iterable[RequestRecord], wanted: str, holding: Collection[str]
+) -> frozenset[str]:
+    """The ids of the access requests that cover the table ``wanted`` (``orders``,
+    ``sales_sales.orders`` or ``sales_sales/orders``): those naming it (by name, or matched by
+    their LF-Tag expression) and those for the whole of a database holding it (``holding``:
+    the databases a table of that name is in, when ``wanted`` names no database). A producer's
+    standing ownership share of its own databases is no request about a table: it would add
+    the same records to every table of the producer."""
+    database, _, name = wanted.replace("/", ".").rpartition(".")
+    name = name.lower()
+    ids = set()
+    for request in requests:
+        if request.kind == OWNERSHIP:
+            continue
+        for cover in request.coverage:
+            if database and cover.database != database:
+                continue
+            if name in {t.lower() for t in cover.tables} or (
+                cover.whole and not cover.tables and (database or cover.database in holding)
+            ):
+                ids.add(request.request_id)
+    return frozenset(ids)
+
+
+def about_request(record: AuditRecord, request_ids: Collection[str]) -> bool:
+    """A record about one of the requests: the request, its decision, grants, links, revocation
+    (access records name the request as target or correlation id)."""
+    entry = record.entry
+    return entry.correlation_id in request_ids or entry.target in request_ids
+
+
 def account_matches(record: AuditRecord, account: str) -> bool:
     entry = record.entry
     return (
@@ -226,8 +259,11 @@ def select(
     until: datetime | None = None,
     action: str | None = None,
     outcome: AuditOutcome | None = None,
+    table_requests: Collection[str] = (),
 ) -> list[AuditRecord]:
-    """The records every given filter keeps (``action`` may be a glob: ``glue:*``)."""
+    """The records every given filter keeps (``action`` may be a glob: ``glue:*``). ``table``
+    keeps the records about the table and, ``table_requests``, those about the access requests
+    covering it (:func:`requests_covering`)."""
     kept = []
     for record in records:
         entry = record.entry
@@ -243,17 +279,29 @@ def select(
             continue
         if account and not account_matches(record, account):
             continue
-        if table and not table_matches(record, table):
+        if table and not (table_matches(record, table) or about_request(record, table_requests)):
             continue
         kept.append(record)
     return kept
 
 
-def records_table(records: Sequence[AuditRecord], title: str) -> Table:
-    table = Table(title=title, title_justify="left")
-    for column in ("seq", "time (UTC)", "action", "outcome", "actor", "target", "request"):
-        table.add_column(column, no_wrap=column in ("seq", "time (UTC)", "action", "outcome"))
-    table.add_column("reason / detail")
+def records_table(records: Sequence[AuditRecord], title: str, *, wide: bool = False) -> FitTable:
+    """One row per record; at 80 columns: seq, action, outcome, target, reason (and what fits)."""
+    table = FitTable(
+        title,
+        [
+            Col("seq", no_wrap=True, justify="right"),
+            Col("time (UTC)", 2),
+            Col("action", no_wrap=True),
+            Col("outcome", no_wrap=True),
+            Col("actor", 3),
+            Col("target"),
+            Col("request", 1),
+            Col("reason / detail"),
+        ],
+        wide=wide,
+        empty="no records",
+    )
     for record in records:
         entry = record.entry
         table.add_row(
@@ -266,8 +314,6 @@ def records_table(records: Sequence[AuditRecord], title: str) -> Table:
             escape(entry.correlation_id),
             escape(detail_summary(record)),
         )
-    if not records:
-        table.add_row("[dim](no records)[/]", *[""] * (len(table.columns) - 1))
     return table
 
 
@@ -297,19 +343,29 @@ def show(
         int, typer.Option(help="Show at most the last N matching records; 0: all.", min=0)
     ] = 200,
     output: OutputOption = Output.TABLE,
+    wide: WideOption = False,
 ) -> None:
     """Show audit records, oldest first, filtered by request, account, table, time, action and
-    outcome (all filters must hold). Records are read from the text their hash covers."""
-    console = _console()
+    outcome (all filters must hold). Records are read from the text their hash covers.
+
+    Exit code 0 shown (also when nothing matches), 1 the mesh or the trail could not be read,
+    2 a usage error (e.g. a bad `--since`)."""
     since_at = parse_time(since, "--since") if since else None
     until_at = parse_time(until, "--until") if until else None
-    running = _running(console, state_dir, 1)
+    running = running_mesh(state_dir)
     try:
-        kept = select(
+        records = list(
             read_chain(
                 running.client(running.state.central_account, "dynamodb"),
                 running.state.audit_table_name,
-            ),
+            )
+        )
+        covering: frozenset[str] = frozenset()
+        if table:
+            holding = databases_holding(records, table.replace("/", ".").rpartition(".")[2])
+            covering = requests_covering(request_store(running).all(), table, holding)
+        kept = select(
+            records,
             request=request,
             account=account,
             table=table,
@@ -317,13 +373,13 @@ def show(
             until=until_at,
             action=action,
             outcome=outcome,
+            table_requests=covering,
         )
-    except (ClientError, BotoCoreError) as exc:
-        console.print(f"[bold red]error:[/] the audit trail could not be read: {escape(str(exc))}")
-        raise typer.Exit(1) from None
+    except (ClientError, BotoCoreError, MeshgovError) as exc:
+        fail(f"the audit trail could not be read: {exc}")
     shown = kept[-limit:] if limit else kept
     if output is Output.JSON:
-        typer.echo(as_json([r.as_dict() for r in shown]))
+        print_json([r.as_dict() for r in shown])
         return
     title = f"Audit records ({len(shown)} of {len(kept)} matching)"
-    console.print(records_table(shown, title))
+    out().print(records_table(shown, title, wide=wide))

@@ -1,8 +1,11 @@
 """``meshgov dlq list`` and ``meshgov dlq replay``: the dead letters of a running local mesh.
 
-Listing never consumes a message. Replaying is a dry run unless ``--yes``: it shows each
-message, why it is there and where it would go, and changes nothing (the dry run itself is
-audited). With ``--yes`` each message is sent back through the same handlers — its source
+Listing never consumes a message; each shows why it is there in words (a handler's refusal
+carries the contract's validation text: :func:`readable_reason` drops pydantic's markup).
+Replaying is a dry run unless ``--yes``: it shows each message, why it is there and where it
+would go, and changes nothing (the dry run itself is audited). A refusal (kind ``refused``: the
+handler can never process it as it is) is held, not replayed, unless ``--include-refused``: fix
+its cause first. With ``--yes`` each message is sent back through the same handlers — its source
 queue, the function that failed (run in-process against the mesh, as an asynchronous invoke
 would run it on AWS), or the member's default bus — and deleted from the DLQ only once sent;
 every message replayed is one ``dlq:replay`` audit record. The work is in
@@ -11,6 +14,7 @@ every message replayed is one ``dlq:replay`` audit record. The work is in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
@@ -18,7 +22,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from botocore.exceptions import ClientError
 from rich.markup import escape
-from rich.table import Table
 
 from meshgov.audit import Auditor, DynamoAuditTrail
 from meshgov.aws.session import error_code
@@ -26,6 +29,7 @@ from meshgov.deadletters import (
     ALL_DLQS,
     CENTRAL_DLQS,
     FORWARD_DLQ,
+    HELD,
     INVOCATION_DLQS,
     SOURCE_QUEUES,
     AsyncInvokeTarget,
@@ -33,22 +37,34 @@ from meshgov.deadletters import (
     DeadLetterOffice,
     DeadLetterQueue,
     DefaultBusTarget,
+    LetterKind,
     RedriveTarget,
     ReplayReport,
     SourceQueueTarget,
 )
 from meshgov_cli.access_views import short_time
-from meshgov_cli.options import Output, OutputOption, StateDirOption
-from meshgov_cli.reach import reaching, running_mesh
+from meshgov_cli.console import fail, out, print_json, reaching, running_mesh
+from meshgov_cli.options import Output, OutputOption, StateDirOption, WideOption
+from meshgov_cli.tables import Col, FitTable
 from meshgov_local.deploy import default_physical_name
 from meshgov_local.observe import RunningMesh
 from meshgov_local.standalone import DEFAULT_STATE_DIR
-from meshgov_local.views import as_json
 
 if TYPE_CHECKING:
     from meshgov_local.mesh import LocalMesh
 
 NO_QUEUE = ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist")
+# The markup of a pydantic ValidationError's text (pydantic 2): "N validation error(s) for
+# Model", then per error its location, the message, "[type=..., input_value=...,
+# input_type=...]" and "For further information visit <url>".
+_PYDANTIC_HEADER = re.compile(r"\d+ validation errors? for \w+\s*")
+_PYDANTIC_TYPE = re.compile(r"\s*\[type=[\w.]+, input_value=.*?, input_type=\w+\]")
+_PYDANTIC_URL = re.compile(r"\s*For further information visit https?://\S+\s*")
+_PYDANTIC_LOCATION = re.compile(r"(\S+) {3,}")  # "loc\n  msg", flattened to one line
+REFUSALS_HELD = (
+    "Refusals are held: the handler refused them and would refuse them again. Fix the cause "
+    "(register the producer, correct the event), then replay with [bold]--include-refused[/]."
+)
 
 
 class QueueName(StrEnum):
@@ -157,11 +173,38 @@ def _office(running: RunningMesh) -> DeadLetterOffice:
 # --------------------------------------------------------------------------------------------
 
 
-def letters_table(letters: Sequence[DeadLetter], title: str) -> Table:
-    table = Table(title=title, title_justify="left")
-    for column in ("queue", "account", "message id", "kind", "error", "about", "sent (UTC)"):
-        table.add_column(column, no_wrap=column in ("message id", "account"))
-    table.add_column("why")
+def readable_reason(text: str) -> str:
+    """Why a message is parked, in words: a pydantic validation text (as handlers write it
+    into ``meshgov-error``, one line) becomes ``location: message; ...``, without the error
+    count, the types, the input echo and the documentation URLs. Other text is unchanged."""
+    if "validation error" not in text:
+        return text
+    flat = text.replace("\n", " ")
+    flat = _PYDANTIC_URL.sub("; ", flat)
+    flat = _PYDANTIC_TYPE.sub("", flat)
+    flat = _PYDANTIC_HEADER.sub("", flat)
+    flat = flat.replace("Value error, ", "").replace("Assertion failed, ", "")
+    flat = _PYDANTIC_LOCATION.sub(r"\1: ", flat)
+    return re.sub(r"\s+", " ", flat).strip(" ;")
+
+
+def letters_table(letters: Sequence[DeadLetter], title: str, *, wide: bool = False) -> FitTable:
+    """One row per dead letter; at 80 columns: queue, error, about, why (and what fits)."""
+    table = FitTable(
+        title,
+        [
+            Col("queue"),
+            Col("account", 3, no_wrap=True),
+            Col("message id", 1, no_wrap=True),
+            Col("kind", 4),
+            Col("error"),
+            Col("about"),
+            Col("sent (UTC)", 2),
+            Col("why"),
+        ],
+        wide=wide,
+        empty="no dead letters",
+    )
     for letter in letters:
         table.add_row(
             letter.queue,
@@ -171,18 +214,34 @@ def letters_table(letters: Sequence[DeadLetter], title: str) -> Table:
             escape(letter.error_code),
             escape(letter.summary),
             short_time(letter.sent_at),
-            escape(letter.reason),
+            escape(readable_reason(letter.reason)),
         )
-    if not letters:
-        table.add_row("[dim](no dead letters)[/]", *[""] * (len(table.columns) - 1))
     return table
 
 
-def replay_table(reports: Sequence[ReplayReport], title: str) -> Table:
-    table = Table(title=title, title_justify="left")
-    for column in ("queue", "account", "message id", "outcome", "target", "reference", "why"):
-        table.add_column(column, no_wrap=column in ("message id", "account", "outcome"))
-    style = {"replayed": "green", "would replay": "cyan", "failed": "red", "not found": "red"}
+def replay_table(reports: Sequence[ReplayReport], title: str, *, wide: bool = False) -> FitTable:
+    """One row per message; at 80 columns: queue, outcome, why (and what fits)."""
+    table = FitTable(
+        title,
+        [
+            Col("queue"),
+            Col("account", 3, no_wrap=True),
+            Col("message id", 2, no_wrap=True),
+            Col("outcome", no_wrap=True),
+            Col("target", 1),
+            Col("reference", 4),
+            Col("why"),
+        ],
+        wide=wide,
+        empty="nothing to replay",
+    )
+    style = {
+        "replayed": "green",
+        "would replay": "cyan",
+        HELD: "yellow",
+        "failed": "red",
+        "not found": "red",
+    }
     rows = [r for report in reports for r in report.results]
     for result in rows:
         table.add_row(
@@ -192,10 +251,8 @@ def replay_table(reports: Sequence[ReplayReport], title: str) -> Table:
             f"[{style.get(result.outcome, 'white')}]{result.outcome}[/]",
             escape(result.target),
             escape(result.reference or "-"),
-            escape(result.reason or "-"),
+            escape(readable_reason(result.reason) or "-"),
         )
-    if not rows:
-        table.add_row("[dim](nothing to replay)[/]", *[""] * (len(table.columns) - 1))
     return table
 
 
@@ -216,6 +273,7 @@ def list_command(
     account: AccountOption = None,
     state_dir: StateDirOption = DEFAULT_STATE_DIR,
     output: OutputOption = Output.TABLE,
+    wide: WideOption = False,
 ) -> None:
     """List the messages parked in dead-letter queues, without consuming them.
 
@@ -223,14 +281,12 @@ def list_command(
     code, Lambda's error for a failed sweep, or "retries exhausted": the handler's FAILED
     audit records with the same correlation id say why) and when it was sent.
     """
-    from meshgov_cli.main import _console, _fail
-
-    console = _console()
+    console = out()
     if queue is not None and all_queues:
-        _fail(console, "say --queue NAME or --all, not both")
-    running = running_mesh(console, state_dir, 1)
+        fail("say --queue NAME or --all, not both")
+    running = running_mesh(state_dir, 1)
     names = [queue.value] if queue is not None else list(ALL_DLQS)
-    with reaching(console, running.state):
+    with reaching(running.state):
         office = _office(running)
         letters = [
             letter
@@ -238,10 +294,15 @@ def list_command(
             for letter in office.list(dlq)
         ]
     if output is Output.JSON:
-        typer.echo(as_json([letter.as_dict() for letter in letters]))
+        print_json([letter.as_dict() for letter in letters])
         return
     where = queue.value if queue is not None else "every DLQ"
-    console.print(letters_table(letters, f"{len(letters)} dead letter(s) in {where}"))
+    console.print(letters_table(letters, f"{len(letters)} dead letter(s) in {where}", wide=wide))
+    if any(letter.kind is LetterKind.REFUSED for letter in letters):
+        console.print(
+            "[dim]refused: a handler refused it; it is refused again until its cause is fixed "
+            "(then `meshgov dlq replay --include-refused`).[/]"
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -267,9 +328,18 @@ def replay_command(
         bool,
         typer.Option("--yes", help="Really replay (without it: a dry run that changes nothing)."),
     ] = False,
+    include_refused: Annotated[
+        bool,
+        typer.Option(
+            "--include-refused",
+            help="Replay refusals too (kind `refused`): only once their cause is fixed, else "
+            "they are refused again.",
+        ),
+    ] = False,
     account: AccountOption = None,
     state_dir: StateDirOption = DEFAULT_STATE_DIR,
     output: OutputOption = Output.TABLE,
+    wide: WideOption = False,
 ) -> None:
     """Send dead letters back through the same handlers; a dry run unless `--yes`.
 
@@ -280,16 +350,17 @@ def replay_command(
     sent. Safe because handlers are idempotent (they reconcile to the current state; requests
     follow a state machine). Fix the cause first: a message that fails again returns to the DLQ.
 
+    A refusal (kind `refused`: malformed, from an unknown producer) can only be refused again
+    as it is, so it is held in the DLQ unless `--include-refused` (after fixing its cause).
+
     Every message (also in a dry run) is one `dlq:replay` audit record. Exit code 1 when a
     message could not be sent or a `--message-id` is not in the queue.
     """
-    from meshgov_cli.main import _console
-
-    console = _console()
-    running = running_mesh(console, state_dir, 1)
+    console = out()
+    running = running_mesh(state_dir, 1)
     state = running.state
     runner = _AttachedRunner(running)
-    with reaching(console, state):
+    with reaching(state):
         sts = running.client(state.central_account, "sts")
         operator = str(sts.get_caller_identity().get("Arn", "operator"))
         auditor = Auditor(
@@ -306,17 +377,20 @@ def replay_command(
                 auditor,
                 message_id or (),
                 dry_run=not yes,
+                include_refused=include_refused,
             )
             for dlq in dead_letter_queues(running, [queue.value], account)
         ]
     failed = any(report.failed for report in reports)
     if output is Output.JSON:
-        typer.echo(as_json({"dry_run": not yes, "reports": [r.as_dict() for r in reports]}))
+        print_json({"dry_run": not yes, "reports": [r.as_dict() for r in reports]})
         raise typer.Exit(1 if failed else 0)
     title = (
         f"Dry run of {queue.value}: nothing was changed" if not yes else f"Replayed {queue.value}"
     )
-    console.print(replay_table(reports, title))
-    if not yes and any(r.results for r in reports):
+    console.print(replay_table(reports, title, wide=wide))
+    if any(r.outcome == HELD for report in reports for r in report.results):
+        console.print(REFUSALS_HELD)
+    if not yes and any(r.outcome == "would replay" for report in reports for r in report.results):
         console.print("Run again with [bold]--yes[/] to replay (fix the cause first).")
     raise typer.Exit(1 if failed else 0)

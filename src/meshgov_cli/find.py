@@ -14,14 +14,14 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from meshgov.discovery import DataProduct, DiscoveryError, FindQuery, find_products
 from meshgov.usage.report import DEFAULT_DAYS, DayRange
-from meshgov_cli.options import Output, OutputOption, StateDirOption
+from meshgov_cli.console import fail, out, print_json, reaching, running_mesh
+from meshgov_cli.options import Output, OutputOption, StateDirOption, WideOption
 from meshgov_cli.reach import usage_store
+from meshgov_cli.tables import Col, FitTable
 from meshgov_local.standalone import DEFAULT_STATE_DIR
-from meshgov_local.views import as_json
 
 SHOWN_COLUMNS = 4
 SHOWN_CONSUMERS = 3
@@ -78,14 +78,24 @@ def freshness_cell(product: DataProduct) -> str:
     return product.freshness.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def products_table(products: Sequence[DataProduct], title: str) -> Table:
-    """product, domain, owner, classification, freshness, columns, access."""
-    table = Table(title=title, title_justify="left")
-    for column in ("product", "domain", "owner", "classification", "freshness (UTC)"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("columns")
-    table.add_column("access", no_wrap=True)
-    table.add_column(f"consumers ({DEFAULT_DAYS} d)")
+def products_table(products: Sequence[DataProduct], title: str, *, wide: bool = False) -> FitTable:
+    """product, domain, owner, classification, freshness, columns, access, consumers; at 80
+    columns the freshness and the consumers are left out first."""
+    table = FitTable(
+        title,
+        [
+            Col("product", no_wrap=True),
+            Col("domain", 3),
+            Col("owner", 4, no_wrap=True),
+            Col("classification", 2),
+            Col("freshness (UTC)", 5),
+            Col("columns", 1),
+            Col("access", no_wrap=True),
+            Col(f"consumers ({DEFAULT_DAYS} d)", 6),
+        ],
+        wide=wide,
+        empty="nothing found",
+    )
     for product in products:
         table.add_row(
             f"[bold]{escape(product.name)}[/]",
@@ -97,8 +107,6 @@ def products_table(products: Sequence[DataProduct], title: str) -> Table:
             access_cell(product),
             escape(consumers_cell(product)),
         )
-    if not products:
-        table.add_row("[dim](nothing found)[/]", *[""] * (len(table.columns) - 1))
     return table
 
 
@@ -121,7 +129,8 @@ def find(
         typer.Option(
             "--tag",
             help="LF-Tag `key=value` the product must carry; repeat for more keys (all must "
-            "hold) or for more values of one key (any will do).",
+            "hold) or for more values of one key (any will do). `classification=...` matches "
+            "the classification shown (the LF-Tag, else the meshgov:classification parameter).",
             metavar="KEY=VALUE",
             show_default=False,
         ),
@@ -143,6 +152,7 @@ def find(
     ] = None,
     state_dir: StateDirOption = DEFAULT_STATE_DIR,
     output: OutputOption = Output.TABLE,
+    wide: WideOption = False,
 ) -> None:
     """Find data products in the central catalog of a running `meshgov mesh up`.
 
@@ -156,11 +166,7 @@ def find(
     Examples: `meshgov find customer`, `meshgov find --column email --tag classification=pii`,
     `meshgov find --domain sales --as-account 333333333333 -o json`.
     """
-    # main.py imports this module to register the command: its helpers are imported when the
-    # command runs, so that both commands reach a running mesh and fail the same way.
-    from meshgov_cli.main import _console, _fail, _reaching, _running
-
-    console = _console()
+    console = out()
     try:
         query = FindQuery(
             text=text,
@@ -171,10 +177,10 @@ def find(
             viewer_account=as_account,
         )
     except (TagOptionError, DiscoveryError) as exc:
-        _fail(console, str(exc))
-    running = _running(console, state_dir)
+        fail(str(exc))
+    running = running_mesh(state_dir)
     central = running.state.central_account
-    with _reaching(console, running.state):
+    with reaching(running.state):
         try:
             products = find_products(
                 running.client(central, "glue"),
@@ -185,11 +191,11 @@ def find(
                 span=DayRange.last(datetime.now(UTC).date()),
             )
         except DiscoveryError as exc:
-            _fail(console, str(exc))
+            fail(str(exc))
     if output is Output.JSON:
-        typer.echo(as_json([product.as_dict() for product in products]))
+        print_json([product.as_dict() for product in products])
         return
     title = f"{len(products)} data product(s) in the central catalog of account {central}"
     if as_account:
         title += f"; access as account {as_account}"
-    console.print(products_table(products, title))
+    console.print(products_table(products, title, wide=wide))

@@ -22,6 +22,14 @@ StateDirOption = Annotated[
         file_okay=False,
     ),
 ]
+WideOption = Annotated[
+    bool,
+    typer.Option(
+        "--wide",
+        help="Show every column, folding long cells (by default a narrow terminal leaves "
+        "out the least important columns and says which).",
+    ),
+]
 OutputOption = Annotated[
     Output, typer.Option("--output", "-o", help="Render as a table or as JSON.")
 ]

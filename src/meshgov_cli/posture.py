@@ -16,29 +16,32 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
-from meshgov.access.effective import CentralReaders, ConsumerReaders
+from meshgov.access.effective_reads import CentralReaders, ConsumerReaders
 from meshgov.aws.arns import Arns
 from meshgov.posture import PostureReport, ProducerSource, posture
 from meshgov_cli.access_views import short_principal, short_time
-from meshgov_cli.options import Output, OutputOption, StateDirOption
-from meshgov_cli.reach import reaching, request_store, running_mesh, usage_store
+from meshgov_cli.console import out, print_json, reaching, running_mesh
+from meshgov_cli.options import Output, OutputOption, StateDirOption, WideOption
+from meshgov_cli.reach import request_store, usage_store
+from meshgov_cli.tables import Col, FitTable
 from meshgov_local.standalone import DEFAULT_STATE_DIR
-from meshgov_local.views import as_json
 
 # Exit codes (scripts and CI branch on them).
 CLEAN, DRIFTED, NO_ANSWER = 0, 1, 2
 
 
-def _table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], empty: str) -> Table:
-    table = Table(title=title, title_justify="left")
-    for header in headers:
-        table.add_column(header)
+def _table(
+    title: str,
+    headers: Sequence[Col | str],
+    rows: Sequence[Sequence[Any]],
+    empty: str,
+    wide: bool = False,
+) -> FitTable:
+    """One section; a column with a priority is left out, lowest first, at a narrow width."""
+    table = FitTable(title, headers, wide=wide, empty=empty)
     for row in rows:
         table.add_row(*(escape(_text(cell)) for cell in row))
-    if not rows:
-        table.add_row(f"[dim]({empty})[/]", *[""] * (len(headers) - 1))
     return table
 
 
@@ -52,7 +55,7 @@ def _until(value: str) -> str:
     return value if value == "never" else short_time(value)
 
 
-def render(console: Console, report: PostureReport) -> None:
+def render(console: Console, report: PostureReport, *, wide: bool = False) -> None:
     summary = report.summary
     console.print(
         f"[bold]Posture of central account {report.central_account}[/] at "
@@ -72,7 +75,15 @@ def render(console: Console, report: PostureReport) -> None:
     console.print(
         _table(
             "Access: who can read what, through which request, until when, last used",
-            ["grantee", "granted by", "resource", "permissions", "requests", "until", "last used"],
+            [
+                "grantee",
+                Col("granted by", 2),
+                "resource",
+                Col("permissions", 3),
+                Col("requests", 1),
+                "until",
+                Col("last used", 4),
+            ],
             [
                 (
                     short_principal(r.grantee),
@@ -86,43 +97,62 @@ def render(console: Console, report: PostureReport) -> None:
                 for r in report.access
             ],
             "no access granted",
+            wide,
         )
     )
     console.print(
         _table(
             "Drift: grants no approved request explains",
-            ["side", "granted by", "grantee", "resource", "permissions", "hint"],
+            [
+                Col("side", 2),
+                "granted by",
+                "grantee",
+                "resource",
+                Col("permissions", 3),
+                Col("hint", 1),
+            ],
             [
                 (r.side, r.account, short_principal(r.grantee), r.resource, r.permissions, r.hint)
                 for r in report.drift
             ],
             "no drift",
+            wide,
         )
     )
     console.print(
         _table(
             "Catalog drift: central objects that differ from the published source",
-            ["resource", "drift", "detail", "hint"],
+            ["resource", "drift", "detail", Col("hint", 1)],
             [(r.resource, r.kind, r.detail, r.hint) for r in report.catalog_drift],
             "no catalog drift",
+            wide,
         )
     )
     if report.tag_reach:
         console.print(
             _table(
                 "LF-Tag grants reaching another producer's tables",
-                ["request", "grantee", "expression", "approved by", "tables"],
+                ["request", "grantee", "expression", Col("approved by", 1), "tables"],
                 [
                     (r.request_id, r.grantee, r.expression, r.approved_by, r.foreign_tables)
                     for r in report.tag_reach
                 ],
                 "none",
+                wide,
             )
         )
     console.print(
         _table(
             "Pending requests",
-            ["request", "state", "consumer", "principal", "owner", "resource", "since"],
+            [
+                "request",
+                "state",
+                Col("consumer", 2),
+                "principal",
+                Col("owner", 3),
+                "resource",
+                Col("since", 1),
+            ],
             [
                 (
                     r.request_id,
@@ -136,6 +166,7 @@ def render(console: Console, report: PostureReport) -> None:
                 for r in report.pending
             ],
             "none",
+            wide,
         )
     )
     console.print(
@@ -143,12 +174,12 @@ def render(console: Console, report: PostureReport) -> None:
             f"Expiring within {report.expiring_days} days",
             [
                 "request",
-                "consumer",
+                Col("consumer", 2),
                 "principal",
                 "resource",
                 "expires (UTC)",
-                "days left",
-                "warned",
+                Col("days left", 1),
+                Col("warned", 3),
             ],
             [
                 (
@@ -163,17 +194,19 @@ def render(console: Console, report: PostureReport) -> None:
                 for r in report.expiring
             ],
             "none",
+            wide,
         )
     )
     console.print(
         _table(
             "Products missing owner contact or classification",
-            ["table", "owner account", "domain", "missing"],
+            ["table", Col("owner account", 1), Col("domain", 2), "missing"],
             [
                 (f"{r.database}.{r.table}", r.owner_account, r.domain, r.missing)
                 for r in report.products_missing
             ],
             "none",
+            wide,
         )
     )
 
@@ -204,6 +237,7 @@ def posture_command(
     ] = False,
     state_dir: StateDirOption = DEFAULT_STATE_DIR,
     output: OutputOption = Output.TABLE,
+    wide: WideOption = False,
 ) -> None:
     """Report who can read what, through which request, until when, and what is out of line.
 
@@ -221,13 +255,11 @@ def posture_command(
     one table per section). Exit code **0**; **1** with `--fail-on-drift` when there is drift;
     **2** when the mesh cannot be read.
     """
-    from meshgov_cli.main import _console
-
-    console = _console()
-    running = running_mesh(console, state_dir, NO_ANSWER)
+    console = out()
+    running = running_mesh(state_dir, NO_ANSWER)
     state = running.state
     central = state.central_account
-    with reaching(console, state, NO_ANSWER):
+    with reaching(state, NO_ANSWER):
         report = posture(
             CentralReaders.of(central, running.client),
             [ConsumerReaders.of(m.account_id, running.client) for m in state.members],
@@ -250,9 +282,9 @@ def posture_command(
         markdown.parent.mkdir(parents=True, exist_ok=True)
         markdown.write_text(report.as_markdown(), encoding="utf-8")
     if output is Output.JSON:
-        typer.echo(as_json(report.as_dict()))
+        print_json(report.as_dict())
     else:
-        render(console, report)
+        render(console, report, wide=wide)
         if markdown is not None:
             console.print(f"Markdown report written to [bold]{escape(str(markdown))}[/]")
     raise typer.Exit(DRIFTED if fail_on_drift and not report.clean else CLEAN)

@@ -13,20 +13,20 @@ import csv
 import re
 import sys
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
+from meshgov_cli.console import fail, out, print_json, running_mesh
 from meshgov_cli.options import StateDirOption
-from meshgov_cli.reach import member_name, running_mesh
+from meshgov_cli.reach import member_name
+from meshgov_cli.tables import FitTable
 from meshgov_local.observe import RunningMesh
 from meshgov_local.query_access import query_as
 from meshgov_local.standalone import DEFAULT_STATE_DIR
-from meshgov_local.views import as_json
 
 if TYPE_CHECKING:
     from meshgov_cli.query.engine import QueryResult
@@ -38,11 +38,6 @@ class QueryOutput(StrEnum):
     TABLE = "table"
     JSON = "json"
     CSV = "csv"
-
-
-def _fail(message: str) -> NoReturn:
-    Console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", highlight=False)
-    raise typer.Exit(1)
 
 
 def principal(as_: str, account: str | None, consumers: list[str]) -> tuple[str, str]:
@@ -79,15 +74,13 @@ def _cell(value: Any) -> str:
 
 def render(result: QueryResult, output: QueryOutput, console: Console) -> None:
     if output is QueryOutput.JSON:
-        typer.echo(
-            as_json(
-                {
-                    "columns": result.columns,
-                    "rows": [list(row) for row in result.rows()],
-                    "tables": [t.as_dict() for t in result.tables],
-                    "seconds": result.seconds,
-                }
-            )
+        print_json(
+            {
+                "columns": result.columns,
+                "rows": [list(row) for row in result.rows()],
+                "tables": [t.as_dict() for t in result.tables],
+                "seconds": result.seconds,
+            }
         )
         return
     if output is QueryOutput.CSV:
@@ -96,9 +89,10 @@ def render(result: QueryResult, output: QueryOutput, console: Console) -> None:
         writer.writerows([_cell(v) for v in row] for row in result.rows())
         return
     rows = result.rows()
-    table = Table(title=f"{len(rows)} row(s) in {result.seconds:.2f} s", title_justify="left")
-    for column in result.columns:
-        table.add_column(escape(column))
+    # The result's columns are the answer: none is ever left out, long cells fold.
+    table = FitTable(
+        f"{len(rows)} row(s) in {result.seconds:.2f} s", [escape(c) for c in result.columns]
+    )
     for row in rows:
         table.add_row(*(escape(_cell(v)) for v in row))
     console.print(table)
@@ -145,29 +139,30 @@ def query(
     table's authorized columns and row filters and for temporary credentials, reads the
     Parquet objects with those credentials only, and runs the SQL in DuckDB on what the role
     may see. A column it may not read fails with `COLUMN_NOT_FOUND`; a table it may not read
-    with `Insufficient Lake Formation permission(s)`. Exit code 1 on any error.
+    with `Insufficient Lake Formation permission(s)`. Exit code 0 answered, 1 on any error
+    (printed to stderr), 2 a usage error.
 
     Example: `meshgov query "SELECT country, count(*) FROM sales_sales.orders GROUP BY 1"
     --as analyst`
     """
-    console = Console()
-    running = running_mesh(Console(stderr=True), state_dir, 1)
+    console = out()
+    running = running_mesh(state_dir)
     consumers = [m.account_id for m in running.state.members if m.kind == "consumer"]
     try:
         account_id, role = principal(as_, account, consumers)
     except ValueError as exc:
-        _fail(str(exc))
-    member_name(Console(stderr=True), running.state, account_id, "--account")
+        fail(str(exc))
+    member_name(running.state, account_id, "--account")
     from meshgov_cli.query.engine import QueryError
 
     try:
         result = _execute(running, account_id, role, sql)
     except QueryError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except EndpointConnectionError:
-        _fail(
+        fail(
             f"no local mesh answers at {running.state.endpoint_url}: is `meshgov mesh up` running?"
         )
     except (ClientError, BotoCoreError) as exc:
-        _fail(f"cannot act as {role} in account {account_id}: {exc}")
+        fail(f"cannot act as {role} in account {account_id}: {exc}")
     render(result, output, console)

@@ -1,21 +1,15 @@
-"""Reaching a running local mesh from the command line: its state, its accounts, its tables,
-and one readable line (and an exit code) when it is not there or refuses."""
+"""Reaching a running local mesh from the command line: its accounts and its tables. (Finding
+the mesh, and the one readable line when it is not there or refuses, are
+:func:`meshgov_cli.console.running_mesh` and :func:`meshgov_cli.console.reaching`.)"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
-from rich.console import Console
-
 from meshgov.access.store import RequestStore
-from meshgov.errors import MeshgovError
 from meshgov.usage.store import UsageStore
+from meshgov_cli.console import EXIT_REFUSED, fail
 from meshgov_local.deploy import default_physical_name
 from meshgov_local.observe import RunningMesh
-from meshgov_local.state import MeshState, MeshStateError, read_state
+from meshgov_local.state import MeshState
 
 REQUESTS_TABLE = "AccessRequestsTable"
 USAGE_TABLE = "UsageTable"
@@ -38,44 +32,12 @@ def usage_table_name(state: MeshState) -> str:
     return state.usage_table_name or default_physical_name(USAGE_TABLE)
 
 
-def running_mesh(console: Console, state_dir: Path, code: int) -> RunningMesh:
-    from meshgov_cli.main import _fail
-
-    try:
-        return RunningMesh(read_state(state_dir))
-    except MeshStateError as exc:
-        _fail(console, str(exc), code)
-
-
-@contextmanager
-def reaching(console: Console, state: MeshState, code: int = 1) -> Iterator[None]:
-    """Say "the mesh is not there" or "it refused" in one readable line, and exit ``code``."""
-    from meshgov_cli.main import _fail
-
-    absent = f"no local mesh answers at {state.endpoint_url}: is `meshgov mesh up` running?"
-    try:
-        yield
-    except EndpointConnectionError:
-        _fail(console, absent, code)
-    except MeshgovError as exc:  # the library's adapters wrap what botocore raised
-        _fail(
-            console,
-            absent if isinstance(exc.__cause__, EndpointConnectionError) else str(exc),
-            code,
-        )
-    except (ClientError, BotoCoreError) as exc:
-        _fail(console, f"the local mesh at {state.endpoint_url} refused: {exc}", code)
-
-
-def member_name(
-    console: Console, state: MeshState, account: str, option: str, code: int = 1
-) -> str:
-    from meshgov_cli.main import _fail
-
+def member_name(state: MeshState, account: str, option: str, code: int = EXIT_REFUSED) -> str:
+    """The profile name of member ``account``; any other account fails (``option`` named)."""
     members = member_accounts(state)
     if account not in members:
         known = ", ".join(f"{a} ({n})" for a, n in members.items())
-        _fail(console, f"{option} {account} is not a member account of this mesh: {known}", code)
+        fail(f"{option} {account} is not a member account of this mesh: {known}", code)
     return members[account]
 
 

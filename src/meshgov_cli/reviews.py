@@ -17,7 +17,6 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 from rich.markup import escape
-from rich.table import Table
 
 from meshgov.access.reviews import ReviewStatus, covered_tables, review_status
 from meshgov.access.states import RequestState
@@ -25,10 +24,12 @@ from meshgov.access.store import RequestRecord
 from meshgov.contracts.access_events import ACCESS_REVIEWED, AccessReviewedDetail
 from meshgov_cli.access import AsAccount, ReasonOption, _put, contract_error
 from meshgov_cli.access_views import short_principal, short_time
-from meshgov_cli.options import Output, OutputOption, StateDirOption
-from meshgov_cli.reach import member_name, reaching, request_store, running_mesh
+from meshgov_cli.console import fail, out, print_json, reaching, running_mesh
+from meshgov_cli.hints import unknown_request
+from meshgov_cli.options import Output, OutputOption, StateDirOption, WideOption
+from meshgov_cli.reach import member_name, request_store
+from meshgov_cli.tables import Col, FitTable
 from meshgov_local.standalone import DEFAULT_STATE_DIR
-from meshgov_local.views import as_json
 
 STATUS_STYLE = {
     ReviewStatus.DUE: "yellow",
@@ -75,6 +76,7 @@ def reviews(
     ] = None,
     state_dir: StateDirOption = DEFAULT_STATE_DIR,
     output: OutputOption = Output.TABLE,
+    wide: WideOption = False,
 ) -> None:
     """List access reviews: due (waiting for the producer), overdue, decided.
 
@@ -82,15 +84,13 @@ def reviews(
     answers with `meshgov review` before the deadline (`ReviewDeadlineDays`); past it, the
     sweep revokes the grant or keeps it and escalates (`UnansweredReviewAction`).
     """
-    from meshgov_cli.main import _console, _fail
-
-    console = _console()
+    console = out()
     if owner is not None and not (len(owner) == 12 and owner.isdigit()):
-        _fail(console, f"--owner must be a 12-digit account id, got {owner!r}")
+        fail(f"--owner must be a 12-digit account id, got {owner!r}")
     now = at or datetime.now(UTC)
     now = now.astimezone(UTC) if now.tzinfo else now.replace(tzinfo=UTC)
-    running = running_mesh(console, state_dir, 1)
-    with reaching(console, running.state):
+    running = running_mesh(state_dir, 1)
+    with reaching(running.state):
         records = request_store(running).all()
     wanted = set(status or ReviewStatus)
     rows = sorted(
@@ -103,16 +103,24 @@ def reviews(
         key=lambda pair: (list(ReviewStatus).index(pair[1]), pair[0].review_deadline or ""),
     )
     if output is Output.JSON:
-        typer.echo(as_json([review_row(record, found) for record, found in rows]))
+        print_json([review_row(record, found) for record, found in rows])
         return
-    table = Table(
-        title=f"{len(rows)} access review(s) as of {short_time(now.isoformat())} UTC",
-        title_justify="left",
+    table = FitTable(
+        f"{len(rows)} access review(s) as of {short_time(now.isoformat())} UTC",
+        [
+            Col("request", no_wrap=True),
+            Col("status", no_wrap=True),
+            Col("owner", 3, no_wrap=True),
+            Col("consumer", 4, no_wrap=True),
+            Col("principal", 2),
+            Col("tables"),
+            Col("asked (UTC)", 5),
+            Col("deadline (UTC)"),
+            Col("decision", 1),
+        ],
+        wide=wide,
+        empty="no reviews",
     )
-    for column in ("request", "status", "owner", "consumer", "principal", "tables"):
-        table.add_column(column, no_wrap=column in ("request", "status", "owner", "consumer"))
-    for column in ("asked (UTC)", "deadline (UTC)", "decision"):
-        table.add_column(column)
     for record, found in rows:
         last = record.last_review or {}
         decision = f"{last.get('decision', '')} by {last.get('by', '')}" if last else "-"
@@ -127,8 +135,6 @@ def reviews(
             short_time(record.review_deadline),
             escape(decision),
         )
-    if not rows:
-        table.add_row("[dim](no reviews)[/]", *[""] * (len(table.columns) - 1))
     console.print(table)
 
 
@@ -158,37 +164,35 @@ def review(
 
     Example: `meshgov review req-0123 --as-account 222222222222 --keep --reason "still needed"`
     """
-    from meshgov_cli.main import _console, _fail
-
-    console = _console()
+    console = out()
     if keep is None:
-        _fail(console, "say --keep or --revoke")
+        fail("say --keep or --revoke")
     decision = "KEEP" if keep else "REVOKE"
     try:
         detail = AccessReviewedDetail.model_validate(
             {"requestId": request_id, "decision": decision, "reason": reason}
         )
     except ValidationError as exc:
-        _fail(console, contract_error(exc).replace("requestId", "REQUEST_ID"))
-    running = running_mesh(console, state_dir, 1)
-    member_name(console, running.state, as_account, "--as-account")
-    with reaching(console, running.state):
-        record = request_store(running).get(request_id)
+        fail(contract_error(exc).replace("requestId", "REQUEST_ID"))
+    running = running_mesh(state_dir, 1)
+    member_name(running.state, as_account, "--as-account")
+    with reaching(running.state):
+        store = request_store(running)
+        record = store.get(request_id)
         if record is None:
-            _fail(console, f"no request {request_id} in the central requests table")
+            fail(unknown_request(request_id, store.all()))
         if record.owner_account != as_account:
-            _fail(
-                console,
+            fail(
                 f"account {as_account} does not own the data of {request_id}: its owner is "
                 f"producer {record.owner_account} (domain {record.domain})",
             )
         if record.state is not RequestState.UNDER_REVIEW:
-            _fail(console, f"{request_id} is {record.state.value}, not under review")
+            fail(f"{request_id} is {record.state.value}, not under review")
         event_id = _put(
             running, as_account, ACCESS_REVIEWED, detail.model_dump(mode="json", by_alias=True)
         )
     if output is Output.JSON:
-        typer.echo(as_json({"request_id": request_id, "decision": decision, "event_id": event_id}))
+        print_json({"request_id": request_id, "decision": decision, "event_id": event_id})
         return
     verb = "kept" if keep else "revoked"
     console.print(f"{verb} {request_id} ({escape(reason)}); event {event_id}")

@@ -18,31 +18,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from meshgov.discovery import tables_of_domain
 from meshgov.usage.report import DayRange, UsageQuery, UsageQueryError, UsageSummary, summarize
 from meshgov.usage.store import UsageDay, UsageStore
 from meshgov_cli.access_views import short_principal, short_time
-from meshgov_cli.options import Output, OutputOption, StateDirOption
-from meshgov_cli.reach import reaching, running_mesh, usage_store
+from meshgov_cli.console import fail, out, print_json, reaching, running_mesh
+from meshgov_cli.options import Output, OutputOption, StateDirOption, WideOption
+from meshgov_cli.reach import usage_store
+from meshgov_cli.tables import Col, FitTable
 from meshgov_local.observe import RunningMesh
 from meshgov_local.standalone import DEFAULT_STATE_DIR
-from meshgov_local.views import as_json
-
-
-def _errors() -> Console:
-    return Console(stderr=True)
-
-
-def _fail(message: str) -> NoReturn:
-    _errors().print(f"[bold red]error:[/] {escape(message)}", highlight=False)
-    raise typer.Exit(1)
 
 
 def read_days(
@@ -65,18 +55,28 @@ def _domain_tables(running: RunningMesh, domain: str) -> list[str]:
     """The central tables of a producer domain of this mesh; an unknown domain is an error."""
     known = sorted({m.domain for m in running.state.members if m.domain})
     if domain not in known:
-        _fail(f"--domain {domain} is not a producer domain of this mesh: {', '.join(known)}")
+        fail(f"--domain {domain} is not a producer domain of this mesh: {', '.join(known)}")
     central = running.state.central_account
     return tables_of_domain(running.client(central, "glue"), central, domain)
 
 
-def usage_table(summary: UsageSummary, title: str) -> Table:
-    table = Table(title=title, title_justify="left")
-    for column in ("principal", "account", "table", "reads", "days used"):
-        table.add_column(column, no_wrap=True)
-    for column in ("first use (UTC)", "last use (UTC)"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("engines")
+def usage_table(summary: UsageSummary, title: str, *, wide: bool = False) -> FitTable:
+    """One row per role and table; at 80 columns: principal, table, reads, last use."""
+    table = FitTable(
+        title,
+        [
+            Col("principal"),
+            Col("account", 3, no_wrap=True),
+            Col("table"),
+            Col("reads", no_wrap=True, justify="right"),
+            Col("days used", 4, justify="right"),
+            Col("first use (UTC)", 2),
+            Col("last use (UTC)"),
+            Col("engines", 1),
+        ],
+        wide=wide,
+        empty="no use recorded",
+    )
     for row in summary.rows:
         table.add_row(
             escape(short_principal(row.principal)),
@@ -88,8 +88,6 @@ def usage_table(summary: UsageSummary, title: str) -> Table:
             short_time(row.last_use),
             escape(", ".join(row.engines) or "-"),
         )
-    if not summary.rows:
-        table.add_row("[dim](no use recorded)[/]", *[""] * (len(table.columns) - 1))
     return table
 
 
@@ -122,6 +120,7 @@ def usage(
     ] = None,
     state_dir: StateDirOption = DEFAULT_STATE_DIR,
     output: OutputOption = Output.TABLE,
+    wide: WideOption = False,
 ) -> None:
     """Show who read which central table: per role and table, the reads, the days with a read,
     the first and last use and the engines, over a range of days (default the last 30, today
@@ -143,19 +142,20 @@ def usage(
         )
         span = DayRange.of(since, until, datetime.now(UTC).date())
     except UsageQueryError as exc:
-        _fail(str(exc))
-    running = running_mesh(_errors(), state_dir, 1)
-    with reaching(_errors(), running.state):
+        fail(str(exc))
+    running = running_mesh(state_dir)
+    with reaching(running.state):
         domain_tables = _domain_tables(running, query.domain) if query.domain else None
         summary = summarize(read_days(usage_store(running), query, span, domain_tables), span)
     if output is Output.JSON:
-        typer.echo(as_json(summary.as_dict()))
+        print_json(summary.as_dict())
         return
     totals = summary.totals
-    Console().print(
+    out().print(
         usage_table(
             summary,
             f"Usage from {summary.since} to {summary.until} (UTC): {totals['reads']} read(s) by "
             f"{totals['principals']} principal(s) of {totals['tables']} table(s)",
+            wide=wide,
         )
     )

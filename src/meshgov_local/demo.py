@@ -11,16 +11,17 @@ central catalog equals what the producer publishes.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from meshgov.audit import AuditRecord
+from meshgov_cli.tables import FitTable
 from meshgov_local.config import MeshConfig
 from meshgov_local.demo_audit import AuditStory
 from meshgov_local.demo_query import POLICY, QueryStory
@@ -113,8 +114,9 @@ class _Flow:
 
 
 class Demo:
-    def __init__(self, console: Console, mesh: LocalMesh) -> None:
+    def __init__(self, console: Console, mesh: LocalMesh, *, wide: bool = False) -> None:
         self.console = console
+        self.wide = wide  # every table with every column (`meshgov demo --wide`)
         self.mesh = mesh
         self.glue = mesh.client(mesh.producer, "glue")
         self.central_glue = mesh.client(mesh.central, "glue")
@@ -124,6 +126,8 @@ class Demo:
         )
         self.flow = _Flow(mesh.central, dropped_before=controls.glue_events_dropped)
         self._number = 0
+        self.steps: list[dict[str, Any]] = []  # what `meshgov demo -o json` reports
+        self.problems: list[str] = []
 
     @property
     def _domain(self) -> str:
@@ -167,10 +171,7 @@ class Demo:
                 "into three emulated AWS accounts. Every call below goes over HTTP, acting as an "
                 "account through sts:AssumeRole of its meshgov-local-admin role."
             )
-            table = Table(title="Accounts", title_justify="left")
-            table.add_column("account")
-            table.add_column("id")
-            table.add_column("role in the mesh")
+            table = FitTable("Accounts", ["account", "id", "role in the mesh"], wide=self.wide)
             table.add_row("central", config.central_account, "governance: central catalog, audit")
             for member in config.members:
                 what = (
@@ -344,6 +345,7 @@ class Demo:
                 f"Compared the central catalog ({plural(compared, 'table')}) with what the "
                 f"producer publishes, partitions included: {plural(len(problems), 'difference')}."
             )
+        self.problems = [*problems, *sharing_failures]
         if problems or sharing_failures:
             self.console.print(f"[bold red]{len(problems)} difference(s) found:[/]")
             for problem in [*problems, *sharing_failures]:
@@ -391,7 +393,17 @@ class Demo:
         yield
         if self._number > 1 and show_catalog:
             self.catalog_table("Central catalog")
-        self.audit_table(self.audit.poll())
+        records = self.audit.poll()
+        self.audit_table(records)
+        outcomes = Counter(record.entry.outcome.value for record in records)
+        self.steps.append(
+            {
+                "step": self._number,
+                "title": title,
+                "audit_records": len(records),
+                "outcomes": dict(sorted(outcomes.items())),
+            }
+        )
 
     def say(self, text: str) -> None:
         self.console.print(text)
@@ -438,11 +450,13 @@ class Demo:
 
     def catalog_table(self, title: str) -> None:
         rows = central_catalog(self.central_glue)
-        self.console.print(catalog_table(rows, f"{title} (account {self.mesh.central})"))
+        title = f"{title} (account {self.mesh.central})"
+        self.console.print(catalog_table(rows, title, wide=self.wide))
 
     def audit_table(self, records: Sequence[AuditRecord]) -> None:
         if records:
-            self.console.print(audit_table(records, "Audit records written in this step"))
+            title = "Audit records written in this step"
+            self.console.print(audit_table(records, title, wide=self.wide))
         else:
             self.console.print("[dim]No audit records in this step.[/]")
 
@@ -450,6 +464,25 @@ class Demo:
 # --------------------------------------------------------------------------------------------
 # Entry point
 # --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DemoReport:
+    """What the demo did, step by step, and how it ended (``meshgov demo -o json``)."""
+
+    code: int = 1
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "equal": self.code == 0,
+            "exit_code": self.code,
+            "steps": self.steps,
+            "problems": self.problems,
+            "seconds": round(self.seconds, 1),
+        }
 
 
 def run(
@@ -463,6 +496,17 @@ def run(
     ``on_endpoint`` is told the server's URL once it listens (tests use it to check the port is
     closed afterwards). The server is stopped whatever happens.
     """
+    return run_report(console, config=config, on_endpoint=on_endpoint).code
+
+
+def run_report(
+    console: Console | None = None,
+    *,
+    config: MeshConfig | None = None,
+    on_endpoint: Callable[[str], None] | None = None,
+    wide: bool = False,
+) -> DemoReport:
+    """:func:`run`, returning what each step did and what differed besides the exit code."""
     console = console or Console()
     started = time.monotonic()
     console.rule("[bold]meshgov demo[/] · data mesh governance on a local AWS (moto)")
@@ -477,8 +521,9 @@ def run(
                 on_endpoint(endpoint)
             with console.status("Deploying template.yaml into the local accounts..."):
                 mesh = LocalMesh(config, endpoint_url=endpoint, parameter_overrides=POLICY)
-            code = Demo(console, mesh).run()
+            story = Demo(console, mesh, wide=wide)
+            code = story.run()
     finally:
         controls.set_event_drop_rate(drop_rate)
     console.print(f"[dim]Demo finished in {time.monotonic() - started:.0f} s; server stopped.[/]")
-    return code
+    return DemoReport(code, story.steps, story.problems, time.monotonic() - started)

@@ -7,11 +7,11 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from rich.markup import escape
-from rich.table import Table
 
 from meshgov.audit.digests import load_digest_views
 from meshgov.audit.dynamodb import chain_record, read_chain_items, verify_trail
 from meshgov.audit.verify import ChainRecord, DigestView, Verdict, verify_chain
+from meshgov_cli.tables import Col, FitTable
 
 if TYPE_CHECKING:
     from meshgov_local.demo import Demo
@@ -84,15 +84,26 @@ class AuditStory:
                 PermissionsWithGrantOption=["SELECT"],
             )
             report = mesh.posture()
-            summary = Table(title="meshgov posture: summary", title_justify="left")
-            summary.add_column("measure")
-            summary.add_column("count", justify="right")
+            summary = FitTable(
+                "meshgov posture: summary",
+                ["measure", Col("count", justify="right")],
+                wide=demo.wide,
+            )
             for name, count in report.summary.items():
                 summary.add_row(name.replace("_", " "), str(count))
             demo.console.print(summary)
-            access = Table(title="Who can read what, why, until when", title_justify="left")
-            for column in ("grantee", "side", "resource", "permissions", "request", "until"):
-                access.add_column(column)
+            access = FitTable(
+                "Who can read what, why, until when",
+                [
+                    "grantee",
+                    Col("side", 2),
+                    "resource",
+                    Col("permissions", 3),
+                    Col("request", 1),
+                    "until",
+                ],
+                wide=demo.wide,
+            )
             for granted in report.access:
                 access.add_row(
                     granted.grantee,
@@ -103,9 +114,11 @@ class AuditStory:
                     granted.until,
                 )
             demo.console.print(access)
-            drift = Table(title="Drift: grants no approved request explains", title_justify="left")
-            for column in ("grantee", "side", "resource", "permissions", "hint"):
-                drift.add_column(column)
+            drift = FitTable(
+                "Drift: grants no approved request explains",
+                ["grantee", Col("side", 2), "resource", Col("permissions", 3), Col("hint", 1)],
+                wide=demo.wide,
+            )
             for row in report.drift:
                 drift.add_row(
                     row.grantee, row.side, row.resource, ",".join(row.permissions), row.hint

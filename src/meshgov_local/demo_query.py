@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
-from rich.table import Table
 
 from meshgov.access.filters import filter_name
 from meshgov.contracts.access_events import (
@@ -22,6 +21,7 @@ from meshgov.contracts.access_events import (
     ACCESS_REVOKE_REQUESTED,
 )
 from meshgov.usage.report import DayRange, UsageRow, summarize
+from meshgov_cli.tables import Col, FitTable
 from meshgov_local.emulator import controls
 from meshgov_local.parquet_data import write_table_data
 
@@ -213,9 +213,18 @@ class QueryStory:
         return list(summarize(store.of_table(qualified, span.since, span.until), span).rows)
 
     def usage_table(self, rows: list[UsageRow]) -> None:
-        table = Table(title="Usage (central UsageTable)", title_justify="left")
-        for column in ("principal", "table", "reads", "first use", "last use", "engines"):
-            table.add_column(column)
+        table = FitTable(
+            "Usage (central UsageTable)",
+            [
+                "principal",
+                "table",
+                Col("reads", justify="right"),
+                Col("first use", 2),
+                "last use",
+                Col("engines", 1),
+            ],
+            wide=self.demo.wide,
+        )
         for row in rows:
             table.add_row(
                 escape(row.principal.rsplit(":", 1)[-1]),
@@ -230,9 +239,11 @@ class QueryStory:
     def posture_rows(self, when: str) -> None:
         """The posture report's access rows: each grant, and when it was last used."""
         report = self.mesh.posture()
-        table = Table(title=f"meshgov posture: access ({when})", title_justify="left")
-        for column in ("grantee", "resource", "requests", "last used"):
-            table.add_column(column)
+        table = FitTable(
+            f"meshgov posture: access ({when})",
+            ["grantee", "resource", Col("requests", 1), "last used"],
+            wide=self.demo.wide,
+        )
         for row in report.access:
             table.add_row(
                 escape(row.grantee.rsplit(":", 1)[-1]),
@@ -282,9 +293,10 @@ class QueryStory:
 
     def show(self, result: QueryResult) -> None:
         rows = result.rows()
-        table = Table(title=f"{len(rows)} row(s)", title_justify="left")
-        for column in result.columns:
-            table.add_column(escape(column))
+        # The result's columns are the answer: none is ever left out, long cells fold.
+        table = FitTable(
+            f"{len(rows)} row(s)", [escape(c) for c in result.columns], wide=self.demo.wide
+        )
         for row in rows:
             table.add_row(*("NULL" if v is None else escape(str(v)) for v in row))
         self.demo.console.print(table)

@@ -13,7 +13,6 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
-from rich.table import Table
 
 from meshgov.access.store import RequestRecord, request_id_for
 from meshgov.contracts.access_events import (
@@ -21,6 +20,7 @@ from meshgov.contracts.access_events import (
     ACCESS_REQUESTED,
     ACCESS_SOURCE,
 )
+from meshgov_cli.tables import Col, FitTable
 from meshgov_local.emulator import controls
 
 if TYPE_CHECKING:
@@ -130,9 +130,11 @@ class SharingStory:
             invitations = self.mesh.client(self.consumer, "ram").get_resource_share_invitations()[
                 "resourceShareInvitations"
             ]
-            table = Table(title=f"RAM invitations of the consumer ({self.consumer})")
-            for column in ("sender", "share", "status"):
-                table.add_column(column)
+            table = FitTable(
+                f"RAM invitations of the consumer ({self.consumer})",
+                ["sender", "share", "status"],
+                wide=demo.wide,
+            )
             for invitation in invitations:
                 table.add_row(
                     invitation["senderAccountId"],
@@ -235,9 +237,19 @@ class SharingStory:
             )
 
     def requests_table(self) -> None:
-        table = Table(title="Access requests (central)", title_justify="left")
-        for column in ("request", "kind", "consumer", "resource", "state", "expires", "decided by"):
-            table.add_column(column)
+        table = FitTable(
+            "Access requests (central)",
+            [
+                Col("request", no_wrap=True),
+                Col("kind", 3),
+                Col("consumer", 2, no_wrap=True),
+                Col("resource"),
+                Col("state", no_wrap=True),
+                Col("expires", 1),
+                Col("decided by", 4),
+            ],
+            wide=self.demo.wide,
+        )
         for record in sorted(self.mesh.requests(), key=lambda r: r.created_at):
             resource = ", ".join(
                 f"{c.database}.{'*' if c.whole else ','.join(c.tables)}" for c in record.coverage
@@ -255,9 +267,11 @@ class SharingStory:
 
     def links_table(self) -> None:
         databases = self.mesh.client(self.consumer, "glue").get_databases()["DatabaseList"]
-        table = Table(title=f"Consumer catalog ({self.consumer})", title_justify="left")
-        table.add_column("database")
-        table.add_column("resource link to")
+        table = FitTable(
+            f"Consumer catalog ({self.consumer})",
+            ["database", "resource link to"],
+            wide=self.demo.wide,
+        )
         for database in databases:
             target = database.get("TargetDatabase") or {}
             link = f"{target.get('CatalogId')}:{target.get('DatabaseName')}" if target else "-"

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from meshgov.aws.arns import Arns
+from meshgov.aws.session import error_code
 from meshgov_local.accounts import ADMIN_ROLE_NAME, AccountSessions
 from meshgov_local.config import MeshConfig
 from meshgov_local.emulator import ensure_admin_role
@@ -218,7 +219,7 @@ def ensure_data_bucket(sessions: AccountSessions, account_id: str, bucket: str) 
     try:
         s3.head_bucket(Bucket=bucket)
     except ClientError as error:
-        if _code(error) not in {"404", "NoSuchBucket", "NotFound"}:
+        if error_code(error) not in {"404", "NoSuchBucket", "NotFound"}:
             raise
         request: dict[str, Any] = {"Bucket": bucket}
         if sessions.region != "us-east-1":
@@ -403,7 +404,7 @@ def _apply_event_bus(stack: _Stack, logical_id: str) -> None:
     try:
         events.describe_event_bus(Name=name)
     except ClientError as error:
-        if _code(error) != "ResourceNotFoundException":
+        if error_code(error) != "ResourceNotFoundException":
             raise
         events.create_event_bus(Name=name)
 
@@ -449,7 +450,7 @@ def _current_rule(events: EventBridgeClient, name: str, bus: str) -> dict[str, A
     try:
         rule = events.describe_rule(Name=name, EventBusName=bus)
     except ClientError as error:
-        if _code(error) != "ResourceNotFoundException":
+        if error_code(error) != "ResourceNotFoundException":
             raise
         return None
     return {
@@ -517,7 +518,10 @@ def _apply_queue(stack: _Stack, logical_id: str) -> None:
     try:
         url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
     except ClientError as error:
-        if _code(error) not in {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"}:
+        if error_code(error) not in {
+            "AWS.SimpleQueueService.NonExistentQueue",
+            "QueueDoesNotExist",
+        }:
             raise
         url = sqs.create_queue(QueueName=name, Attributes=wanted)["QueueUrl"]  # type: ignore[arg-type]
     else:
@@ -578,7 +582,7 @@ def _apply_table(stack: _Stack, logical_id: str) -> None:
     try:
         table = dynamodb.describe_table(TableName=request["TableName"])["Table"]
     except ClientError as error:
-        if _code(error) != "ResourceNotFoundException":
+        if error_code(error) != "ResourceNotFoundException":
             raise
         dynamodb.create_table(**request)
     else:
@@ -643,7 +647,7 @@ def _apply_managed_policy(stack: _Stack, logical_id: str) -> None:
     try:
         policy = iam.get_policy(PolicyArn=arn)["Policy"]
     except ClientError as error:
-        if _code(error) != "NoSuchEntity":
+        if error_code(error) != "NoSuchEntity":
             raise
         iam.create_policy(
             PolicyName=arn.rsplit("/", 1)[-1],
@@ -673,7 +677,7 @@ def _apply_role(stack: _Stack, logical_id: str) -> None:
     try:
         role = iam.get_role(RoleName=name)["Role"]
     except ClientError as error:
-        if _code(error) != "NoSuchEntity":
+        if error_code(error) != "NoSuchEntity":
             raise
         iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
     else:
@@ -688,7 +692,7 @@ def _put_inline_policy(iam: IAMClient, role: str, policy: str, document: Any) ->
     try:
         current = iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"]
     except ClientError as error:
-        if _code(error) != "NoSuchEntity":
+        if error_code(error) != "NoSuchEntity":
             raise
         current = None
     if _document(current) != document:
@@ -766,7 +770,7 @@ def _apply_kms_key(stack: _Stack, logical_id: str) -> None:
     try:
         key = kms.describe_key(KeyId=alias)["KeyMetadata"]
     except ClientError as error:
-        if _code(error) != "NotFoundException":
+        if error_code(error) != "NotFoundException":
             raise
         request: dict[str, Any] = {
             "KeySpec": spec,
@@ -806,7 +810,7 @@ def _apply_bucket(stack: _Stack, logical_id: str) -> None:
     try:
         s3.head_bucket(Bucket=name)
     except ClientError as error:
-        if _code(error) not in {"404", "NoSuchBucket", "NotFound"}:
+        if error_code(error) not in {"404", "NoSuchBucket", "NotFound"}:
             raise
         request: dict[str, Any] = {"Bucket": name, "ObjectLockEnabledForBucket": lock}
         if stack.region != "us-east-1":
@@ -828,7 +832,7 @@ def _apply_bucket(stack: _Stack, logical_id: str) -> None:
         try:
             current = s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
         except ClientError as error:
-            if _code(error) != "NoSuchPublicAccessBlockConfiguration":
+            if error_code(error) != "NoSuchPublicAccessBlockConfiguration":
                 raise
             current = {}
         if dict(current) != wanted:
@@ -855,7 +859,7 @@ def _object_lock(s3: Any, name: str) -> dict[str, Any]:
     try:
         return dict(s3.get_object_lock_configuration(Bucket=name)["ObjectLockConfiguration"])
     except ClientError as error:
-        if _code(error) != "ObjectLockConfigurationNotFoundError":
+        if error_code(error) != "ObjectLockConfigurationNotFoundError":
             raise
         return {}
 
@@ -884,7 +888,7 @@ def _apply_bucket_encryption(s3: Any, name: str, encryption: Mapping[str, Any]) 
     try:
         current = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]
     except ClientError as error:
-        if _code(error) != "ServerSideEncryptionConfigurationNotFoundError":
+        if error_code(error) != "ServerSideEncryptionConfigurationNotFoundError":
             raise
         current = {"Rules": []}
     rules = [
@@ -924,7 +928,7 @@ def _apply_bucket_policy(stack: _Stack, logical_id: str) -> None:
     try:
         current = _document(s3.get_bucket_policy(Bucket=bucket)["Policy"])
     except ClientError as error:
-        if _code(error) != "NoSuchBucketPolicy":
+        if error_code(error) != "NoSuchBucketPolicy":
             raise
         current = None
     if current == policy:
@@ -937,10 +941,6 @@ def _apply_bucket_policy(stack: _Stack, logical_id: str) -> None:
 
 def _boolean(value: Any) -> bool:
     return value if isinstance(value, bool) else str(value).lower() == "true"
-
-
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 # Creation order: what a resource references is created before it.

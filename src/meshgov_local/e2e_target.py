@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
-from meshgov.access.effective import AccessAnswer, can_access_through
+from meshgov.access.effective import AccessAnswer
+from meshgov.access.effective_reads import can_access_through
 from meshgov.access.store import RequestRecord, RequestStore
 from meshgov.audit import AuditRecord
 from meshgov.audit.digests import load_digest_views

@@ -38,9 +38,14 @@ a virtual clock instead; :attr:`FaultStats.virtual_wait_seconds` says how long t
 been. Only botocore's clocks are virtual: the emulator's own clock (RAM invitation expiry,
 request expiry) does not move.
 
-**Where.** In-process (``mock_aws``) the transport is moto's request stub; against a moto server
-it is ``botocore.endpoint.Endpoint._send``. Requests made outside a function invocation (the
-people, the router, the checks) are never faulted.
+**Where.** Through botocore's public events only
+(https://docs.aws.amazon.com/botocore/latest/topics/events.html): one ``before-send`` handler,
+the last of every session, *is* the transport while armed. In-process (``mock_aws``) it forwards
+the request to moto's in-process answerer, whose place it takes; against a moto server it
+returns None and botocore sends the request, except when a fault needs the service to do the
+work first, which it then sends itself. Requests made outside a function invocation (the people,
+the router, the checks) are never faulted. botocore (whose event order and retry clocks this
+relies on) is pinned in pyproject.toml, and :func:`install` refuses any other version.
 """
 
 from __future__ import annotations
@@ -58,10 +63,13 @@ from enum import StrEnum
 from typing import Any, cast
 
 import botocore.endpoint
+import botocore.handlers
 import botocore.retries.bucket
-from botocore.awsrequest import AWSResponse
-from botocore.endpoint import Endpoint
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
+from botocore.httpsession import URLLib3Session
+
+from meshgov_local.pins import require_pinned
 
 
 class FaultKind(StrEnum):
@@ -201,6 +209,7 @@ class _VirtualThreading:
 # --- the injector --------------------------------------------------------------------------------
 
 Transport = Callable[[], Any]
+Operation = tuple[str, str, str]  # signing name, operation name, protocol
 
 
 class FaultInjector:
@@ -232,12 +241,18 @@ class FaultInjector:
                 return None
             return self.plan.kinds[self._random.randrange(len(self.plan.kinds))]
 
-    def send(self, request: Any, real: Transport) -> Any:
-        """One request of the current operation through the transport ``real``, maybe faulted."""
-        operation = getattr(_context, "operation", None)
-        fault = self.draw() if self.in_invocation and operation is not None else None
-        if fault is None or operation is None:
-            return real()
+    def send(
+        self, request: Any, operation: Operation, forward: Transport, work: Transport
+    ) -> AWSResponse | None:
+        """One attempt of ``operation`` (signing name, name, protocol), maybe faulted.
+
+        ``forward`` is what an unfaulted request gets (moto's answer in-process; None against a
+        server, so botocore sends it); ``work`` has the service do the request, its answer lost.
+        """
+        fault = self.draw() if self.in_invocation else None
+        if fault is None:
+            answer: AWSResponse | None = forward()
+            return answer
         signing_name, name, protocol = operation
         with self._lock:
             self.stats.injected[fault.value] += 1
@@ -249,9 +264,9 @@ class FaultInjector:
             return error_response(url, fault, signing_name, protocol, "Rate exceeded (injected)")
         if fault is FaultKind.SERVER_ERROR:
             if self._random.random() < 0.5:
-                real()  # the service did the work; the answer is an error all the same
+                work()  # the service did the work; the answer is an error all the same
             return error_response(url, fault, signing_name, protocol, "Internal failure (injected)")
-        real()  # the service does the work...
+        work()  # the service does the work...
         if fault is FaultKind.READ_TIMEOUT:
             raise ReadTimeoutError(endpoint_url=url)  # ...and the answer is lost
         raise InjectedCrashError(f"{self._function} crashed after {signing_name}:{name} (injected)")
@@ -296,74 +311,80 @@ def during(function: str) -> Iterator[None]:
         yield
 
 
-# --- the hooks (installed once by :func:`install`, inert unless an injector is armed) ------------
+# --- the hook (installed once by :func:`install`, inert unless an injector is armed) -------------
 
-_context = threading.local()  # .operation: (signing name, operation, protocol) being sent
-
-
-def _wrap_send_request() -> None:
-    """Remember which operation a request belongs to (the transport sees only the request)."""
-    original = getattr(Endpoint, "_send_request")  # noqa: B009 - private, wrapped
-    if getattr(original, "_meshgov_faults", False):
-        return
-
-    def _send_request(self: Endpoint, request_dict: Any, operation_model: Any) -> Any:
-        outer = getattr(_context, "operation", None)
-        service = operation_model.service_model
-        _context.operation = (
-            str(service.signing_name),
-            str(operation_model.name),
-            str(service.resolved_protocol),
-        )
-        try:
-            return original(self, request_dict, operation_model)
-        finally:
-            _context.operation = outer
-
-    _send_request._meshgov_faults = True  # type: ignore[attr-defined]
-    setattr(Endpoint, "_send_request", _send_request)  # noqa: B010
+# Service id (hyphenized, as event names carry it) -> (signing name, protocol): before-send names
+# the operation but not these, which the error responses need.
+_services: dict[str, tuple[str, str]] = {}
+_http: list[URLLib3Session] = []  # one HTTP session for the work of faulted requests to a server
+_moto: list[Any] = []  # moto's in-process answerer (moto.core.models.botocore_stubber), once known
 
 
-def _wrap_moto_stub() -> None:
-    """In-process: moto answers requests from a ``before-send`` handler instead of HTTP."""
-    from moto.core.botocore_stubber import BotocoreStubber
-
-    original = BotocoreStubber.__call__
-    if getattr(original, "_meshgov_faults", False):
-        return
-
-    def answer(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
-        injector = _armed[-1] if _armed else None
-        if injector is None or not self.enabled:
-            return original(self, event_name, request, **kwargs)
-        return injector.send(request, lambda: original(self, event_name, request, **kwargs))
-
-    answer._meshgov_faults = True  # type: ignore[attr-defined]
-    setattr(BotocoreStubber, "__call__", answer)  # noqa: B010
+def _remember_service(model: Any, **_: Any) -> None:
+    """``before-call``: note the service's signing name and protocol (the operation model)."""
+    service = model.service_model
+    _services.setdefault(
+        str(service.service_id.hyphenize()),
+        (str(service.signing_name), str(service.resolved_protocol)),
+    )
 
 
-def _wrap_endpoint_send() -> None:
-    """Against a moto server: the HTTP send itself."""
-    original = getattr(Endpoint, "_send")  # noqa: B009 - private, wrapped
-    if getattr(original, "_meshgov_faults", False):
-        return
+def _moto_answer(request: AWSPreparedRequest, event_name: str) -> AWSResponse | None:
+    """What moto answers in-process (``mock_aws``); None when it is not mocking, so botocore
+    sends the request over HTTP (to a moto server)."""
+    answer: AWSResponse | None = _moto[0](event_name, request)
+    return answer
 
-    def _send(self: Endpoint, request: Any) -> Any:
-        injector = _armed[-1] if _armed else None
-        if injector is None:
-            return original(self, request)
-        return injector.send(request, lambda: original(self, request))
 
-    _send._meshgov_faults = True  # type: ignore[attr-defined]
-    setattr(Endpoint, "_send", _send)  # noqa: B010
+def _over_http(request: AWSPreparedRequest) -> None:
+    """Send ``request`` to the server as botocore would have, and drop the answer."""
+    if not _http:
+        _http.append(URLLib3Session())
+    _http[0].send(request).content  # noqa: B018 - read: the answer is lost, not left pending
+
+
+def _transport(request: AWSPreparedRequest, event_name: str, **_: Any) -> AWSResponse | None:
+    """The last ``before-send`` handler of every session: the request meets its fault here."""
+    injector = _armed[-1] if _armed else None
+    service_id, name = event_name.split(".", 2)[1:]
+    known = _services.get(service_id)
+    if injector is None or known is None:
+        return _moto_answer(request, event_name)
+    signing_name, protocol = known
+
+    def work() -> None:
+        if _moto_answer(request, event_name) is None:
+            _over_http(request)
+
+    return injector.send(
+        request, (signing_name, name, protocol), lambda: _moto_answer(request, event_name), work
+    )
 
 
 _install_lock = threading.Lock()
 
 
 def install() -> None:
-    """Put the hooks in place, once; :meth:`FaultInjector.armed` turns them on."""
+    """Register the hooks with botocore, once; :meth:`FaultInjector.armed` turns them on.
+
+    botocore gives every new session the handlers of ``botocore.handlers.BUILTIN_HANDLERS``
+    (moto's in-process mock registers itself there too). Faults are injected through two public
+    events (https://docs.aws.amazon.com/botocore/latest/topics/events.html): ``before-call``
+    (the operation model) and ``before-send``, whose handler "allows a response to be returned
+    that fulfills the request" and may raise instead. botocore calls *every* ``before-send``
+    handler, so moto's own handler would still serve a request a fault answered: this one takes
+    its place in the list and forwards to it, registered last (after adaptive mode's rate
+    limiter, as the transport comes after it). Raises
+    :class:`meshgov_local.pins.PinMismatchError` for a botocore other than the pinned one.
+    """
+    from moto.core.models import botocore_stubber
+
     with _install_lock:
-        _wrap_send_request()
-        _wrap_moto_stub()
-        _wrap_endpoint_send()
+        builtin = botocore.handlers.BUILTIN_HANDLERS
+        if any(spec[1] is _transport for spec in builtin):
+            return
+        require_pinned("botocore", "the fault injector (meshgov_local.faults)")
+        _moto[:] = [botocore_stubber]
+        builtin[:] = [spec for spec in builtin if spec[1] is not botocore_stubber]
+        builtin.append(("before-call", _remember_service))
+        builtin.append(("before-send", _transport, botocore.handlers.REGISTER_LAST))

@@ -12,12 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from meshgov.access.effective import (
-    AccessAnswer,
-    CentralReaders,
-    ConsumerReaders,
-    can_access_through,
-)
+from meshgov.access.effective import AccessAnswer
+from meshgov.access.effective_reads import CentralReaders, ConsumerReaders, can_access_through
 from meshgov.access.store import RequestRecord, RequestStore
 from meshgov.audit import Auditor, AuditRecord, DynamoAuditTrail
 from meshgov.audit.dynamodb import read_day
@@ -87,15 +83,18 @@ class LocalMesh:
         endpoint_url: str | None = None,
         template_path: Path = TEMPLATE_PATH,
         parameter_overrides: Mapping[str, str] | None = None,
+        deployment: Deployment | None = None,
     ) -> None:
         """``parameter_overrides``: template parameter values for every stack, over the local
-        mesh's own (e.g. the approval policy's ``{"ReviewEveryDays": "30"}``)."""
+        mesh's own (e.g. the approval policy's ``{"ReviewEveryDays": "30"}``). ``deployment``:
+        what an earlier deploy of the same config created, its state restored into moto
+        (:mod:`meshgov_local.snapshot`): the mesh is built around it, nothing is deployed."""
         emulator.install()
         self.config = config or MeshConfig()
         self.endpoint_url = endpoint_url
         self.sessions = AccountSessions(self.config.region, endpoint_url)
         self.template = Template.load(template_path)
-        self.deployment: Deployment = deploy(
+        self.deployment: Deployment = deployment or deploy(
             self.config, self.sessions, self.template, parameter_overrides=parameter_overrides
         )
         self.router = EventRouter(self.deployment, self.sessions, endpoint_url)

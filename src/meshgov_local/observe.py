@@ -126,6 +126,9 @@ def schema_change_words(change: Any) -> str:
     for retyped in change.get("retyped_columns") or []:
         if isinstance(retyped, list | tuple) and len(retyped) == 3:
             words.append(f"{retyped[0]} {retyped[1]} -> {retyped[2]}")
+    for widened in change.get("widened_columns") or []:
+        if isinstance(widened, list | tuple) and len(widened) == 3:
+            words.append(f"{widened[0]} widened {widened[1]} -> {widened[2]}")
     if change.get("partition_keys_changed"):
         before = ",".join(str(k[0]) for k in change.get("partition_keys_before") or [])
         after = ",".join(str(k[0]) for k in change.get("partition_keys_after") or [])

@@ -99,9 +99,10 @@ RESOURCE_STAR_ALLOWED: dict[str, str] = {
 # entry is privilege that is not measured). Keyed by role logical id.
 UNEXERCISED: dict[str, dict[str, str]] = {
     "AccessSweepRole": {
-        # Re-sharing after an invitation expired (meshgov.access.sweep) grants again; Lake Formation
-        # creates the RAM share with the grantor's rights when revoking emptied and deleted it. The
-        # scenario's sweep re-grants into a share that still exists (AssociateResourceShare).
+        # Re-sharing after an invitation expired (meshgov.access.reshare) grants again; Lake
+        # Formation creates the RAM share with the grantor's rights when revoking emptied and
+        # deleted it. The scenario's sweep re-grants into a share that still exists
+        # (AssociateResourceShare).
         "ram:CreateResourceShare": "re-share into a deleted share (sweep), same grant code",
     },
     "CatalogReaderRole": {

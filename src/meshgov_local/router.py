@@ -51,6 +51,19 @@ class DeliveryReport:
     results: list[Any] = field(default_factory=list)
     # A handler that raises fails its whole batch, as on AWS: every message is retried.
     invocation_errors: list[str] = field(default_factory=list)
+    # The same failures with the function and the account they happened in.
+    failed_invocations: list[FailedInvocation] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FailedInvocation:
+    function: str
+    account_id: str
+    error: str
+
+
+ResultListener = Callable[[str, str, Any], None]
+"""Called as ``fn(function logical id, account id, result)`` after each successful invocation."""
 
 
 @dataclass(frozen=True, order=True)
@@ -105,7 +118,7 @@ class EventRouter:
         deployment: Deployment,
         sessions: AccountSessions,
         endpoint_url: str | None = None,
-        on_result: Callable[[str, Any], None] | None = None,
+        on_result: ResultListener | None = None,
     ) -> None:
         self.deployment = deployment
         self._sessions = sessions
@@ -176,7 +189,7 @@ class EventRouter:
                 error = exc
                 continue
             if self._on_result:
-                self._on_result(logical_id, result)
+                self._on_result(logical_id, account, result)
             return result
         if binding.on_failure_queue_url and error is not None:
             self._sqs(account).send_message(
@@ -270,12 +283,16 @@ class EventRouter:
                     self._endpoint,
                 )
             except INVOCATION_FAILURES as exc:
-                report.invocation_errors.append(f"{type(exc).__name__}: {exc}")
+                error = f"{type(exc).__name__}: {exc}"
+                report.invocation_errors.append(error)
+                report.failed_invocations.append(
+                    FailedInvocation(binding.logical_id, binding.account_id or self._central, error)
+                )
                 bad = {m["MessageId"] for m in batch}
             else:
                 report.results.append(result)
                 if self._on_result:
-                    self._on_result(binding.logical_id, result)
+                    self._on_result(binding.logical_id, binding.account_id or self._central, result)
                 bad = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
             account = binding.account_id or self._central
             for message in batch:

@@ -11,6 +11,7 @@ and ``boto3.Session(profile_name="producer")`` act as that account, as they woul
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -61,6 +62,8 @@ class MeshState:
     digest_bucket_name: str = ""
     digest_key_id: str = ""
     usage_table_name: str = ""
+    # The process of ``mesh up``: a mesh.json whose process is gone (``kill -9``) is stale.
+    pid: int = 0
 
     @classmethod
     def of(cls, mesh: LocalMesh) -> MeshState:
@@ -82,6 +85,7 @@ class MeshState:
             digest_bucket_name=deployment.digest_bucket_name,
             digest_key_id=deployment.digest_key_id,
             usage_table_name=deployment.usage_table_name,
+            pid=os.getpid(),
         )
 
     @property
@@ -121,6 +125,7 @@ class MeshState:
                 digest_bucket_name=str(data.get("digest_bucket_name", "")),
                 digest_key_id=str(data.get("digest_key_id", "")),
                 usage_table_name=str(data.get("usage_table_name", "")),
+                pid=int(data.get("pid", 0)),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise MeshStateError(f"mesh state is incomplete or malformed: {exc}") from exc
@@ -198,6 +203,27 @@ def read_state(directory: Path) -> MeshState:
     if not isinstance(data, dict):
         raise MeshStateError(f"{path} does not describe a mesh")
     return MeshState.from_dict(data)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (0: unknown, taken as running: an older mesh.json)."""
+    if pid <= 0:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, as another user's
+    return True
+
+
+def mesh_running(directory: Path) -> bool:
+    """Whether ``directory`` describes a running mesh: mesh.json there, its process alive."""
+    try:
+        return process_alive(read_state(directory).pid)
+    except MeshStateError:
+        return False
 
 
 def clear_state(directory: Path) -> None:

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.markup import escape
-from rich.table import Table
 
 from meshgov.audit import AuditOutcome, AuditRecord
+from meshgov_cli.tables import Col, FitTable
 from meshgov_local.observe import CentralTable, breaking_change_summary, detail_summary
 
 OUTCOME_STYLE = {
@@ -21,13 +21,54 @@ OUTCOME_STYLE = {
 }
 
 
-def catalog_table(rows: Sequence[CentralTable], title: str, *, breaking: bool = False) -> Table:
-    """database, table, columns, schema version, partitions, sync time (and last break)."""
-    table = Table(title=title, title_justify="left")
-    for column in ("database", "table", "columns", "schema", "partitions", "synced (UTC)"):
-        table.add_column(column)
+def tableless(rows: Sequence[CentralTable], databases: Sequence[str]) -> list[str]:
+    """The ``databases`` no row is of: published, central, and without a table (yet)."""
+    with_tables = {row.database for row in rows}
+    return sorted(d for d in databases if d not in with_tables)
+
+
+def catalog_dicts(
+    rows: Sequence[CentralTable], databases: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """The central catalog as JSON: one object per table, then one per database without a
+    table (``"table": null``), sorted by database (a table's own object first: the sort is
+    stable)."""
+    empty: list[dict[str, Any]] = [
+        {
+            "database": name,
+            "table": None,
+            "columns": [],
+            "schema_version": None,
+            "partitions": None,
+            "synced_at": None,
+            "last_breaking_change": None,
+        }
+        for name in tableless(rows, databases)
+    ]
+    return sorted([r.as_dict() for r in rows] + empty, key=lambda d: str(d["database"]))
+
+
+def catalog_table(
+    rows: Sequence[CentralTable],
+    title: str,
+    *,
+    breaking: bool = False,
+    databases: Sequence[str] = (),
+    wide: bool = False,
+) -> FitTable:
+    """database, table, columns, schema version, partitions, sync time (and last break); a
+    database of ``databases`` without a table gets a row of its own, "(no tables)"."""
+    columns = [
+        Col("database"),
+        Col("table"),
+        Col("columns"),
+        Col("schema", 2, no_wrap=True),
+        Col("partitions", 3),
+        Col("synced (UTC)", 1, no_wrap=True),
+    ]
     if breaking:
-        table.add_column("last breaking change")
+        columns.append(Col("last breaking change", 4))
+    table = FitTable(title, columns, wide=wide)
     for row in rows:
         cells = [
             row.database,
@@ -40,20 +81,26 @@ def catalog_table(rows: Sequence[CentralTable], title: str, *, breaking: bool = 
         if breaking:
             cells.append(escape(breaking_change_summary(row.last_breaking_change)))
         table.add_row(*cells)
-    if not rows:
+    for name in tableless(rows, databases):
+        table.add_row(escape(name), "[dim](no tables)[/]", *[""] * (len(table.columns) - 2))
+    if not rows and not databases:
         table.add_row("[dim](empty)[/]", *[""] * (len(table.columns) - 1))
     return table
 
 
-def audit_table(records: Sequence[AuditRecord], title: str, *, times: bool = False) -> Table:
-    """action, outcome, target, reason (or the telling details), optionally the time."""
-    table = Table(title=title, title_justify="left")
-    if times:
-        table.add_column("time", no_wrap=True)
-    table.add_column("action", no_wrap=True)
-    table.add_column("outcome", no_wrap=True)
-    table.add_column("target", overflow="fold")
-    table.add_column("reason / detail")
+def audit_table(
+    records: Sequence[AuditRecord], title: str, *, times: bool = False, wide: bool = False
+) -> FitTable:
+    """action, outcome, target, reason (or the telling details), optionally the time (left
+    out first when the terminal is narrow)."""
+    columns = [Col("time", 1, no_wrap=True)] if times else []
+    columns += [
+        Col("action", no_wrap=True),
+        Col("outcome", no_wrap=True),
+        Col("target"),
+        Col("reason / detail"),
+    ]
+    table = FitTable(title, columns, wide=wide)
     for record in records:
         table.add_row(*audit_cells(record, times=times))
     return table

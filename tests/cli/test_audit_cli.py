@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import rfc8785
 from typer.testing import CliRunner
 
+from meshgov.audit import AuditEntry, AuditOutcome, DynamoAuditTrail
 from meshgov.audit.dynamodb import read_chain_items
 from meshgov_cli.main import app
 from meshgov_local.emulator import controls
@@ -119,3 +121,34 @@ def test_show_filters_records(running_mesh: tuple[LocalMesh, Path]) -> None:
 
     bad = audit(state_dir, "show", "--since", "yesterday")
     assert bad.exit_code == 2 and "--since" in bad.output
+
+
+def test_verify_passes_on_a_trail_with_non_ascii_text_and_numbers(
+    running_mesh: tuple[LocalMesh, Path],
+) -> None:
+    # Given a record appended to the mesh's trail with non-ASCII text and floats in its detail
+    mesh, state_dir = running_mesh
+    trail = DynamoAuditTrail(
+        mesh.client(mesh.central, "dynamodb"), mesh.deployment.audit_table_name
+    )
+    record = trail.record(
+        AuditEntry(
+            action="access:noted",
+            outcome=AuditOutcome.SUCCEEDED,
+            actor="équipe-données",
+            target="ventes_européennes.commandes",
+            correlation_id="req-Ω",
+            reason="approuvé « finance » 😀",
+            detail={"share": 0.25, "whole": 3.0, "tiny": 1e-7, "rows": 5000, "ville": "Zürich"},
+        )
+    )
+
+    # Then the stored text is the RFC 8785 form of the record's fields, UTF-8, not \u escapes
+    item = stored(mesh)[-1]
+    assert item["canonical"]["S"].encode("utf-8") == rfc8785.dumps(record.fields())
+    assert "Zürich" in item["canonical"]["S"] and '"whole":3}' in item["canonical"]["S"]
+
+    # And `audit verify` passes over the whole trail, that record included
+    data = json.loads(audit(state_dir, "verify", "--output", "json").output)
+    assert data["pass"] is True, data["problem"]
+    assert data["records_checked"] == record.seq == data["head_seq"]

@@ -82,7 +82,10 @@ def test_dlq_list_shows_the_parked_message_without_consuming_it(
 def test_dlq_replay_is_a_dry_run_without_yes(running_mesh: tuple[LocalMesh, Path]) -> None:
     mesh, state_dir = running_mesh
     [message_id] = parked(mesh)
-    result = invoke("dlq", "replay", "--queue", "CatalogEventsDLQ", "--state-dir", str(state_dir))
+    result = invoke(
+        "dlq", "replay", "--queue", "CatalogEventsDLQ", "--include-refused",
+        "--state-dir", str(state_dir),
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "Dry run of CatalogEventsDLQ: nothing was changed" in result.output
     assert "would replay" in result.output and "--yes" in result.output
@@ -102,6 +105,7 @@ def test_dlq_replay_with_yes_re_drives_and_audits(running_mesh: tuple[LocalMesh,
         "--message-id",
         message_id,
         "--yes",
+        "--include-refused",
         "--state-dir",
         str(state_dir),
         "-o",
@@ -116,6 +120,43 @@ def test_dlq_replay_with_yes_re_drives_and_audits(running_mesh: tuple[LocalMesh,
     # The handler refuses it again (nothing was fixed): it is parked again
     mesh.settle()
     assert len(parked(mesh)) == 1
+
+
+def test_dlq_list_says_why_in_words(running_mesh: tuple[LocalMesh, Path]) -> None:
+    _, state_dir = running_mesh
+    result = invoke("dlq", "list", "--state-dir", str(state_dir))
+    assert result.exit_code == 0, result.output
+    # the contract's complaint, not pydantic's dump of it
+    assert "databaseName: not a valid Glue name" in result.output
+    for noise in ("errors.pydantic.dev", "[type=", "input_value", "validation error for"):
+        assert noise not in result.output
+    assert "--include-refused" in result.output
+
+
+@pytest.mark.parametrize("really", [False, True], ids=["dry-run", "yes"])
+def test_dlq_replay_holds_refusals_unless_asked(
+    running_mesh: tuple[LocalMesh, Path], really: bool
+) -> None:
+    mesh, state_dir = running_mesh
+    [message_id] = parked(mesh)
+    yes = ["--yes"] if really else []
+    result = invoke(
+        "dlq", "replay", "--queue", "CatalogEventsDLQ", *yes, "--state-dir", str(state_dir),
+        "-o", "json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    [outcome] = json.loads(result.stdout)["reports"][0]["results"]
+    assert (outcome["message_id"], outcome["outcome"]) == (message_id, "held")
+    assert "would be refused again" in outcome["reason"]
+    # Nothing was sent: the refusal is still parked, and nothing new arrives after delivery
+    mesh.settle()
+    assert parked(mesh) == [message_id]
+    [audited] = replays(mesh)
+    assert (audited.outcome.value, audited.detail["held"]) == ("SKIPPED", True)
+    assert audited.detail["message_id"] == message_id
+    table = invoke("dlq", "replay", "--queue", "CatalogEventsDLQ", "--state-dir", str(state_dir))
+    assert "held" in table.output and "--include-refused" in table.output
+    assert "would replay" not in table.output
 
 
 def test_dlq_replay_of_an_unknown_message_fails(running_mesh: tuple[LocalMesh, Path]) -> None:

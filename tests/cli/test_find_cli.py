@@ -195,3 +195,33 @@ def test_repeated_tags_are_alternatives_of_one_key() -> None:
         "domain": ["sales", "hr"],
         "pii": ["yes"],
     }
+
+
+def test_a_classification_tag_query_matches_the_classification_find_shows(
+    running_mesh: tuple[LocalMesh, Path],
+) -> None:
+    # Given orders and customers classified by their meshgov:classification parameter only (no
+    # LF-Tag key "classification" exists in the central catalog)
+    _, state_dir = running_mesh
+    base = ["find", "--state-dir", str(state_dir), "-o", "json"]
+
+    def found(*options: str) -> list[tuple[str, str]]:
+        result = runner.invoke(app, [*base, *options])
+        assert result.exit_code == 0, result.output
+        return [(p["product"], p["classification"]) for p in json.loads(result.output)]
+
+    # When searching by --tag classification=..., Then the products shown with that
+    # classification are found (issue 17, item 7: "an LF-Tag key of classification does not
+    # exist" before)
+    assert found("--tag", "classification=internal") == [("sales_sales.orders", "internal")]
+    assert found("--tag", "classification=PII") == [("sales_sales.customers", "pii")]
+    assert found("--tag", "classification=internal", "--tag", "classification=pii") == [
+        ("sales_sales.customers", "pii"),
+        ("sales_sales.orders", "internal"),
+    ]
+    assert found("--tag", "classification=public") == []
+    # And with another LF-Tag, both must hold
+    assert found("--tag", "classification=pii", "--tag", "sensitivity=pii") == [
+        ("sales_sales.customers", "pii")
+    ]
+    assert found("--tag", "classification=internal", "--tag", "sensitivity=pii") == []

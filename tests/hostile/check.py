@@ -24,6 +24,7 @@ from meshgov_local.invoke import temporary_environment
 from meshgov_local.mesh import LocalMesh
 from tests.hostile.corpus import GROUPS, Group, HostileCase
 from tests.integration.access_helpers import invitations, links, permissions, shares_with
+from tests.meshes import MESHES
 
 FAKE_AWS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -172,7 +173,7 @@ def group_mesh(group: Group) -> Iterator[LocalMesh]:
     controls.reset()
     try:
         with temporary_environment(FAKE_AWS, REMOVED), mock_aws():
-            mesh = LocalMesh(group.config())
+            mesh = MESHES.mesh(group.config())
             group.setup(mesh)
             yield mesh
     finally:

@@ -24,6 +24,7 @@ from meshgov_local.emulator import controls
 from meshgov_local.emulator.iam_bootstrap import ensure_admin_role
 from meshgov_local.mesh import LocalMesh
 from tests.integration.helpers import columns, create_published_database, table_input
+from tests.meshes import MESHES
 
 ANALYST = "analyst"
 SALES, CONSUMER, HR = "222222222222", "333333333333", "444444444444"
@@ -281,7 +282,7 @@ def fresh_mesh(config: MeshConfig | None = None) -> Iterator[LocalMesh]:
     controls.reset()
     try:
         with mock_aws():
-            yield LocalMesh(config)
+            yield MESHES.mesh(config)
     finally:
         controls.reset()
 

@@ -42,6 +42,7 @@ from tests.integration.access_helpers import (
     request_id,
     transitions,
 )
+from tests.meshes import MESHES
 
 DAY = 86_400
 REVIEWS = {"ReviewEveryDays": "30", "ReviewDeadlineDays": "7"}
@@ -56,7 +57,7 @@ def mesh_with(**parameters: str) -> Iterator[LocalMesh]:
     controls.reset()
     try:
         with mock_aws():
-            yield LocalMesh(parameter_overrides=parameters)
+            yield MESHES.mesh(parameter_overrides=parameters)
     finally:
         controls.reset()
 

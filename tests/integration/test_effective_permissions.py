@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from meshgov.access.effective import (
-    AccessAnswer,
-    CentralReaders,
-    ConsumerReaders,
-    can_access,
-)
+from meshgov.access.effective import AccessAnswer
+from meshgov.access.effective_reads import CentralReaders, ConsumerReaders, can_access
 from meshgov.access.states import RequestState
 from meshgov.access.store import RequestStore, request_id_for
 from meshgov.contracts.access_events import ACCESS_REVOKE_REQUESTED, ACCESS_SOURCE

@@ -14,6 +14,7 @@ from meshgov_local.config import MemberAccount, MemberKind, MeshConfig
 from meshgov_local.emulator import controls
 from meshgov_local.mesh import LocalMesh
 from tests.integration.helpers import columns, create_published_database, table_input
+from tests.meshes import MESHES
 
 SALES, HR, CONSUMER = "222222222222", "444444444444", "333333333333"
 
@@ -84,7 +85,7 @@ def mesh() -> Iterator[LocalMesh]:
         )
     )
     with mock_aws():
-        local = LocalMesh(config)
+        local = MESHES.mesh(config)
         _publish(local)
         yield local
     controls.reset()

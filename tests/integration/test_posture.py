@@ -39,6 +39,19 @@ def test_the_posture_of_a_mesh_with_drift_expiry_and_missing_metadata(
         DatabaseName="orders", TableInput=table_input("raw", columns("id:int"))
     )
     mesh.settle()
+    # And one classified by the LF-Tag classification alone, mirrored by the sweep (issue 17,
+    # item 7: the policy's and find's notion of a classification)
+    mesh.client(mesh.producer, "glue").create_table(
+        DatabaseName="orders", TableInput=table_input("tagged", columns("id:int"))
+    )
+    producer_lf = mesh.client(mesh.producer, "lakeformation")
+    producer_lf.create_lf_tag(TagKey="classification", TagValues=["internal"])
+    producer_lf.add_lf_tags_to_resource(
+        Resource={"Table": {"DatabaseName": "orders", "Name": "tagged"}},
+        LFTags=[{"TagKey": "classification", "TagValues": ["internal"]}],
+    )
+    mesh.sweep()
+    mesh.settle()
     # And grants made behind meshgov's back: central's admin gives the consumer account SELECT
     # on a table, the consumer's admin gives the intern SELECT on t0
     mesh.client(mesh.central, "lakeformation").grant_permissions(
@@ -79,6 +92,7 @@ def test_the_posture_of_a_mesh_with_drift_expiry_and_missing_metadata(
     missing = {f"{p.database}.{p.table}": p.missing for p in report.products_missing}
     assert missing["sales_orders.raw"] == ("meshgov:owner_contact", "meshgov:classification")
     assert missing["sales_orders.t0"] == ("meshgov:owner_contact",)
+    assert missing["sales_orders.tagged"] == ("meshgov:owner_contact",)
 
     # And the Markdown an auditor keeps holds every section
     text = report.as_markdown()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from meshgov.access.effective import CentralReaders, ConsumerReaders
+from meshgov.access.effective_reads import CentralReaders, ConsumerReaders
 from meshgov.discovery import FindQuery, find_products
 from meshgov.posture import posture
 from meshgov.usage.model import UsageEvent, stamp
@@ -90,7 +90,8 @@ def test_posture_reads_usage_once_per_grantee_not_per_grant(local_mesh: LocalMes
     approved(mesh, tables=["t0", "t1"])
     approved(mesh, token="req-2", tables=["t2"])
     store = CountingStore(mesh.usage_store())
-    used(store, analyst, "sales_orders.t2", controls.now(), "e-1")
+    read_at = controls.now()  # the clock runs on: the time of the read, taken once
+    used(store, analyst, "sales_orders.t2", read_at, "e-1")
     # (and read t1 months ago: the whole retention window counts, not the last 30 days)
     long_ago = controls.now() - timedelta(days=200)
     used(store, analyst, "sales_orders.t1", long_ago, "e-2")
@@ -113,7 +114,7 @@ def test_posture_reads_usage_once_per_grantee_not_per_grant(local_mesh: LocalMes
     assert {r.resource: r.last_used for r in report.access if r.grantee == analyst} == {
         "sales_orders.t0": NEVER,
         "sales_orders.t1": stamp(long_ago),
-        "sales_orders.t2": stamp(controls.now()),
+        "sales_orders.t2": stamp(read_at),
     }
 
 

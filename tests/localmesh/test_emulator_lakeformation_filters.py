@@ -276,6 +276,7 @@ def test_grants_on_a_filter_name_one_that_exists_and_filter_permissions(
     mesh: AccountSessions, central: Any
 ) -> None:
     central.create_data_cells_filter(TableData=_data())
+    _role(mesh, CENTRAL, "analyst")  # Lake Formation grants only to principals that exist
     analyst = {"DataLakePrincipalIdentifier": _arn(CENTRAL, "analyst")}
 
     assert (

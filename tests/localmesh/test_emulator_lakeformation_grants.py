@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -11,6 +12,16 @@ from localmesh_support import CENTRAL, CONSUMER, PRODUCER, REGION, error_code, t
 from meshgov_local.accounts import ADMIN_ROLE_NAME, AccountSessions
 
 ROLE = {"DataLakePrincipalIdentifier": f"arn:aws:iam::{CENTRAL}:role/analyst"}
+ANALYST_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
 CONSUMER_ACCOUNT = {"DataLakePrincipalIdentifier": CONSUMER}
 PRODUCER_ACCOUNT = {"DataLakePrincipalIdentifier": PRODUCER}
 
@@ -67,6 +78,10 @@ def lf(mesh: AccountSessions) -> Any:
             "CreateTableDefaultPermissions": [],
             "Parameters": {"CROSS_ACCOUNT_VERSION": "4"},
         }
+    )
+    # The role the tests grant to (Lake Formation grants only to principals that exist).
+    mesh.client(CENTRAL, "iam").create_role(
+        RoleName="analyst", AssumeRolePolicyDocument=json.dumps(ANALYST_TRUST)
     )
     glue = mesh.client(CENTRAL, "glue")
     for database, tables in {"sales": ["orders", "customers", "refunds"], "hr": ["staff"]}.items():

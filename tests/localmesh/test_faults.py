@@ -186,3 +186,65 @@ def test_the_same_seed_draws_the_same_faults() -> None:
     second = FaultInjector(FaultPlan(rate=0.3, seed=42))
     with first.invocation("Fn"), second.invocation("Fn"):
         assert [first.draw() for _ in range(200)] == [second.draw() for _ in range(200)]
+
+
+# --- through botocore's public events only (issue 17) --------------------------------------------
+
+
+def test_faults_replace_no_botocore_or_moto_internals(mesh: AccountSessions) -> None:
+    from botocore.endpoint import Endpoint
+    from botocore.handlers import BUILTIN_HANDLERS
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    # Given an armed injector that faults every request of a function
+    injector = _only(FaultKind.THROTTLE)
+    with injector.armed(), during("Fn"):
+        glue = _glue()
+        with pytest.raises(ClientError):
+            glue.create_database(DatabaseInput={"Name": "x"})  # type: ignore[attr-defined]
+
+        # Then the faults came through the before-send event, with botocore's endpoint and
+        # moto's stub left as their libraries define them
+        assert injector.stats.injected == {"throttle": 9}
+        for owner, name, module in (
+            (Endpoint, "_send", "botocore.endpoint"),
+            (Endpoint, "_send_request", "botocore.endpoint"),
+            (BotocoreStubber, "__call__", "moto.core.botocore_stubber"),
+        ):
+            method = getattr(owner, name)
+            assert (method.__module__, method.__qualname__) == (
+                module,
+                f"{owner.__name__}.{name}",
+            )
+        senders = [spec for spec in BUILTIN_HANDLERS if spec[0] == "before-send"]
+        assert [spec[1].__module__ for spec in senders] == ["meshgov_local.faults"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "exists", "error"),
+    [
+        (FaultKind.THROTTLE, False, ClientError),
+        (FaultKind.CONNECT_TIMEOUT, False, ConnectTimeoutError),
+        (FaultKind.READ_TIMEOUT, True, ReadTimeoutError),
+        (FaultKind.CRASH, True, InjectedCrashError),
+    ],
+)
+def test_each_fault_reaches_a_moto_server_as_it_reaches_moto_in_process(
+    served_mesh: AccountSessions,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: FaultKind,
+    exists: bool,
+    error: type[BaseException],
+) -> None:
+    # Given a function whose clients reach the moto server (as invoke sets AWS_ENDPOINT_URL)
+    assert served_mesh.endpoint_url
+    monkeypatch.setenv("AWS_ENDPOINT_URL", served_mesh.endpoint_url)
+    injector = _only(kind)
+
+    # When its every request meets the fault
+    with injector.armed(), during("Fn"), pytest.raises(error):
+        _glue().create_database(DatabaseInput={"Name": "served"})  # type: ignore[attr-defined]
+
+    # Then the server did the work only for the faults that come after it
+    assert ("served" in _databases(served_mesh)) is exists
+    assert injector.stats.requests == (1 if kind is FaultKind.CRASH else 9)

@@ -45,7 +45,51 @@ def test_domain_code_reads_no_environment_and_uses_no_handler_decorators(path: P
     ]
     assert not env_reads, path
     modules = imported_modules(path)
-    assert not {m for m in modules if m.startswith("aws_lambda_powertools")}, path
+    powertools = {m for m in modules if m.startswith("aws_lambda_powertools")}
+    if path == SQS_BATCH_RUNNER:
+        # The one runner of the SQS handlers is built on Powertools' partial batch processor:
+        # its batch utility and SQS record, nothing else of Powertools.
+        assert powertools == POWERTOOLS_BATCH, path
+    else:
+        assert not powertools, path
+
+
+SQS_BATCH_RUNNER = LIBRARY / "aws" / "sqs_batch.py"
+POWERTOOLS_BATCH = {
+    "aws_lambda_powertools.utilities.batch",
+    "aws_lambda_powertools.utilities.data_classes.sqs_event",
+}
+# Powertools' decorators: a handler's business (functions/*/app.py), never the library's.
+POWERTOOLS_DECORATORS = {
+    "batch_processor",
+    "async_batch_processor",
+    "event_source",
+    "event_parser",
+    "lambda_handler_decorator",
+    "Logger",
+    "Tracer",
+    "Metrics",
+}
+
+
+def test_the_sqs_batch_runner_uses_no_powertools_decorator() -> None:
+    tree = ast.parse(SQS_BATCH_RUNNER.read_text())
+    names = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("aws_lambda_")
+        for alias in node.names
+    }
+    assert names and not names & POWERTOOLS_DECORATORS, names
+
+
+@pytest.mark.parametrize("path", list(FUNCTIONS.glob("*/app.py")), ids=lambda p: p.parent.name)
+def test_sqs_handlers_run_their_batch_through_the_one_runner(path: Path) -> None:
+    """No handler builds its own partial batch response: :mod:`meshgov.aws.sqs_batch` does."""
+    batch = {
+        m for m in imported_modules(path) if m.startswith("aws_lambda_powertools.utilities.batch")
+    }
+    assert not batch, path
 
 
 def test_no_boto3_client_is_created_at_import_time() -> None:

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from meshgov.audit.canonical import canonical_json
 from meshgov.audit.digests import (
     ZERO_HASH,
     DigestDocument,
     PreviousDigest,
     build_digest,
-    canonical_bytes,
     claim_key,
     digest_hash,
     digest_key,
@@ -75,7 +75,7 @@ def test_the_canonical_form_is_sorted_compact_utf8_json() -> None:
     assert body == json.dumps(data, sort_keys=True, separators=(",", ":")).encode("utf-8")
     assert b" " not in body and b"\n" not in body
     assert data == {
-        "version": 1,
+        "version": 2,
         "trail": "meshgov-audit-table",
         "from_seq": 1,
         "to_seq": 3,
@@ -91,8 +91,8 @@ def test_the_canonical_form_is_sorted_compact_utf8_json() -> None:
 
 
 def test_canonical_bytes_do_not_depend_on_the_order_fields_were_given() -> None:
-    assert canonical_bytes({"b": 1, "a": "é"}) == canonical_bytes({"a": "é", "b": 1})
-    assert canonical_bytes({"a": "é"}) == '{"a":"é"}'.encode()
+    assert canonical_json({"b": 1, "a": "é"}) == canonical_json({"a": "é", "b": 1})
+    assert canonical_json({"a": "é"}) == '{"a":"é"}'.encode()
 
 
 def test_a_document_reads_back_from_its_bytes_unchanged() -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from meshgov.catalog.tags import expression_holds
 from meshgov.discovery import (
     AccessIndex,
     DataProduct,
@@ -20,12 +21,11 @@ from meshgov.discovery import (
 from meshgov.discovery.find import (
     access_index,
     column_names,
-    effective_tags,
-    expression_satisfied,
     freshness,
     matches,
     select_products,
     tag_expression,
+    tagged_tags,
 )
 
 CENTRAL, PRODUCER, OTHER_PRODUCER, CONSUMER = (
@@ -143,12 +143,12 @@ def test_an_expression_holds_when_every_condition_has_one_of_its_values(
         {"TagKey": "domain", "TagValues": ["sales", "hr"]},
         {"TagKey": "classification", "TagValues": ["pii", "internal"]},
     ]
-    assert expression_satisfied(expression, tags) is expected
+    assert expression_holds(expression, tags) is expected
 
 
 def test_a_wildcard_value_accepts_any_value_of_the_key() -> None:
-    assert expression_satisfied([{"TagKey": "domain", "TagValues": ["*"]}], {"domain": ["x"]})
-    assert not expression_satisfied([{"TagKey": "domain", "TagValues": ["*"]}], {})
+    assert expression_holds([{"TagKey": "domain", "TagValues": ["*"]}], {"domain": ["x"]})
+    assert not expression_holds([{"TagKey": "domain", "TagValues": ["*"]}], {})
 
 
 # --- what a table says ----------------------------------------------------------------------------
@@ -163,7 +163,7 @@ def test_a_table_overrides_the_tags_it_inherits_from_its_database() -> None:
         ],
         "LFTagsOnTable": [{"TagKey": "classification", "TagValues": ["pii"]}],
     }
-    assert effective_tags(tagged) == {"domain": ["sales"], "classification": ["pii"]}
+    assert tagged_tags(tagged) == {"domain": ["sales"], "classification": ["pii"]}
 
 
 def test_freshness_is_the_sync_time_else_glue_update_time() -> None:
@@ -444,3 +444,49 @@ def test_aws_errors_become_discovery_errors() -> None:
     )
     with pytest.raises(FindQueryInvalidError, match="nope"):
         find_products(FakeGlue([ORDERS]), unknown, CENTRAL, FindQuery(tags={"nope": ["x"]}))
+
+
+# --- classification: one notion for find, the policy and posture (issue 17, item 7) -----------
+
+
+def test_a_classification_query_matches_the_parameter_when_no_lf_tag_classifies() -> None:
+    # Given no LF-Tag key "classification" in the central catalog (nothing tagged)
+    lf = FakeLakeFormation()
+    # When asking for classification=internal
+    products = find_products(
+        FakeGlue([ORDERS, CUSTOMERS, STAFF]),
+        lf,
+        CENTRAL,
+        FindQuery(tags={"Classification": ["Internal"]}),
+    )
+    # Then the product classified internal by its parameter is found, Lake Formation never asked
+    # to search a tag key that does not exist
+    assert [(p.name, p.classification) for p in products] == [("sales_sales.orders", "internal")]
+    assert lf.expressions == []
+
+
+def test_an_lf_tag_classification_counts_before_the_parameter() -> None:
+    # Given orders' parameter says internal, but its database is tagged classification=pii
+    tagged = {
+        "Table": {"DatabaseName": "sales_sales", "Name": "orders"},
+        "LFTagOnDatabase": [{"TagKey": "classification", "TagValues": ["pii"]}],
+    }
+    lf = FakeLakeFormation(
+        tagged=[tagged], tags=[{"TagKey": "classification", "TagValues": ["pii", "public"]}]
+    )
+
+    def find(**tags: list[str]) -> list[tuple[str, str]]:
+        products = find_products(FakeGlue([ORDERS, CUSTOMERS]), lf, CENTRAL, FindQuery(tags=tags))
+        return [(p.name, p.classification) for p in products]
+
+    # Then find shows, and matches, the policy's classification: the tag's
+    assert find() == [("sales_sales.customers", "pii"), ("sales_sales.orders", "pii")]
+    assert find(classification=["pii"]) == [
+        ("sales_sales.customers", "pii"),
+        ("sales_sales.orders", "pii"),
+    ]
+    assert find(classification=["internal"]) == []
+    assert find(classification=["*"]) == [
+        ("sales_sales.customers", "pii"),
+        ("sales_sales.orders", "pii"),
+    ]

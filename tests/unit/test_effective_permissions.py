@@ -16,13 +16,13 @@ from meshgov.access.effective import (
     canonical_resource,
     coverage_of,
     decide,
-    effective_tags,
     explaining,
     expression_holds,
 )
 from meshgov.access.grants import central_grant_entries, link_grant_entries
 from meshgov.access.states import RequestState
 from meshgov.access.store import Coverage, RequestRecord
+from meshgov.catalog.tags import effective_tags
 from meshgov.contracts.access_events import Permission, TagCondition, TagExpression
 
 CENTRAL, CONSUMER, OTHER = "111111111111", "333333333333", "444444444444"

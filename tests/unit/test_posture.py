@@ -350,3 +350,19 @@ def test_the_report_is_the_same_whatever_the_listing_order() -> None:
         consumer_grants={CONSUMER: list(reversed(base.consumer_grants[CONSUMER]))},
     )
     assert build_report(base) == build_report(shuffled)
+
+
+def test_a_product_classified_by_its_lf_tag_lacks_no_classification() -> None:
+    # Given products classified by the LF-Tag classification only (their own or their
+    # database's, as the reader reads them), and one whose tag and parameter are both blank
+    products = (
+        Product(DB, "tagged", {"meshgov:owner_contact": "a@b"}, {"classification": ["internal"]}),
+        Product(DB, "untagged", {"meshgov:owner_contact": "a@b"}, {"domain": ["sales"]}),
+    )
+    report = build_report(PostureInputs(CENTRAL, NOW, products=products))
+    # Then only the product neither classifies is missing one: the policy's and find's notion
+    # (issue 17, item 7)
+    assert [(p.table, p.missing) for p in report.products_missing] == [
+        ("untagged", ("meshgov:classification",))
+    ]
+    assert [p.classification for p in products] == ["internal", ""]

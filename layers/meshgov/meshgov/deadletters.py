@@ -72,6 +72,7 @@ from typing import Any, Protocol
 from botocore.exceptions import BotoCoreError, ClientError
 
 from meshgov.audit import Auditor, AuditOutcome
+from meshgov.contracts.glue_events import CATALOG_SOURCE, CATALOG_SYNC_REQUESTED
 from meshgov.errors import MeshgovError
 
 ERROR_CODE_ATTRIBUTE = "meshgov-error-code"
@@ -97,8 +98,7 @@ MEMBER_DLQS = ("MemberEventsDLQ", MEMBER_SCHEDULE_DLQ, FORWARD_DLQ)
 ALL_DLQS = (*CENTRAL_DLQS, *MEMBER_DLQS)
 HIDE_FOR = 120  # seconds a message stays invisible while being listed or replayed
 REPLAY_ACTION = "dlq:replay"
-CATALOG_SOURCE = "meshgov.catalog"
-SYNC_REQUESTED = "Catalog Sync Requested"
+HELD = "held"  # a refusal a replay left in its queue (DeadLetterOffice.replay, include_refused)
 
 
 class DeadLetterError(MeshgovError):
@@ -374,7 +374,7 @@ class DefaultBusTarget:
                 sync["tableNames"] = sorted(set(names))[:100]
             return {
                 "Source": CATALOG_SOURCE,
-                "DetailType": SYNC_REQUESTED,
+                "DetailType": CATALOG_SYNC_REQUESTED,
                 "Detail": json.dumps(sync),
             }
         return {
@@ -408,7 +408,7 @@ class ReplayResult:
     queue: str
     account_id: str
     target: str
-    outcome: str  # "replayed", "would replay", "failed", "not found"
+    outcome: str  # "replayed", "would replay", "held" (a refusal), "failed", "not found"
     reason: str = ""
     reference: str = ""  # the new message id / event id / invocation id
     letter: DeadLetter | None = None
@@ -504,13 +504,17 @@ class DeadLetterOffice:
         *,
         dry_run: bool = True,
         replay_id: str | None = None,
+        include_refused: bool = True,
     ) -> ReplayReport:
         """Re-drive the messages of ``queue`` (all, or those of ``message_ids``) to ``target``.
 
         Sent first, deleted only after the send succeeded; a message whose send failed stays
-        (visible again). With ``dry_run`` nothing is sent or deleted. Every message is one
-        ``dlq:replay`` audit record (``SUCCEEDED``, ``FAILED``, or ``SKIPPED`` for a dry run or
-        an id not in the queue), all sharing the replay id as correlation id.
+        (visible again). With ``dry_run`` nothing is sent or deleted. Without
+        ``include_refused``, a message a handler refused (:attr:`LetterKind.REFUSED`: it can
+        never succeed as it is, so a replay is refused again until its cause is fixed) is held:
+        left in the queue, outcome ``held``. Every message is one ``dlq:replay`` audit record
+        (``SUCCEEDED``, ``FAILED``, or ``SKIPPED`` for a dry run, a held refusal or an id not in
+        the queue), all sharing the replay id as correlation id.
         """
         replay_id = replay_id or f"replay-{uuid.uuid4().hex[:16]}"
         messages = self._receive(queue)
@@ -520,6 +524,10 @@ class DeadLetterOffice:
         results: list[ReplayResult] = []
         for message in sorted(chosen, key=lambda m: str(m["MessageId"])):
             letter = classify(queue, message)
+            if letter.kind is LetterKind.REFUSED and not include_refused:
+                results.append(self._hold(queue, letter, target, auditor, dry_run, replay_id))
+                self._show(queue, [message])
+                continue
             results.append(self._replay_one(queue, letter, target, auditor, dry_run, replay_id))
             if dry_run:
                 self._show(queue, [message])
@@ -542,6 +550,40 @@ class DeadLetterOffice:
                 )
             )
         return ReplayReport(replay_id, dry_run, tuple(results))
+
+    def _hold(
+        self,
+        queue: DeadLetterQueue,
+        letter: DeadLetter,
+        target: RedriveTarget,
+        auditor: Auditor,
+        dry_run: bool,
+        replay_id: str,
+    ) -> ReplayResult:
+        """A refusal left in the queue: replayed as it is, the handler refuses it again."""
+        where = target.describe(letter)
+        why = (
+            f"{letter.error_code}: refused by {letter.source}, it would be refused again: "
+            "fix the cause, then replay refusals explicitly"
+        )
+        auditor.record(
+            REPLAY_ACTION,
+            AuditOutcome.SKIPPED,
+            where,
+            replay_id,
+            f"held {letter.summary}: {why}",
+            dlq=queue.name,
+            account=queue.account_id,
+            message_id=letter.message_id,
+            kind=letter.kind.value,
+            error_code=letter.error_code,
+            original_correlation_id=letter.correlation_id or None,
+            dry_run=dry_run,
+            held=True,
+        )
+        return ReplayResult(
+            letter.message_id, queue.name, queue.account_id, where, HELD, why, letter=letter
+        )
 
     def _replay_one(
         self,

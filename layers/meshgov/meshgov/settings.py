@@ -6,7 +6,7 @@ Domain code never reads ``os.environ``: handlers pass the mapping in, tests pass
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Self
 
 from pydantic import (
@@ -46,6 +46,27 @@ def parse_producer_domains(raw: str) -> dict[str, str]:
             raise SettingsInvalidError(f"PRODUCER_DOMAINS gives domain {domain!r} to two accounts")
         result[account] = domain
     return result
+
+
+# What several functions read alike from their environment, by settings field: one home for
+# the variable each comes from and how it is parsed. Lambda sets AWS_REGION in every function
+# (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime);
+# AWS_DEFAULT_REGION is the SDKs' fallback, as tools and tests set it.
+_SHARED: dict[str, Callable[[Mapping[str, str]], Any]] = {
+    "region": lambda env: env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "",
+    "central_account_id": lambda env: env.get("CENTRAL_ACCOUNT_ID", ""),
+    "audit_table_name": lambda env: env.get("AUDIT_TABLE_NAME", ""),
+    "producer_domains": lambda env: parse_producer_domains(env.get("PRODUCER_DOMAINS", "")),
+    "dead_letter_queue_url": lambda env: env.get("DEAD_LETTER_QUEUE_URL") or None,
+    "member_bus_name": lambda env: env.get("MEMBER_BUS_NAME") or "meshgov",
+}
+
+
+def shared_settings(env: Mapping[str, str], *fields: str) -> dict[str, Any]:
+    """The named shared fields (:data:`_SHARED`) read from ``env``, as keyword arguments of a
+    settings class; raises :class:`SettingsInvalidError` for ``PRODUCER_DOMAINS`` it cannot
+    parse."""
+    return {name: _SHARED[name](env) for name in fields}
 
 
 class RegionalSettings(BaseModel):
@@ -110,34 +131,28 @@ class CatalogSettings(RegionalSettings):
     def from_env(cls, env: Mapping[str, str]) -> Self:
         try:
             return cls(
-                region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "",
-                central_account_id=env.get("CENTRAL_ACCOUNT_ID", ""),
-                audit_table_name=env.get("AUDIT_TABLE_NAME", ""),
+                **shared_settings(env, "region", "central_account_id", "audit_table_name"),
                 ledger_table_name=env.get("LEDGER_TABLE_NAME", ""),
                 central_bus_name=env.get("CENTRAL_BUS_NAME", ""),
-                producer_domains=parse_producer_domains(env.get("PRODUCER_DOMAINS", "")),
+                **shared_settings(env, "producer_domains"),
                 reader_role_name=env.get("READER_ROLE_NAME") or "meshgov-catalog-reader",
-                dead_letter_queue_url=env.get("DEAD_LETTER_QUEUE_URL") or None,
-                member_bus_name=env.get("MEMBER_BUS_NAME") or "meshgov",
+                **shared_settings(env, "dead_letter_queue_url", "member_bus_name"),
                 data_location_role_arn=env.get("DATA_LOCATION_ROLE_ARN", ""),
             )._checked()
         except ValidationError as exc:
             raise SettingsInvalidError(str(exc)) from exc
 
     def _checked(self) -> Self:
-        missing = [
-            name
-            for name in (
+        _missing(
+            self,
+            (
                 "region",
                 "central_account_id",
                 "audit_table_name",
                 "ledger_table_name",
                 "central_bus_name",
-            )
-            if not getattr(self, name)
-        ]
-        if missing:
-            raise SettingsInvalidError(f"missing settings: {', '.join(missing)}")
+            ),
+        )
         try:
             regional_role_name(self.reader_role_name, self.region)
         except ValueError as exc:
@@ -165,6 +180,12 @@ def _missing(settings: BaseModel, names: tuple[str, ...]) -> None:
     missing = [name for name in names if not getattr(settings, name)]
     if missing:
         raise SettingsInvalidError(f"missing settings: {', '.join(missing)}")
+
+
+def _central_account_valid(account: str) -> None:
+    """A member function or the usage function reaches central by this id: a typo fails here."""
+    if not ACCOUNT_ID.match(account):
+        raise SettingsInvalidError("CENTRAL_ACCOUNT_ID must be a 12-digit account id")
 
 
 def _labels(value: str | None) -> frozenset[str]:
@@ -200,9 +221,7 @@ class AccessSettings(RegionalSettings):
     def from_env(cls, env: Mapping[str, str]) -> Self:
         try:
             settings = cls(
-                region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "",
-                central_account_id=env.get("CENTRAL_ACCOUNT_ID", ""),
-                audit_table_name=env.get("AUDIT_TABLE_NAME", ""),
+                **shared_settings(env, "region", "central_account_id", "audit_table_name"),
                 requests_table_name=env.get("REQUESTS_TABLE_NAME", ""),
                 review_every_days=int(env.get("REVIEW_EVERY_DAYS") or 0),
                 review_deadline_days=int(env.get("REVIEW_DEADLINE_DAYS") or 7),
@@ -212,13 +231,12 @@ class AccessSettings(RegionalSettings):
                 revoke_unused_days=int(env.get("REVOKE_UNUSED_DAYS") or 0),
                 unused_warning_days=int(env.get("UNUSED_WARNING_DAYS") or 7),
                 usage_table_name=env.get("USAGE_TABLE_NAME", ""),
-                producer_domains=parse_producer_domains(env.get("PRODUCER_DOMAINS", "")),
-                member_bus_name=env.get("MEMBER_BUS_NAME") or "meshgov",
+                **shared_settings(env, "producer_domains", "member_bus_name"),
                 max_duration_days=int(env.get("MAX_DURATION_DAYS") or 90),
                 auto_approve_classifications=_labels(env.get("AUTO_APPROVE_CLASSIFICATIONS")),
                 filter_required_classifications=_labels(env.get("FILTER_REQUIRED_CLASSIFICATIONS")),
                 expiry_warning_hours=int(env.get("EXPIRY_WARNING_HOURS") or 24),
-                dead_letter_queue_url=env.get("DEAD_LETTER_QUEUE_URL") or None,
+                **shared_settings(env, "dead_letter_queue_url"),
             )
         except (ValidationError, ValueError) as exc:
             raise SettingsInvalidError(str(exc)) from exc
@@ -245,21 +263,19 @@ class MemberSettings(RegionalSettings):
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Self:
         try:
-            central = env.get("CENTRAL_ACCOUNT_ID", "")
+            shared = shared_settings(env, "region", "central_account_id", "dead_letter_queue_url")
+            central = shared["central_account_id"]
             extra = _accounts(env.get("TRUSTED_ACCOUNTS", ""), "TRUSTED_ACCOUNTS")
             settings = cls(
-                region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "",
+                **shared,
                 account_id=env.get("ACCOUNT_ID", ""),
-                central_account_id=central,
                 trusted_accounts=tuple(dict.fromkeys((*([central] if central else []), *extra))),
                 central_bus_name=env.get("CENTRAL_BUS_NAME") or "meshgov",
-                dead_letter_queue_url=env.get("DEAD_LETTER_QUEUE_URL") or None,
             )
         except ValidationError as exc:
             raise SettingsInvalidError(str(exc)) from exc
         _missing(settings, ("region", "account_id", "central_account_id"))
-        if not ACCOUNT_ID.match(settings.central_account_id):
-            raise SettingsInvalidError("CENTRAL_ACCOUNT_ID must be a 12-digit account id")
+        _central_account_valid(settings.central_account_id)
         return settings
 
 
@@ -275,8 +291,7 @@ class AuditDigestSettings(RegionalSettings):
     def from_env(cls, env: Mapping[str, str]) -> Self:
         try:
             settings = cls(
-                region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "",
-                audit_table_name=env.get("AUDIT_TABLE_NAME", ""),
+                **shared_settings(env, "region", "audit_table_name"),
                 digest_bucket_name=env.get("AUDIT_DIGEST_BUCKET", ""),
                 digest_key_id=env.get("AUDIT_DIGEST_KEY_ID", ""),
             )
@@ -300,18 +315,15 @@ class UsageSettings(RegionalSettings):
     def from_env(cls, env: Mapping[str, str]) -> Self:
         try:
             settings = cls(
-                region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "",
-                central_account_id=env.get("CENTRAL_ACCOUNT_ID", ""),
-                audit_table_name=env.get("AUDIT_TABLE_NAME", ""),
+                **shared_settings(env, "region", "central_account_id", "audit_table_name"),
                 usage_table_name=env.get("USAGE_TABLE_NAME", ""),
-                producer_domains=parse_producer_domains(env.get("PRODUCER_DOMAINS", "")),
+                **shared_settings(env, "producer_domains"),
                 retention_days=int(env.get("USAGE_RETENTION_DAYS") or 400),
             )
         except (ValidationError, ValueError) as exc:
             raise SettingsInvalidError(str(exc)) from exc
         _missing(settings, ("region", "central_account_id", "audit_table_name", "usage_table_name"))
-        if not ACCOUNT_ID.match(settings.central_account_id):
-            raise SettingsInvalidError("CENTRAL_ACCOUNT_ID must be a 12-digit account id")
+        _central_account_valid(settings.central_account_id)
         if settings.retention_days < 1:
             raise SettingsInvalidError("USAGE_RETENTION_DAYS must be at least 1")
         return settings

@@ -52,6 +52,7 @@ from botocore.exceptions import ClientError
 from sqlglot import exp
 
 from meshgov.aws.arns import Arns
+from meshgov.aws.session import error_code
 from meshgov.errors import MeshgovError
 from meshgov_cli.query import sql as q
 from meshgov_cli.query.parquet_objects import ParquetObjectError
@@ -412,7 +413,7 @@ def read_data(s3: Any, access: TableAccess, plan: FilterPlan) -> tuple[pa.Table,
             access.partition_keys,
         )
     except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "Unknown")
+        code = error_code(exc) or "Unknown"
         raise QueryError(
             "PERMISSION_ERROR", f"Permission denied on S3 path: {access.location} ({code})"
         ) from exc

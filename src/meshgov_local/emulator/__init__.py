@@ -28,6 +28,8 @@ follows:
 - :mod:`.lakeformation_filters`: data cells filters (create, get, list, update, delete), who may
   use them, grants on them; what they let a principal read is decided in
   :mod:`.lakeformation_permissions`.
+- :mod:`.lakeformation_principals`: grants only to IAM roles and users that exist
+  (``InvalidInputException`` otherwise).
 - :mod:`.lakeformation_locations`: ``RegisterResource`` (an S3 location, an existing role the
   caller may pass, ``iam:PassRole``), ``ListResources`` paging, ``VerificationStatus``.
 - :mod:`.lakeformation_vending`: for integrated engines, ``glue:GetUnfilteredTableMetadata``
@@ -50,6 +52,8 @@ from __future__ import annotations
 
 import threading
 
+from meshgov_local.pins import require_pinned
+
 from . import (
     dynamodb_transactions,
     eventbridge,
@@ -67,6 +71,7 @@ from . import (
     lakeformation_grantors,
     lakeformation_grants,
     lakeformation_locations,
+    lakeformation_principals,
     lakeformation_sharing,
     lakeformation_vending,
     ram_sharing,
@@ -80,11 +85,17 @@ _installed = False
 
 
 def install() -> None:
-    """Apply every patch, once."""
+    """Apply every patch, once.
+
+    Raises :class:`meshgov_local.pins.PinMismatchError` before patching anything when the
+    installed moto is not the version pinned in pyproject.toml: the patches replace internals of
+    that version, which another one may have renamed or changed silently.
+    """
     global _installed
     with _lock:
         if _installed:
             return
+        require_pinned("moto", "the local mesh's emulator (meshgov_local.emulator)")
         # glue_access replaces GlueBackend.update_table, which glue_events then wraps.
         glue_access.install()
         glue_paging.install()
@@ -107,6 +118,9 @@ def install() -> None:
         # lakeformation_filters wraps grant_permissions outermost: a grant on a filter must name
         # one that exists (and valid permissions) before who may grant it is asked.
         lakeformation_filters.install()
+        # lakeformation_principals wraps outermost: a principal that does not exist is invalid
+        # input, refused before the filter or the grantor is looked at.
+        lakeformation_principals.install()
         lakeformation_locations.install()
         lakeformation_vending.install()
         ram_sharing.install()

@@ -149,6 +149,31 @@ _SESSION_POLICIES: dict[str, str] = {}
 _SESSION_TAGS: dict[str, dict[str, str]] = {}
 
 
+SessionStores = tuple[
+    dict[str, str], dict[str, RoleSession], dict[str, str], dict[str, dict[str, str]]
+]
+
+
+def session_stores() -> SessionStores:
+    """The four stores above, by reference: what :mod:`meshgov_local.snapshot` copies with moto's
+    backends (the credentials they describe live there) and puts back with
+    :func:`replace_session_stores`."""
+    return _SESSION_ARNS, _KNOWN, _SESSION_POLICIES, _SESSION_TAGS
+
+
+def replace_session_stores(stores: SessionStores) -> None:
+    """Make the stores hold exactly (copies of) ``stores``' entries, in place."""
+    arns, known, policies, tags = stores
+    _SESSION_ARNS.clear()
+    _SESSION_ARNS.update(arns)
+    _KNOWN.clear()
+    _KNOWN.update(known)
+    _SESSION_POLICIES.clear()
+    _SESSION_POLICIES.update(policies)
+    _SESSION_TAGS.clear()
+    _SESSION_TAGS.update(tags)
+
+
 def session_policy(access_key: str) -> str | None:
     """The session policy ``access_key``'s session was issued with (None: no session policy)."""
     return _SESSION_POLICIES.get(access_key)

@@ -199,6 +199,18 @@ class Creators:
         target = self._object(key)
         return None if target is None else self._by_object.get(target)
 
+    def entries(self) -> list[tuple[Any, str]]:
+        """(moto Glue object, creator) pairs: :mod:`meshgov_local.snapshot` copies them in one
+        pickle with moto's backends, so the copies key the copied objects."""
+        with self._lock:
+            return list(self._by_object.items())
+
+    def replace(self, entries: list[tuple[Any, str]]) -> None:
+        """Forget every creator, then record ``entries`` (a snapshot's, restored)."""
+        with self._lock:
+            self._by_object.clear()
+            self._by_object.update(entries)
+
 
 creators = Creators()
 

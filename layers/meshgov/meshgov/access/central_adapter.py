@@ -1,8 +1,9 @@
 """What the central access function asks of AWS: read the central catalog, grant, revoke, tell.
 
 Thin: boto3 calls, paginators, and ``ClientError`` turned into meshgov's errors. Grants and
-revokes go through ``BatchGrantPermissions``/``BatchRevokePermissions`` (at most 20 entries per
-call, https://docs.aws.amazon.com/lake-formation/latest/APIReference/API_BatchGrantPermissions.html);
+revokes go through ``BatchGrantPermissions``/``BatchRevokePermissions``
+(https://docs.aws.amazon.com/lake-formation/latest/APIReference/API_BatchGrantPermissions.html),
+in calls of at most 20 entries (:func:`meshgov.access.grants.grant_batches`);
 a failed entry fails the whole step, which is retried (grants and revokes are idempotent).
 """
 
@@ -14,12 +15,12 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from meshgov.access.grants import BATCH_GRANT_MAX
+from meshgov.access.grants import grant_batches
 from meshgov.access.resolve import CLASSIFICATION_TAG, MatchedTable
 from meshgov.aws.arns import Arns
 from meshgov.aws.session import error_code
 from meshgov.catalog.glue_reads import database_or_none
-from meshgov.catalog.plan import chunks
+from meshgov.catalog.tags import effective_tags
 from meshgov.contracts.access_events import ACCESS_SOURCE, TagCondition, TagExpression
 from meshgov.errors import MeshgovError
 
@@ -58,7 +59,7 @@ class CentralAccessCatalog:
             )
             return [t for page in pages for t in page.get("TableList", [])]
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "EntityNotFoundException":
+            if error_code(exc) == "EntityNotFoundException":
                 return []
             raise _fail(f"GetTables {database}", exc) from exc
         except BotoCoreError as exc:
@@ -91,9 +92,7 @@ class CentralAccessCatalog:
             database = str(table.get("DatabaseName", ""))
             if database not in parameters:
                 parameters[database] = (self.database(database) or {}).get("Parameters") or {}
-            tags: dict[str, list[str]] = {}
-            for pair in [*tagged.get("LFTagOnDatabase", []), *tagged.get("LFTagsOnTable", [])]:
-                tags[str(pair["TagKey"])] = [str(v) for v in pair.get("TagValues", [])]
+            tags = effective_tags(tagged.get("LFTagOnDatabase"), tagged.get("LFTagsOnTable"))
             matches.append(
                 MatchedTable(database, str(table.get("Name")), parameters[database], tags)
             )
@@ -164,7 +163,7 @@ class CentralAccessCatalog:
         self._batch("batch_revoke_permissions", entries)
 
     def _batch(self, operation: str, entries: Sequence[Mapping[str, Any]]) -> None:
-        for chunk in chunks(list(entries), BATCH_GRANT_MAX):
+        for chunk in grant_batches(entries):
             try:
                 response = getattr(self._lf, operation)(
                     CatalogId=self.account_id, Entries=list(chunk)

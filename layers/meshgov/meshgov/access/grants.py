@@ -6,14 +6,18 @@ how the consumer side uses cross-account grants
 (https://docs.aws.amazon.com/lake-formation/latest/dg/cross-account-permissions.html). Only
 ``SELECT`` and ``DESCRIBE`` are ever planned: no AWS document promises that Lake Formation
 refuses ``DROP`` or ``ALTER`` across accounts, so meshgov refuses them itself.
-``BatchGrantPermissions`` takes "a list of up to 20 entries" per call (the API's own parameter
-documentation, as published in the AWS Tools for PowerShell reference, Grant-LKFPermissionBatch).
+
+``BatchGrantPermissions`` and ``BatchRevokePermissions`` each take "a list of up to 20 entries"
+per call (their ``Entries`` parameter, as the AWS SDK references publish the API's model:
+https://docs.aws.amazon.com/AWSJavaSDK/latest/javadoc/com/amazonaws/services/lakeformation/model/BatchGrantPermissionsRequest.html,
+https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/lakeformation/aws.sdk.kotlin.services.lakeformation.model/-batch-revoke-permissions-request).
+:func:`grant_batches` is the one place entries are cut to that size, in central and in members.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +26,7 @@ from meshgov.catalog.plan import chunks
 from meshgov.contracts.access_events import NamedResource, Permission, TagExpression
 from meshgov.errors import MeshgovError
 
-BATCH_GRANT_MAX = 20
+BATCH_GRANT_MAX = 20  # entries per BatchGrantPermissions / BatchRevokePermissions call
 GRANTABLE = frozenset({Permission.SELECT, Permission.DESCRIBE})
 
 
@@ -162,11 +166,17 @@ def tag_policy_grants(
     ]
 
 
+def grant_batches[T](entries: Sequence[T]) -> Iterator[list[T]]:
+    """``entries`` cut into the ``Entries`` of successive ``BatchGrantPermissions`` or
+    ``BatchRevokePermissions`` calls: at most ``BATCH_GRANT_MAX`` each, in order."""
+    return chunks(entries, BATCH_GRANT_MAX)
+
+
 def batches(entries: Sequence[GrantEntry], consumer_account: str) -> list[list[dict[str, Any]]]:
     """``BatchGrantPermissions`` requests of at most 20 entries each."""
     return [
         [entry.as_batch_entry(consumer_account) for entry in chunk]
-        for chunk in chunks(list(entries), BATCH_GRANT_MAX)
+        for chunk in grant_batches(entries)
     ]
 
 

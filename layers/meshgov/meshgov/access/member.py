@@ -36,14 +36,15 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
 from meshgov.access.envelope import Envelope
+from meshgov.access.grants import grant_batches
 from meshgov.aws.session import error_code
 from meshgov.catalog.glue_reads import database_or_none
-from meshgov.catalog.plan import chunks
 from meshgov.contracts.access_events import (
     ACCESS_GRANTED,
     ACCESS_REVOKED,
     ACCESS_SOURCE,
     MEMBER_ACTIONS,
+    PRINCIPAL_NOT_FOUND,
     AccessGrantedDetail,
     AccessRevokedDetail,
     LinkGrant,
@@ -53,7 +54,6 @@ from meshgov.errors import EventMalformedError, MeshgovError
 CentralDetail = TypeVar("CentralDetail", AccessGrantedDetail, AccessRevokedDetail)
 RAM_SOURCE = "aws.ram"
 SCHEDULE_SOURCE = "aws.events"
-BATCH_MAX = 20
 # The RAM resource types of Data Catalog resources: what Lake Formation shares through RAM (the
 # AWSLakeFormationCrossAccountManager policy creates shares of exactly these types).
 CATALOG_RESOURCE_TYPES = frozenset({"glue:Catalog", "glue:Database", "glue:Table"})
@@ -68,6 +68,13 @@ class GrantsRefusedError(MemberActionError):
     """Lake Formation refused the local grants (AccessDenied): retrying the same event cannot
     change that — a withdrawn share, or a role without the rights — so it is reported, not
     retried."""
+
+
+class PrincipalNotFoundError(GrantsRefusedError):
+    """Lake Formation refused the local grants because their principal does not exist here
+    (``InvalidInputException``, "Invalid principal": it grants only to IAM users and roles,
+    https://docs.aws.amazon.com/lake-formation/latest/APIReference/API_DataLakePrincipal.html).
+    No retry makes the role exist: the request is refused, not retried."""
 
 
 @dataclass(frozen=True)
@@ -576,6 +583,22 @@ class MemberAccessService:
             )
         try:
             self._batch("batch_grant_permissions", detail.grants, report, "GrantPermissions")
+        except PrincipalNotFoundError as exc:
+            # Nothing was granted (every grant names the request's principal); the links stay
+            # for central to undo with the request (they may serve other requests too).
+            report.links_made = True
+            principals = ", ".join(sorted({g.principal for g in detail.grants}))
+            report.actions.append(
+                Action(
+                    "lakeformation:BatchGrantPermissions",
+                    "REFUSED",
+                    detail.request_id,
+                    f"the request's principal {principals} does not exist in account "
+                    f"{self.account_id}: nothing granted ({exc})",
+                    PRINCIPAL_NOT_FOUND,
+                )
+            )
+            return
         except GrantsRefusedError as exc:
             # Links without grants: central answers a withdrawn request with Access Revoked (the
             # links are undone); a live one stays GRANTED and the access sweep re-shares it.
@@ -679,7 +702,7 @@ class MemberAccessService:
     ) -> None:
         if not grants:
             return
-        for chunk in chunks(batch_entries(grants), BATCH_MAX):
+        for chunk in grant_batches(batch_entries(grants)):
             try:
                 response = getattr(self._lf, operation)(CatalogId=self.account_id, Entries=chunk)
             except (ClientError, BotoCoreError) as exc:
@@ -700,6 +723,12 @@ class MemberAccessService:
                 )
                 if error.get("ErrorCode") == "AccessDeniedException":
                     raise GrantsRefusedError(text)
+                if (
+                    operation == "batch_grant_permissions"
+                    and error.get("ErrorCode") == "InvalidInputException"
+                    and "principal" in str(error.get("ErrorMessage", "")).lower()
+                ):
+                    raise PrincipalNotFoundError(text)
                 raise MemberActionError(text)
         principals = sorted({g.principal for g in grants})
         report.actions.append(

@@ -15,10 +15,21 @@ from typing import Any
 from meshgov.access.store import Coverage
 from meshgov.catalog.projection import DOMAIN, SOURCE_ACCOUNT
 from meshgov.contracts.access_events import NamedResource
+from meshgov.contracts.product_metadata import CLASSIFICATION_TAG, classification_of
 from meshgov.errors import MeshgovError
 
-CLASSIFICATION_PARAMETER = "meshgov:classification"
-CLASSIFICATION_TAG = "classification"
+# The policy's classification rule has one home (find and posture use it too); re-exported for
+# the access service, which imports it from here.
+__all__ = [
+    "CLASSIFICATION_TAG",
+    "AccessRequestRefusedError",
+    "MatchedTable",
+    "Resolution",
+    "classification_of",
+    "owner_of",
+    "resolve_named",
+    "resolve_tagged",
+]
 
 
 class AccessRequestRefusedError(MeshgovError):
@@ -59,15 +70,6 @@ def owner_of(database: Mapping[str, Any] | None, name: str, producers: Mapping[s
             "ResourceNotPublished", f"{name} belongs to no registered producer"
         )
     return owner
-
-
-def classification_of(table: Mapping[str, Any], tags: Mapping[str, Sequence[str]] | None) -> str:
-    """The table's LF-Tag ``classification`` if known, else its ``meshgov:classification``."""
-    values = (tags or {}).get(CLASSIFICATION_TAG)
-    if values:
-        return ",".join(sorted(str(v).lower() for v in values))
-    params = table.get("Parameters") or {}
-    return str(params.get(CLASSIFICATION_PARAMETER, "")).strip().lower()
 
 
 def resolve_named(

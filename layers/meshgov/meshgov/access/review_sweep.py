@@ -19,17 +19,14 @@ message, never loses it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from pydantic import ValidationError
 
-from meshgov.access.central_adapter import AccessActionError
-from meshgov.access.core import OWNERSHIP, Outcome, S
+from meshgov.access.core import OWNERSHIP, AccessContext, Outcome, S, guarded
 from meshgov.access.envelope import Envelope
-from meshgov.access.ownership import OwnershipGrants
 from meshgov.access.policy import UnansweredReview
 from meshgov.access.reviews import (
     covered_tables,
@@ -43,8 +40,9 @@ from meshgov.access.reviews import (
     unused_verdict,
     usage_since,
 )
-from meshgov.access.states import TransitionInvalidError
-from meshgov.access.store import RequestConflictError, RequestRecord
+from meshgov.access.store import RequestRecord
+from meshgov.access.transitions import Transitions
+from meshgov.access.withdrawal import Withdrawal
 from meshgov.audit import AuditOutcome
 from meshgov.contracts.access_events import (
     ACCESS_REVIEW_ESCALATED,
@@ -68,13 +66,22 @@ REVIEW_COUNTS = (
 Usage = dict[str, dict[str, str]]  # principal -> table -> last use
 
 
-class ReviewSweep(OwnershipGrants):
+class Reviews:
+    def __init__(
+        self, ctx: AccessContext, transitions: Transitions, withdrawal: Withdrawal
+    ) -> None:
+        self._ctx = ctx
+        self._transitions = transitions
+        self._withdrawal = withdrawal
+
     # --- the sweep's part ----------------------------------------------------------------------
-    def _reviews(
+    def sweep(
         self, live: Iterable[RequestRecord], now: datetime, correlation: str, failures: list[str]
     ) -> dict[str, int]:
+        """The sweep's three steps (the module's docstring) over the ``live`` requests it read;
+        a count per :data:`REVIEW_COUNTS`."""
         counts = dict.fromkeys(REVIEW_COUNTS, 0)
-        policy = self._policy
+        policy = self._ctx.policy
         grants = [r for r in live if r.kind != OWNERSHIP and r.state in (S.ACTIVE, S.UNDER_REVIEW)]
         overdue = [
             r
@@ -92,7 +99,7 @@ class ReviewSweep(OwnershipGrants):
         ended: set[str] = set()
         keep = policy.unanswered_review_action is UnansweredReview.KEEP
         for record in overdue:
-            if self._guarded(record, failures, self._unanswered, now, correlation, into=current):
+            if guarded(record, failures, self._unanswered, now, correlation, into=current):
                 ended.update(() if keep else (record.request_id,))
                 counts["reviews_escalated" if keep else "reviews_revoked_unanswered"] += 1
         for record in unused:
@@ -102,21 +109,21 @@ class ReviewSweep(OwnershipGrants):
             last = last_use_of(record, usage.get(record.principal, {}))
             verdict = unused_verdict(record, last, now, policy)
             if verdict.revoke:
-                if self._guarded(record, failures, self._revoke_unused, last, correlation):
+                if guarded(record, failures, self._revoke_unused, last, correlation):
                     ended.add(record.request_id)
                     counts["unused_revoked"] += 1
             elif verdict.warn:
                 since = verdict.unused_since
-                if self._guarded(record, failures, self._warn_unused, since, now, into=current):
+                if guarded(record, failures, self._warn_unused, since, now, into=current):
                     counts["unused_warned"] += 1
             elif verdict.used_again:
-                self._guarded(record, failures, self._used_again, last, into=current)
+                guarded(record, failures, self._used_again, last, into=current)
         for record in due:
             record = current[record.request_id]
             if record.request_id in ended or record.principal in unread:
                 continue
             last = last_use_of(record, usage.get(record.principal, {}))
-            if self._guarded(record, failures, self._ask_review, last, now, correlation):
+            if guarded(record, failures, self._ask_review, last, now, correlation):
                 counts["reviews_requested"] += 1
         return counts
 
@@ -134,47 +141,25 @@ class ReviewSweep(OwnershipGrants):
             start = review_window_start(record)
             since[record.principal] = min(start, since.get(record.principal, start))
         for record in unused:
-            start = usage_since(record, now, self._policy)
+            start = usage_since(record, now, self._ctx.policy)
             since[record.principal] = min(start, since.get(record.principal, start))
         usage: Usage = {}
         unread: set[str] = set()
-        if self._usage is None:
+        if self._ctx.usage is None:
             return usage, unread  # no usage recorded: reviews say "no known use"
         for principal, start in sorted(since.items()):
             try:
-                usage[principal] = self._usage.last_used(principal, day_of(start))
+                usage[principal] = self._ctx.usage.last_used(principal, day_of(start))
             except MeshgovError as exc:
                 failures.append(f"usage of {principal}: {exc}")
                 unread.add(principal)
         return usage, unread
 
-    @staticmethod
-    def _guarded(
-        record: RequestRecord,
-        failures: list[str],
-        act: Callable[..., RequestRecord],
-        *args: Any,
-        into: dict[str, RequestRecord] | None = None,
-    ) -> bool:
-        """``act(record, *args)``, its result kept ``into`` the sweep's current records: False
-        when the request moved meanwhile (the next sweep sees its new state) or an AWS action
-        failed (noted; the sweep fails and Lambda retries it)."""
-        try:
-            after = act(record, *args)
-        except (RequestConflictError, TransitionInvalidError):
-            return False
-        except AccessActionError as exc:
-            failures.append(f"{record.request_id}: {exc}")
-            return False
-        if into is not None:
-            into[record.request_id] = after
-        return True
-
     def _ask_review(
         self, record: RequestRecord, last: datetime | None, now: datetime, correlation: str
     ) -> RequestRecord:
-        deadline = text(now + timedelta(days=self._policy.review_deadline_days))
-        self._send(
+        deadline = text(now + timedelta(days=self._ctx.policy.review_deadline_days))
+        self._transitions.send(
             record.owner_account,
             ACCESS_REVIEW_REQUESTED,
             {
@@ -192,10 +177,10 @@ class ReviewSweep(OwnershipGrants):
             },
             record,
         )
-        return self._move(
+        return self._transitions.move(
             record,
             S.UNDER_REVIEW,
-            f"review due every {self._policy.review_every_days} days: producer "
+            f"review due every {self._ctx.policy.review_every_days} days: producer "
             f"{record.owner_account} asked to answer by {deadline}",
             correlation,
             review_requested_at=text(now),
@@ -209,8 +194,8 @@ class ReviewSweep(OwnershipGrants):
             f"{record.review_deadline}"
         )
         outcome = {"by": POLICY, "at": text(now)}
-        if self._policy.unanswered_review_action is UnansweredReview.REVOKE:
-            return self.withdraw(
+        if self._ctx.policy.unanswered_review_action is UnansweredReview.REVOKE:
+            return self._withdrawal.withdraw(
                 record,
                 S.REVOKED,
                 f"{why}: revoked by policy",
@@ -218,8 +203,8 @@ class ReviewSweep(OwnershipGrants):
                 review_deadline=None,
                 last_review={**outcome, "decision": "REVOKE", "reason": f"{why}: revoked"},
             )
-        self._send(
-            self.central,
+        self._transitions.send(
+            self._ctx.central,
             ACCESS_REVIEW_ESCALATED,
             {
                 "requestId": record.request_id,
@@ -233,7 +218,7 @@ class ReviewSweep(OwnershipGrants):
             },
             record,
         )
-        self._auditor.record(
+        self._ctx.auditor.record(
             "access:review-escalated",
             AuditOutcome.SUCCEEDED,
             record.request_id,
@@ -242,7 +227,7 @@ class ReviewSweep(OwnershipGrants):
             owner=record.owner_account,
             event_id=correlation,
         )
-        return self._move(
+        return self._transitions.move(
             record,
             S.ACTIVE,
             f"{why}: kept by policy and escalated",
@@ -254,9 +239,10 @@ class ReviewSweep(OwnershipGrants):
     def _warn_unused(
         self, record: RequestRecord, since: datetime | None, now: datetime
     ) -> RequestRecord:
-        revoke_at = text(now + timedelta(days=self._policy.unused_warning_days))
+        policy = self._ctx.policy
+        revoke_at = text(now + timedelta(days=policy.unused_warning_days))
         unused_since = text(since or granted_at(record))
-        self._send(
+        self._transitions.send(
             record.consumer_account,
             ACCESS_UNUSED,
             {
@@ -269,20 +255,20 @@ class ReviewSweep(OwnershipGrants):
             },
             record,
         )
-        saved = self._store.save(record, replace(record, unused_warned_at=text(now)))
-        self._auditor.record(
+        saved = self._ctx.store.save(record, replace(record, unused_warned_at=text(now)))
+        self._ctx.auditor.record(
             "access:unused",
             AuditOutcome.SUCCEEDED,
             record.request_id,
             record.request_id,
-            f"unused since {unused_since} (RevokeUnusedDays={self._policy.revoke_unused_days}):"
+            f"unused since {unused_since} (RevokeUnusedDays={policy.revoke_unused_days}):"
             f" the consumer is warned, revoked at {revoke_at} unless used",
         )
         return saved
 
     def _used_again(self, record: RequestRecord, last: datetime | None) -> RequestRecord:
-        saved = self._store.save(record, replace(record, unused_warned_at=None))
-        self._auditor.record(
+        saved = self._ctx.store.save(record, replace(record, unused_warned_at=None))
+        self._ctx.auditor.record(
             "access:unused",
             AuditOutcome.SKIPPED,
             record.request_id,
@@ -296,40 +282,35 @@ class ReviewSweep(OwnershipGrants):
         self, record: RequestRecord, last: datetime | None, correlation: str
     ) -> RequestRecord:
         since = text(last) if last else f"the grant ({text(granted_at(record))})"
-        return self.withdraw(
+        return self._withdrawal.withdraw(
             record,
             S.REVOKED,
             f"unused: no use since {since}, none after the warning of {record.unused_warned_at}"
-            f" (RevokeUnusedDays={self._policy.revoke_unused_days}, "
-            f"UnusedWarningDays={self._policy.unused_warning_days})",
+            f" (RevokeUnusedDays={self._ctx.policy.revoke_unused_days}, "
+            f"UnusedWarningDays={self._ctx.policy.unused_warning_days})",
             correlation,
             decided_by=UNUSED_POLICY,
         )
 
     # --- Access Reviewed (the requests function) -----------------------------------------------
-    def _reviewed(self, envelope: Envelope) -> Outcome:
+    def reviewed(self, envelope: Envelope) -> Outcome:
         """The owning producer's answer: KEEP -> ACTIVE, REVOKE -> withdrawn. Refused (audited,
         nothing changed) when malformed, not from the owner, or the request is not under review
         (a second answer, a replay, or one after the policy already ended the review)."""
+        refuse = self._transitions.refuse
         try:
             detail = AccessReviewedDetail.model_validate(envelope.detail)
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first.get("loc", ())) or "detail"
-            return self._refuse(envelope, "ReviewMalformed", f"{where}: {first.get('msg')}")
-        record = self._store.get(detail.request_id)
-        if record is None:
-            return self._refuse(envelope, "RequestUnknown", f"no request {detail.request_id}")
-        if envelope.account != record.owner_account:
-            return self._refuse(
-                envelope,
-                "ReviewerNotOwner",
-                f"account {envelope.account} does not own {record.domain} data of "
-                f"{record.request_id} (owner {record.owner_account}): review ignored",
-                record.request_id,
-            )
+            return refuse(envelope, "ReviewMalformed", f"{where}: {first.get('msg')}")
+        record = self._transitions.owners_request(
+            envelope, detail.request_id, "ReviewerNotOwner", "review"
+        )
+        if isinstance(record, Outcome):
+            return record
         if record.state is not S.UNDER_REVIEW:
-            return self._refuse(
+            return refuse(
                 envelope,
                 "ReviewOutOfOrder",
                 f"{record.request_id} is {record.state}, not under review",
@@ -339,12 +320,12 @@ class ReviewSweep(OwnershipGrants):
         outcome = {
             "decision": detail.decision.value,
             "by": by,
-            "at": text(self._clock()),
+            "at": text(self._ctx.clock()),
             "reason": detail.reason[:300],
             "event": envelope.event_id,
         }
         if detail.decision is ReviewDecision.REVOKE:
-            record = self.withdraw(
+            record = self._withdrawal.withdraw(
                 record,
                 S.REVOKED,
                 f"review: revoked by {by}: {detail.reason}",
@@ -353,7 +334,7 @@ class ReviewSweep(OwnershipGrants):
                 last_review=outcome,
             )
             return Outcome(record.request_id, record.state, events_sent=[ACCESS_REVOKED])
-        record = self._move(
+        record = self._transitions.move(
             record,
             S.ACTIVE,
             f"review: kept by {by}: {detail.reason}",

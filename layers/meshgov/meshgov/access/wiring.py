@@ -2,29 +2,38 @@
 
 A message that can never succeed (not an event, a type the function does not handle) is audited
 where an audit trail exists and parked in the dead-letter queue at once with its reason; any
-other failure is reported for retry, and SQS redrive parks it after five receives.
+other failure is reported for retry, and SQS redrive parks it after five receives
+(:mod:`meshgov.aws.sqs_batch` runs the batch and reports the failures).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from meshgov.access.central_adapter import CentralAccessCatalog, MeshEvents
-from meshgov.access.envelope import Envelope
+from meshgov.access.core import AccessContext
+from meshgov.access.envelope import Envelope, event_id_of
 from meshgov.access.member import MemberAccessService
 from meshgov.access.policy import ApprovalPolicy
 from meshgov.access.service import AccessService, TableTagsReader
 from meshgov.access.store import RequestStore
 from meshgov.audit import Auditor, AuditOutcome, DynamoAuditTrail
 from meshgov.aws.session import AwsSessions
+from meshgov.aws.sqs_batch import (
+    DeadLetters,
+    EachResult,
+    MessageFailedError,
+    Outcome,
+    QueueMessage,
+    park,
+    run_each,
+)
 from meshgov.catalog.central import CentralCatalog
-from meshgov.catalog.service import DeadLetters, QueueMessage, event_id_of
 from meshgov.catalog.tags import TagMap
 from meshgov.errors import EventRejectedError, MeshgovError
 from meshgov.settings import AccessSettings, MemberSettings
@@ -40,7 +49,7 @@ def _now() -> datetime:
 def build_access_service(
     settings: AccessSettings, sessions: AwsSessions, actor: str, clock: Clock = _now
 ) -> AccessService:
-    return AccessService(
+    context = AccessContext.create(
         catalog=CentralAccessCatalog(
             sessions.client("glue"), sessions.client("lakeformation"), settings.central_account_id
         ),
@@ -74,6 +83,7 @@ def build_access_service(
             else None
         ),
     )
+    return AccessService(context)
 
 
 def central_table_tags(catalog: CentralCatalog) -> TableTagsReader:
@@ -105,51 +115,50 @@ def build_member_service(
     )
 
 
-@dataclass
-class AccessBatchResult:
-    failed: dict[str, str] = field(default_factory=dict)
-    dead_lettered: list[str] = field(default_factory=list)
-    handled: int = 0
-
-    def check(self, message_id: str) -> None:
-        if message_id in self.failed:
-            raise MeshgovError(self.failed[message_id])
-
-
 def process_batch(
-    messages: Sequence[QueueMessage],
+    event: dict[str, Any],
+    context: Any,
     handle: Callable[[Envelope], Any],
     dead_letters: DeadLetters | None,
     auditor: Auditor | None,
-) -> AccessBatchResult:
-    """One message at a time, in order: a request and its decision may share a batch."""
-    result = AccessBatchResult()
-    for message in messages:
+    tally: Callable[[EachResult], None] = lambda _: None,
+) -> dict[str, Any]:
+    """Lambda's SQS event, one message at a time, in order (a request and its decision may share
+    a batch): each body is parsed once into an :class:`Envelope` and handled. Returns Lambda's
+    partial batch response; ``tally`` gets the counts (the handler's metrics)."""
+
+    def each(message: QueueMessage) -> Outcome:
         try:
             handle(Envelope.parse(message.body))
-            result.handled += 1
         except EventRejectedError as exc:
-            try:
-                if auditor is not None:
-                    auditor.record(
-                        "event:received",
-                        AuditOutcome.REFUSED,
-                        "access",
-                        message.message_id,
-                        str(exc),
-                        error_code=exc.code,
-                    )
-                if dead_letters is None:
-                    raise MeshgovError(str(exc)) from exc
-                dead_letters.send(message.body, exc)
-                result.dead_lettered.append(message.message_id)
-            except (MeshgovError, ClientError, BotoCoreError) as failure:
-                result.failed[message.message_id] = f"{exc}; then {failure}"
+            return park(message, exc, dead_letters, _refusal_record(auditor, message, exc))
         except (MeshgovError, ClientError, BotoCoreError) as exc:
             reason = f"{type(exc).__name__}: {exc}"
-            result.failed[message.message_id] = reason
             _record_failure(auditor, message, reason)
-    return result
+            raise MessageFailedError(reason) from exc
+        return Outcome.HANDLED
+
+    return run_each(event, context, each, tally)
+
+
+def _refusal_record(
+    auditor: Auditor | None, message: QueueMessage, exc: EventRejectedError
+) -> Callable[[], None] | None:
+    """The ``REFUSED`` record of a message parked for good (none where there is no trail)."""
+    if auditor is None:
+        return None
+
+    def record() -> None:
+        auditor.record(
+            "event:received",
+            AuditOutcome.REFUSED,
+            "access",
+            message.message_id,
+            str(exc),
+            error_code=exc.code,
+        )
+
+    return record
 
 
 def _record_failure(auditor: Auditor | None, message: QueueMessage, reason: str) -> None:
@@ -166,10 +175,6 @@ def _record_failure(auditor: Auditor | None, message: QueueMessage, reason: str)
             event_id_of(message.body) or message.message_id,
             reason,
         )
-
-
-def dead_letters_for(sessions: AwsSessions, queue_url: str | None) -> DeadLetters | None:
-    return DeadLetters(sessions.client("sqs"), queue_url) if queue_url else None
 
 
 def central_auditor(settings: AccessSettings, sessions: AwsSessions, actor: str) -> Auditor:

@@ -1,25 +1,28 @@
 """The hash chain of the audit trail (docs/adr/0006-audit-hash-chain.md): pure, no AWS.
 
-Every record's *canonical form* is its fields as JSON with sorted keys, separators ``,`` and
-``:``, UTF-8 (non-ASCII characters as themselves, not ``\\u`` escapes)::
+Every record's *canonical form* is its fields in the RFC 8785 canonical JSON (JCS) of
+:mod:`meshgov.audit.canonical`, the one form the digests use too: sorted keys, no whitespace,
+UTF-8 (non-ASCII characters as themselves), numbers as ECMAScript prints them::
 
     {"action":..,"actor":..,"correlation_id":..,"detail":{..},"outcome":..,"reason":..,
      "record_id":..,"recorded_at":..,"seq":..,"target":..}
 
 ``recorded_at`` is UTC ISO 8601 with microseconds (``2026-11-25T12:00:00.000000+00:00``), empty
-strings stay empty, ``detail`` is the JSON the record stores (values JSON cannot hold become
-their ``str``). ``hash = SHA-256(prev_hash + "\\n" + canonical)`` in hex; the first record's
-``prev_hash`` is :data:`GENESIS` (64 zeros). The canonical text is stored with the record, so a
-verifier recomputes one SHA-256 per record and parses nothing.
+strings stay empty, ``detail`` is the JSON the record stores, as the canonical form holds it
+(:func:`meshgov.audit.canonical.jsonable`: values JSON cannot hold become their ``str``).
+``hash = SHA-256(prev_hash + "\\n" + canonical)`` in hex; the first record's ``prev_hash`` is
+:data:`GENESIS` (64 zeros). The canonical text is stored with the record, so a verifier
+recomputes one SHA-256 per record and parses nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+
+from meshgov.audit.canonical import canonical_json, jsonable
 
 GENESIS = "0" * 64
 CHAIN_NAME = "main"  # the one chain of the trail (item attribute ``chain``)
@@ -49,27 +52,19 @@ def utc_text(moment: datetime) -> str:
 
 
 def json_detail(detail: Mapping[str, Any]) -> dict[str, Any]:
-    """``detail`` as JSON holds it (what is stored and hashed)."""
-    loaded: dict[str, Any] = json.loads(json.dumps(dict(detail), default=str))
-    return loaded
+    """``detail`` as the canonical form holds it (what is stored and hashed): reading the
+    record's canonical text back gives exactly this."""
+    held: dict[str, Any] = jsonable(dict(detail))
+    return held
 
 
 def canonical(fields: Mapping[str, Any]) -> str:
     """The canonical text of a record given its :data:`FIELDS` (extra keys are ignored).
 
-    Raises :class:`KeyError` when a field is missing and :class:`TypeError` when one is not
-    JSON (``detail`` should have gone through :func:`json_detail`).
+    Raises :class:`KeyError` when a field is missing and :class:`ValueError` when one is not
+    canonical JSON (``detail`` should have gone through :func:`json_detail`).
     """
-    return json.dumps(
-        {name: fields[name] for name in FIELDS},
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-
-
-def canonical_bytes(fields: Mapping[str, Any]) -> bytes:
-    return canonical(fields).encode("utf-8")
+    return canonical_json({name: fields[name] for name in FIELDS}).decode("utf-8")
 
 
 def chain_hash(prev_hash: str, canonical_form: bytes | str) -> str:

@@ -12,11 +12,11 @@ https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-c
 
 Layout of the bucket:
 
-- ``digests/<to_seq, 20 digits>.json``: the digest's canonical JSON (sorted keys, separators
-  ``,`` and ``:``, UTF-8); metadata ``signature`` (base64 of the DER ECDSA signature of the
-  body's SHA-256), ``signing-algorithm`` and ``key-id`` (the signing key's ARN). Keys sort in
-  ``to_seq`` order, so the latest digest is the last key listed: the previous digest is found in
-  the bucket itself, no pointer item is kept anywhere else.
+- ``digests/<to_seq, 20 digits>.json``: the digest's canonical JSON (RFC 8785, the one form of
+  the trail: :mod:`meshgov.audit.canonical`); metadata ``signature`` (base64 of the DER ECDSA
+  signature of the body's SHA-256), ``signing-algorithm`` and ``key-id`` (the signing key's
+  ARN). Keys sort in ``to_seq`` order, so the latest digest is the last key listed: the
+  previous digest is found in the bucket itself, no pointer item is kept anywhere else.
 - ``claims/<previous to_seq, 20 digits>.json``: which range the successor of a digest covers.
   Created with ``If-None-Match: *``, so two writers racing (a duplicated scheduled invocation)
   cannot both extend the digest chain from the same digest and fork it: the loser finishes the
@@ -41,16 +41,20 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from meshgov.audit.canonical import canonical_json
 from meshgov.audit.chain import GENESIS, seq_key
 from meshgov.audit.dynamodb import read_chain_items, read_head
 from meshgov.audit.verify import DigestView
+from meshgov.aws.session import error_code
 from meshgov.errors import DigestReadError, DigestWriteError
 
 if TYPE_CHECKING:
     from meshgov.aws.session import AwsSessions
     from meshgov.settings import AuditDigestSettings
 
-DIGEST_VERSION = 1
+# 2: the digest, and the records it covers, are in RFC 8785 canonical JSON (issue 17); 1 was
+# Python's sorted compact json.dumps (docs/adr/0006-audit-hash-chain.md). Both are read.
+DIGEST_VERSION = 2
 SIGNING_ALGORITHM = "ECDSA_SHA_256"
 ZERO_HASH = GENESIS  # 64 zeros: the previous digest hash of the first digest
 DIGEST_PREFIX = "digests/"
@@ -85,7 +89,7 @@ class DigestDocument:
     signing_algorithm: str = SIGNING_ALGORITHM
 
     def canonical(self) -> bytes:
-        return canonical_bytes(asdict(self))
+        return canonical_json(asdict(self))
 
     @classmethod
     def parse(cls, body: bytes) -> DigestDocument:
@@ -95,11 +99,6 @@ class DigestDocument:
             return cls(**data)
         except (UnicodeDecodeError, json.JSONDecodeError, TypeError) as exc:
             raise ValueError(f"not a digest document: {exc}") from exc
-
-
-def canonical_bytes(data: dict[str, Any]) -> bytes:
-    """JSON with sorted keys and no whitespace, UTF-8: one byte string per document."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def digest_hash(body: bytes) -> str:
@@ -265,7 +264,7 @@ class DigestWriter:
         try:
             self._s3.head_object(Bucket=self._bucket, Key=key)
         except ClientError as exc:
-            if _code(exc) in {"404", "NoSuchKey", "NotFound"}:
+            if error_code(exc) in {"404", "NoSuchKey", "NotFound"}:
                 return False
             raise
         return True
@@ -278,7 +277,7 @@ class DigestWriter:
         """Claim the range after digest ``previous_to`` up to ``head``; the range's end that
         holds (another writer's, when it claimed first)."""
         key = claim_key(previous_to)
-        body = canonical_bytes({"from_seq": previous_to + 1, "to_seq": head})
+        body = canonical_json({"from_seq": previous_to + 1, "to_seq": head})
         try:
             self._s3.put_object(
                 Bucket=self._bucket,
@@ -289,7 +288,7 @@ class DigestWriter:
                 IfNoneMatch="*",
             )
         except ClientError as exc:
-            if _code(exc) not in {"PreconditionFailed", "ConditionalRequestConflict"}:
+            if error_code(exc) not in {"PreconditionFailed", "ConditionalRequestConflict"}:
                 raise
             claimed = self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()
             return int(json.loads(claimed)["to_seq"])
@@ -317,7 +316,7 @@ class DigestWriter:
                 },
             )
         except ClientError as exc:
-            if _code(exc) not in {"PreconditionFailed", "ConditionalRequestConflict"}:
+            if error_code(exc) not in {"PreconditionFailed", "ConditionalRequestConflict"}:
                 raise  # else another writer wrote this very digest first: nothing to do
 
 
@@ -412,7 +411,7 @@ def _verifies(kms: Any, key_id: str, body: bytes, signature: str) -> bool:
             SigningAlgorithm=SIGNING_ALGORITHM,
         )
     except ClientError as exc:
-        if _code(exc) in {
+        if error_code(exc) in {
             "KMSInvalidSignatureException",
             "NotFoundException",
             "DisabledException",
@@ -448,7 +447,3 @@ def _digest_versions(s3: Any, bucket: str) -> Iterator[tuple[str, str, bool]]:
     for key in sorted(versions):
         _, _, newest = max(versions[key])  # the latest version, else the most recent one
         yield key, newest, key in hidden
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))

@@ -45,6 +45,7 @@ from meshgov.audit.chain import (
 from meshgov.audit.model import AuditEntry, AuditOutcome, AuditRecord
 from meshgov.audit.verify import ChainHead, ChainRecord, DigestLike, Verdict, verify_chain
 from meshgov.aws.backoff import full_jitter
+from meshgov.aws.session import error_code
 from meshgov.errors import AuditWriteError
 
 MAX_ATTEMPTS = 40
@@ -144,7 +145,7 @@ def _append(table: str, record: AuditRecord, head: ChainHead | None) -> list[dic
 
 def _contended(exc: ClientError) -> bool:
     """Whether ``exc`` says another writer got there first (worth another attempt)."""
-    code = str(exc.response.get("Error", {}).get("Code", ""))
+    code = error_code(exc)
     if code in {"ConditionalCheckFailedException", "TransactionConflictException"}:
         return True
     if code != "TransactionCanceledException":

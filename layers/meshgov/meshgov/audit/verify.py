@@ -3,7 +3,9 @@
 :func:`verify_chain` walks the records in ``seq`` order (as the ``by-seq`` index returns them)
 and stops at the first problem, which it names. Per record it recomputes one SHA-256 over the
 stored canonical text (:mod:`meshgov.audit.chain`) and reads the ``seq`` the text states without
-parsing it; nothing else is computed unless something is wrong.
+parsing it; nothing else is computed unless something is wrong. Nothing is re-serialized: the
+text is RFC 8785 (:mod:`meshgov.audit.canonical`) so that an outsider can rebuild it from the
+parsed fields, but the hash is checked over the stored bytes as they are.
 
 Rules, in the order they are applied to each record ``r`` (``e``: the seq the chain expects next,
 ``s``: the seq ``r``'s hashed canonical text states, ``last``: the record before ``r``):

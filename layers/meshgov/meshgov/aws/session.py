@@ -83,6 +83,10 @@ class AwsSessions:
 
 
 def error_code(exc: ClientError) -> str:
+    """The error code of a refused AWS call (``""`` when the response names none): the one
+    reading of botocore's ``ClientError.response["Error"]["Code"]``
+    (https://boto3.amazonaws.com/v1/documentation/api/latest/guide/error-handling.html) that
+    every adapter, the CLI and the local mesh's deployer branch on."""
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 

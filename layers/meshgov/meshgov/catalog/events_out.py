@@ -14,12 +14,22 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from meshgov.contracts.glue_events import (
+    BREAKING_SCHEMA_CHANGE,
+    DATABASE_PUBLISHED,
+    NAME_REFUSED,
+)
+from meshgov.contracts.glue_events import CATALOG_SOURCE as SOURCE
 from meshgov.errors import CatalogWriteError
 
-SOURCE = "meshgov.catalog"
-BREAKING_SCHEMA_CHANGE = "Breaking Schema Change"
-DATABASE_PUBLISHED = "Database Published"
-NAME_REFUSED = "Name Refused"
+# The names live in meshgov.contracts.glue_events; the emitters import them from here.
+__all__ = [
+    "BREAKING_SCHEMA_CHANGE",
+    "DATABASE_PUBLISHED",
+    "NAME_REFUSED",
+    "SOURCE",
+    "CatalogEventPublisher",
+]
 
 
 class CatalogEventPublisher:

@@ -17,6 +17,8 @@ from pydantic import ValidationError
 from meshgov.catalog.naming import Producer
 from meshgov.catalog.plan import PartitionKey
 from meshgov.contracts.glue_events import (
+    CATALOG_SOURCE,
+    CATALOG_SYNC_REQUESTED,
     DATABASE_STATE_CHANGE,
     TABLE_STATE_CHANGE,
     CatalogSyncRequestedDetail,
@@ -28,7 +30,6 @@ from meshgov.contracts.glue_events import (
 )
 from meshgov.errors import EventMalformedError, ProducerUnknownError
 
-SYNC_REQUESTED = "Catalog Sync Requested"
 MAX_BODY_BYTES = 256 * 1024  # an EventBridge event is at most 256 KB
 
 
@@ -98,7 +99,7 @@ def _to_event(envelope: EventEnvelope, producer: Producer) -> CatalogEvent:
             partitions=partitions,
             change=tb.type_of_change.value,
         )
-    if envelope.source == "meshgov.catalog" and envelope.detail_type == SYNC_REQUESTED:
+    if envelope.source == CATALOG_SOURCE and envelope.detail_type == CATALOG_SYNC_REQUESTED:
         req = CatalogSyncRequestedDetail.model_validate(envelope.detail)
         return CatalogEvent(
             event_id=envelope.id,
@@ -106,7 +107,7 @@ def _to_event(envelope: EventEnvelope, producer: Producer) -> CatalogEvent:
             database=req.database_name.lower(),
             whole_database=not req.table_names,
             tables=tuple(t.lower() for t in req.table_names),
-            change=SYNC_REQUESTED,
+            change=CATALOG_SYNC_REQUESTED,
         )
     raise EventMalformedError(f"unexpected event {envelope.source}/{envelope.detail_type}")
 

@@ -1,18 +1,28 @@
-"""The catalog functions' one entry point each: process a batch of queued events; sweep."""
+"""The catalog functions' one entry point each: process a batch of queued events; sweep.
+
+A batch is processed whole (:func:`meshgov.aws.sqs_batch.run_whole`): its events are grouped per
+producer database so that N events naming one table are one reconcile of it.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from meshgov.access.envelope import event_id_of
 from meshgov.audit import Auditor, AuditOutcome, AuditTrail, DynamoAuditTrail
 from meshgov.aws.session import AwsSessions
+from meshgov.aws.sqs_batch import (
+    DeadLetters,
+    MessageFailedError,
+    QueueMessage,
+    dead_letters_for,
+    park,
+)
 from meshgov.catalog.central import CentralCatalog
 from meshgov.catalog.events_out import CatalogEventPublisher
 from meshgov.catalog.ledger import SyncLedger
@@ -25,46 +35,13 @@ from meshgov.errors import EventRejectedError, MeshgovError
 from meshgov.settings import CatalogSettings
 
 
-@dataclass(frozen=True)
-class QueueMessage:
-    message_id: str
-    body: str
-
-
-class MessageFailedError(MeshgovError):
-    """Raised for a message whose work failed: the batch processor reports it for retry."""
-
-
 @dataclass
 class BatchResult:
+    """What a batch did: the failed messages (reported for retry), the parked ones, the changes."""
+
     failed: dict[str, str] = field(default_factory=dict)  # message id -> reason
     dead_lettered: list[str] = field(default_factory=list)
     report: ReconcileReport = field(default_factory=ReconcileReport)
-
-    def check(self, message_id: str) -> None:
-        if message_id in self.failed:
-            raise MessageFailedError(self.failed[message_id])
-
-
-class DeadLetters:
-    """Sends a message that can never succeed straight to the dead-letter queue, with the reason.
-
-    Retrying a malformed event five times changes nothing; the DLQ keeps it for ``dlq replay``.
-    """
-
-    def __init__(self, sqs: Any, queue_url: str) -> None:
-        self._sqs = sqs
-        self._url = queue_url
-
-    def send(self, body: str, error: EventRejectedError) -> None:
-        self._sqs.send_message(
-            QueueUrl=self._url,
-            MessageBody=body,
-            MessageAttributes={
-                "meshgov-error-code": {"DataType": "String", "StringValue": error.code},
-                "meshgov-error": {"DataType": "String", "StringValue": str(error)[:1000]},
-            },
-        )
 
 
 class CatalogSyncService:
@@ -117,24 +94,24 @@ class CatalogSyncService:
         return event
 
     def _refuse(self, message: QueueMessage, exc: EventRejectedError, result: BatchResult) -> None:
-        correlation = event_id_of(message.body) or message.message_id
-        try:
+        def audit() -> None:
             self._auditor.record(
                 "event:received",
                 AuditOutcome.REFUSED,
                 "catalog",
-                correlation,
+                event_id_of(message.body) or message.message_id,
                 str(exc),
                 error_code=exc.code,
                 message_id=message.message_id,
             )
-            if self._dead_letters is None:
-                raise MessageFailedError(str(exc))
-            self._dead_letters.send(message.body, exc)
-            result.dead_lettered.append(message.message_id)
-        except (MeshgovError, ClientError, BotoCoreError) as failure:
+
+        try:
+            park(message, exc, self._dead_letters, audit)
+        except MessageFailedError as failure:
             # Could not record or park it: leave it on the queue (SQS redrive will park it).
-            result.failed[message.message_id] = f"{exc}; then {failure}"
+            result.failed[message.message_id] = str(failure)
+            return
+        result.dead_lettered.append(message.message_id)
 
     def _run(self, item: WorkItem, result: BatchResult) -> None:
         correlation = item.event_ids[0]
@@ -196,15 +173,6 @@ class CatalogSyncService:
         )
 
 
-def event_id_of(body: str) -> str | None:
-    """The EventBridge event id in an SQS message body (the correlation id of its records)."""
-    try:
-        value = json.loads(body).get("id")
-    except (ValueError, AttributeError):
-        return None
-    return str(value) if value else None
-
-
 def build_catalog_service(
     settings: CatalogSettings,
     sessions: AwsSessions,
@@ -251,15 +219,10 @@ def build_catalog_service(
             else None
         ),
     )
-    dead_letters = (
-        DeadLetters(sessions.client("sqs"), settings.dead_letter_queue_url)
-        if settings.dead_letter_queue_url
-        else None
-    )
     return CatalogSyncService(
         reconciler=reconciler,
         producers=producers,
         audit=audit,
-        dead_letters=dead_letters,
+        dead_letters=dead_letters_for(sessions, settings.dead_letter_queue_url),
         actor=actor,
     )

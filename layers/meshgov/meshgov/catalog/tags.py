@@ -7,7 +7,7 @@ what it inherits from its database) go on the central table; column tags likewis
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +25,42 @@ def tag_map(pairs: Iterable[Mapping[str, Any]] | None) -> TagMap:
 
 def tag_pairs(tags: Mapping[str, list[str]]) -> list[dict[str, Any]]:
     return [{"TagKey": k, "TagValues": list(v)} for k, v in sorted(tags.items())]
+
+
+def effective_tags(
+    database_tags: Iterable[Mapping[str, Any]] | None,
+    table_tags: Iterable[Mapping[str, Any]] | None,
+) -> TagMap:
+    """A table's effective LF-Tags from ``[{TagKey, TagValues}]`` pairs: its own, and its
+    database's for the keys it does not set itself ("you can override the inherited value",
+    https://docs.aws.amazon.com/lake-formation/latest/dg/TBAC-assigning-tags.html). Lower case,
+    as Lake Formation stores them. The one rule for ``can-access``, ``find`` and the access
+    requests' classification (``SearchTablesByLFTags`` and ``GetResourceLFTags`` answers alike:
+    ``LFTagOnDatabase`` and ``LFTagsOnTable``)."""
+
+    def as_map(pairs: Iterable[Mapping[str, Any]] | None) -> TagMap:
+        return {
+            str(p["TagKey"]).lower(): sorted({str(v).lower() for v in p.get("TagValues") or ()})
+            for p in pairs or ()
+        }
+
+    return {**as_map(database_tags), **as_map(table_tags)}
+
+
+def expression_holds(
+    expression: Iterable[Mapping[str, Any]], tags: Mapping[str, Sequence[str]]
+) -> bool:
+    """Whether a table with effective LF-Tags ``tags`` satisfies an LF-Tag expression: every
+    condition holds — the table carries the key with one of the condition's values, ``*`` any
+    value — ("every condition must hold, the values of one condition are alternatives",
+    https://docs.aws.amazon.com/lake-formation/latest/dg/lf-tag-considerations.html). The one
+    rule for tag-policy grants (``can-access``, ``find --as-account``) and ``find --tag``."""
+    for condition in expression:
+        have = {str(v).lower() for v in tags.get(str(condition.get("TagKey", "")).lower(), ())}
+        wanted = {str(v).lower() for v in condition.get("TagValues") or ()}
+        if not have or ("*" not in wanted and not have & wanted):
+            return False
+    return True
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,9 @@ ACCESS_DECIDED = "Access Decided"
 ACCESS_GRANTED = "Access Granted"
 ACCESS_DENIED = "Access Denied"
 ACCESS_REVOKED = "Access Revoked"
+# A member's refusal code when Lake Formation refused its grant because the request's principal
+# does not exist in its account: central fails the request on it.
+PRINCIPAL_NOT_FOUND = "PrincipalNotFound"
 ACCESS_EXPIRING = "Access Expiring"
 # Sent by central to the owning producer's bus: a request waits for its decision.
 ACCESS_APPROVAL_REQUESTED = "Access Approval Requested"

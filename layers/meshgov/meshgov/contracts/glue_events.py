@@ -18,6 +18,15 @@ from meshgov.contracts.names import GlueName
 DATABASE_STATE_CHANGE = "Glue Data Catalog Database State Change"
 TABLE_STATE_CHANGE = "Glue Data Catalog Table State Change"
 
+# meshgov's own catalog events (source ``meshgov.catalog``): the one home of their names, which
+# the catalog functions emit and accept, the access function acts on, and ``meshgov dlq replay``
+# re-sends (the details are the models below).
+CATALOG_SOURCE = "meshgov.catalog"
+CATALOG_SYNC_REQUESTED = "Catalog Sync Requested"
+BREAKING_SCHEMA_CHANGE = "Breaking Schema Change"
+DATABASE_PUBLISHED = "Database Published"
+NAME_REFUSED = "Name Refused"
+
 
 class DatabaseChange(StrEnum):
     CREATE_DATABASE = "CreateDatabase"

@@ -21,7 +21,11 @@ How each part of a :class:`FindQuery` is answered, and why:
 - ``tags``: Lake Formation ``SearchTablesByLFTags`` with the expression ``key=(v1 OR v2) AND ...``
   (https://docs.aws.amazon.com/lake-formation/latest/APIReference/API_SearchTablesByLFTags.html),
   intersected with the Glue results. Without a tag query the tags shown are read key by key (one
-  search per LF-Tag key), as the propagation's source adapter does.
+  search per LF-Tag key), as the propagation's source adapter does. ``classification`` is not
+  searched in Lake Formation: it matches the classification each product shows, which is the
+  approval policy's (:func:`meshgov.contracts.product_metadata.classification_of`: the LF-Tag
+  ``classification``, else the ``meshgov:classification`` parameter) — a producer may classify
+  by parameter alone, and no LF-Tag key ``classification`` need exist.
 - ``viewer_account``: Lake Formation ``ListPermissions`` of the central catalog, by resource type
   (``TABLE``, which includes ``TableWildcard`` grants, and ``LF_TAG_POLICY_TABLE``). A
   ``Principal`` filter without a ``Resource`` is refused ("Resource is mandatory if Principal is
@@ -57,13 +61,17 @@ from botocore.exceptions import ClientError
 from meshgov.aws.session import error_code
 from meshgov.catalog.canonical import SYNCED_AT
 from meshgov.catalog.projection import DOMAIN, SOURCE_ACCOUNT
-from meshgov.catalog.tags import TagMap, tag_map
+from meshgov.catalog.tags import TagMap, effective_tags, expression_holds
+from meshgov.contracts.product_metadata import (
+    CLASSIFICATION_TAG,
+    OWNER_CONTACT,
+    classification_labels,
+    classification_of,
+)
 from meshgov.errors import MeshgovError
 from meshgov.usage.report import DayRange, consumers
 from meshgov.usage.store import UsageStore, UsageStoreError
 
-CLASSIFICATION = "meshgov:classification"
-OWNER_CONTACT = "meshgov:owner_contact"
 # SearchTables: MaxResults is a PageSize from 1 to 1000 (the service model); the fewest calls.
 SEARCH_PAGE_SIZE = 1000
 # ListPermissions: MaxResults from 1 to 1000.
@@ -126,7 +134,7 @@ class DataProduct:
     table: str
     domain: str
     owner_account: str
-    classification: str  # "" when the producer set none
+    classification: str  # classification_of: the LF-Tag, else the parameter; "" when none
     owner_contact: str  # "" when the producer set none
     freshness: datetime | None  # when meshgov last wrote it (else Glue's UpdateTime)
     columns: tuple[str, ...]  # columns, then partition keys
@@ -186,24 +194,23 @@ def tag_expression(tags: Mapping[str, Sequence[str]]) -> list[dict[str, Any]]:
     return [{"TagKey": key, "TagValues": sorted(values)} for key, values in sorted(merged.items())]
 
 
-def expression_satisfied(expression: Iterable[Mapping[str, Any]], tags: Mapping[str, Any]) -> bool:
-    """Every condition holds: the table carries the key with one of the condition's values."""
-    for condition in expression:
-        have = {str(v).lower() for v in tags.get(str(condition["TagKey"]).lower(), [])}
-        wanted = {str(v).lower() for v in condition.get("TagValues") or []}
-        if not have or ("*" not in wanted and not have & wanted):
-            return False
-    return True
+def lake_formation_part(expression: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The conditions of a tag query Lake Formation searches: all but ``classification``, which
+    is matched here against each product's classification (:func:`matching_tags`)."""
+    return [dict(c) for c in expression if c["TagKey"] != CLASSIFICATION_TAG]
 
 
-def effective_tags(tagged_table: Mapping[str, Any]) -> TagMap:
-    """A ``TaggedTable`` of SearchTablesByLFTags: the table's tags, and its database's for the
-    keys the table does not set itself (a table "inherits" its database's LF-Tags and may
-    override them, https://docs.aws.amazon.com/lake-formation/latest/dg/TBAC-assigning-tags.html).
-    """
-    own = tag_map(tagged_table.get("LFTagsOnTable"))
-    inherited = tag_map(tagged_table.get("LFTagOnDatabase"))
-    return {**inherited, **own}
+def matching_tags(table: Mapping[str, Any], tags: Mapping[str, Sequence[str]]) -> TagMap:
+    """The tags a tag query is matched against: the table's effective LF-Tags, with
+    ``classification`` the one the product shows (its LF-Tag, else its parameter)."""
+    labels = classification_labels(classification_of(table, tags))
+    return {**{k: list(v) for k, v in tags.items()}, CLASSIFICATION_TAG: labels}
+
+
+def tagged_tags(tagged_table: Mapping[str, Any]) -> TagMap:
+    """The effective LF-Tags of a ``TaggedTable`` of SearchTablesByLFTags
+    (:func:`meshgov.catalog.tags.effective_tags`)."""
+    return effective_tags(tagged_table.get("LFTagOnDatabase"), tagged_table.get("LFTagsOnTable"))
 
 
 def freshness(table: Mapping[str, Any]) -> datetime | None:
@@ -247,7 +254,7 @@ class AccessIndex:
         if ref in self.tables or ref[0] in self.databases:
             return True
         return any(
-            expression_satisfied(
+            expression_holds(
                 ({"TagKey": key, "TagValues": list(values)} for key, values in policy), tags
             )
             for policy in self.policies
@@ -298,8 +305,9 @@ def select_products(
     """The data products among Glue's search results, by database then table.
 
     ``tags`` holds the effective LF-Tags of the tables that carry any; when the query names tags
-    it holds only the tables Lake Formation found for the expression, so the check below is the
-    intersection of both searches.
+    other than ``classification`` it holds only the tables Lake Formation found for them, so the
+    check below is the intersection of both searches. ``classification`` is matched against the
+    classification each product shows (:func:`matching_tags`).
     """
     expression = tag_expression(query.tags)
     products: dict[TableRef, DataProduct] = {}
@@ -308,7 +316,7 @@ def select_products(
         table_tags = tags.get(ref, {})
         if is_resource_link(table) or not matches(table, query):
             continue
-        if expression and not expression_satisfied(expression, table_tags):
+        if expression and not expression_holds(expression, matching_tags(table, table_tags)):
             continue
         params = table.get("Parameters") or {}
         products[ref] = DataProduct(
@@ -316,7 +324,7 @@ def select_products(
             table=ref[1],
             domain=str(params.get(DOMAIN, "")),
             owner_account=str(params.get(SOURCE_ACCOUNT, "")),
-            classification=str(params.get(CLASSIFICATION, "")),
+            classification=classification_of(table, table_tags),
             owner_contact=str(params.get(OWNER_CONTACT, "")),
             freshness=freshness(table),
             columns=column_names(table),
@@ -352,7 +360,7 @@ def find_products(
         wanted = {table_ref(table) for table in found}
         if not wanted:
             return []
-        expression = tag_expression(query.tags)
+        expression = lake_formation_part(tag_expression(query.tags))
         if expression:
             tags = _tables_matching(lakeformation, central_account, expression)
         else:
@@ -432,7 +440,7 @@ def _tables_matching(
     that could ever exist, so it is the query's fault."""
     try:
         return {
-            _ref_of(tagged): effective_tags(tagged)
+            _ref_of(tagged): tagged_tags(tagged)
             for tagged in _tagged_tables(lakeformation, catalog_id, expression)
         }
     except ClientError as exc:
@@ -466,7 +474,7 @@ def _tags_of(lakeformation: Any, catalog_id: str, wanted: set[TableRef]) -> dict
         ):
             ref = _ref_of(tagged)
             if ref in wanted and ref not in found:
-                found[ref] = effective_tags(tagged)
+                found[ref] = tagged_tags(tagged)
     return found
 
 

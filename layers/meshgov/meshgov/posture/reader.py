@@ -7,7 +7,10 @@
   behind meshgov's back); for each LF-Tag policy granted, the tables it matches now
   (``SearchTablesByLFTags``);
 - the central requests table (every request);
-- the central catalog (``GetDatabases``/``GetTables``): the published products;
+- the central catalog (``GetDatabases``/``GetTables``): the published products; and the tables
+  an LF-Tag ``classification`` classifies (``ListLFTags``, then one ``SearchTablesByLFTags`` on
+  that key when it exists), so that a product's classification is the policy's and ``find``'s
+  (:func:`meshgov.contracts.product_metadata.classification_of`);
 - each member account (in production through its reader role, ``meshgov-catalog-reader-<Region>``,
   which may ``ListPermissions`` as a read-only Lake Formation admin; the caller assumes it): its
   resource links to central, and its grants to its own principals on central tables and on those
@@ -19,7 +22,7 @@
   (``last_used``) and one per account granted (``of_account``), over every day the store holds
   (its retention window) — never one per grant.
 
-About 4 + 2 per member + 1 per central database + 1 per LF-Tag policy + 1 per grantee calls
+About 6 + 2 per member + 1 per central database + 1 per LF-Tag policy + 1 per grantee calls
 (more pages aside).
 """
 
@@ -32,10 +35,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from meshgov.access.effective import (
+from meshgov.access.effective import Grant
+from meshgov.access.effective_reads import (
     CentralReaders,
     ConsumerReaders,
-    Grant,
     list_permission_pages,
     paged_items,
     read_listing,
@@ -45,10 +48,12 @@ from meshgov.aws.arns import Arns
 from meshgov.aws.session import error_code
 from meshgov.catalog.central import CentralCatalog
 from meshgov.catalog.drift import CatalogDrift
+from meshgov.catalog.projection import SOURCE_ACCOUNT
+from meshgov.catalog.tags import TagMap, effective_tags
+from meshgov.contracts.product_metadata import CLASSIFICATION_TAG
 from meshgov.errors import MeshgovError
 from meshgov.posture.catalog import ProducerSource, catalog_drift
 from meshgov.posture.report import (
-    SOURCE_ACCOUNT,
     PostureInputs,
     PostureReport,
     Product,
@@ -199,8 +204,48 @@ def member_grants(
     return _unique([g for g in found if meshgov_business(g)])
 
 
+def classified_by_tag(central: CentralReaders) -> dict[tuple[str, str], TagMap]:
+    """``(database, table)`` -> effective LF-Tags of every central table that an LF-Tag
+    ``classification`` (its own or its database's) classifies: one ``ListLFTags`` and, when the
+    key exists, one ``SearchTablesByLFTags`` with all its values (an expression's values are
+    alternatives, https://docs.aws.amazon.com/lake-formation/latest/dg/lf-tag-considerations.html).
+    """
+    catalog = central.account_id
+    values = sorted(
+        {
+            str(value)
+            for tag in _pages(
+                central.lakeformation,
+                "list_lf_tags",
+                "LFTags",
+                "lakeformation:ListLFTags",
+                CatalogId=catalog,
+            )
+            if str(tag.get("TagKey", "")).lower() == CLASSIFICATION_TAG
+            for value in tag.get("TagValues") or ()
+        }
+    )
+    if not values:
+        return {}
+    return {
+        (str(found["Table"]["DatabaseName"]), str(found["Table"]["Name"])): effective_tags(
+            found.get("LFTagOnDatabase"), found.get("LFTagsOnTable")
+        )
+        for found in _pages(
+            central.lakeformation,
+            "search_tables_by_lf_tags",
+            "TableList",
+            "lakeformation:SearchTablesByLFTags",
+            CatalogId=catalog,
+            Expression=[{"TagKey": CLASSIFICATION_TAG, "TagValues": values}],
+        )
+    }
+
+
 def products(central: CentralReaders) -> list[Product]:
-    """Published central tables (their database or they carry ``meshgov:source_account``)."""
+    """Published central tables (their database or they carry ``meshgov:source_account``), with
+    the LF-Tags that classify them."""
+    classified = classified_by_tag(central)
     found = []
     for database in _pages(
         central.glue,
@@ -223,7 +268,8 @@ def products(central: CentralReaders) -> list[Product]:
         ):
             parameters = {**inherited, **(table.get("Parameters") or {})}
             if parameters.get(SOURCE_ACCOUNT) and not table.get("TargetTable"):
-                found.append(Product(name, str(table["Name"]), parameters))
+                ref = (name, str(table["Name"]))
+                found.append(Product(*ref, parameters, classified.get(ref, {})))
     return found
 
 

@@ -17,8 +17,10 @@ Built from plain data (:class:`PostureInputs`) read by :mod:`meshgov.posture.rea
   tags given later can widen it);
 - **pending** requests (waiting for a decision, or not yet routed) and **expiring** ones (holding
   grants and ending within N days, overdue ones included);
-- **products** (published central tables) without ``meshgov:owner_contact`` or
-  ``meshgov:classification``;
+- **products** (published central tables) without ``meshgov:owner_contact`` or a
+  classification — the one the approval policy and ``meshgov find`` use
+  (:func:`meshgov.contracts.product_metadata.classification_of`: the LF-Tag ``classification``,
+  else the ``meshgov:classification`` parameter);
 - **catalog drift**: central databases, tables and partitions that differ from meshgov's
   projection of the published source (missing, changed or extra: changed by hand), as
   :mod:`meshgov.catalog.drift` decides, each with a hint (the next sweep puts it back);
@@ -27,7 +29,8 @@ Built from plain data (:class:`PostureInputs`) read by :mod:`meshgov.posture.rea
   any principal of that account), or ``never`` (issue 14). A grant nobody uses looks the same
   in Lake Formation as one used every hour: this is what tells them apart.
 
-``as_dict()`` for JSON, ``as_markdown()`` for the file an auditor keeps.
+``as_dict()`` for JSON, ``as_markdown()`` for the file an auditor keeps (rendered by
+:mod:`meshgov.posture.render`).
 """
 
 from __future__ import annotations
@@ -43,12 +46,14 @@ from meshgov.access.filters import CellSpec, filter_name, spec_of
 from meshgov.access.states import HOLDS_GRANTS, RequestState
 from meshgov.access.store import RequestRecord
 from meshgov.catalog.drift import CatalogDrift
+from meshgov.catalog.projection import DOMAIN, SOURCE_ACCOUNT
+from meshgov.contracts.product_metadata import (
+    CLASSIFICATION_PARAMETER,
+    OWNER_CONTACT,
+    classification_of,
+)
 from meshgov.usage.report import last_use
 
-CLASSIFICATION = "meshgov:classification"
-OWNER_CONTACT = "meshgov:owner_contact"
-SOURCE_ACCOUNT = "meshgov:source_account"
-DOMAIN = "meshgov:domain"
 PENDING = (RequestState.REQUESTED, RequestState.PENDING_APPROVAL)
 CENTRAL_SIDE = "central"
 CONSUMER_SIDE = "consumer"
@@ -60,11 +65,18 @@ NEVER = "never"
 
 @dataclass(frozen=True)
 class Product:
-    """One published central table and its parameters."""
+    """One published central table, its parameters and its effective LF-Tags (those the reader
+    read: the ``classification`` key)."""
 
     database: str
     table: str
     parameters: Mapping[str, str] = field(default_factory=dict)
+    tags: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+    @property
+    def classification(self) -> str:
+        """The product's classification, as the approval policy and ``meshgov find`` see it."""
+        return classification_of({"Parameters": self.parameters}, self.tags)
 
     @property
     def owner_account(self) -> str:
@@ -247,7 +259,9 @@ class PostureReport:
         }
 
     def as_markdown(self) -> str:
-        return _markdown(self)
+        from meshgov.posture.render import markdown  # render imports this module
+
+        return markdown(self)
 
 
 # --- building ------------------------------------------------------------------------------------
@@ -557,8 +571,11 @@ def build_report(inputs: PostureInputs) -> PostureReport:
     for product in inputs.products:
         lacks = tuple(
             name
-            for name in (OWNER_CONTACT, CLASSIFICATION)
-            if not str(product.parameters.get(name, "")).strip()
+            for name, value in (
+                (OWNER_CONTACT, str(product.parameters.get(OWNER_CONTACT, "")).strip()),
+                (CLASSIFICATION_PARAMETER, product.classification),
+            )
+            if not value
         )
         if lacks:
             missing.append(
@@ -593,169 +610,3 @@ def build_report(inputs: PostureInputs) -> PostureReport:
         ),
         filters=tuple(_filter_rows(inputs, requests)),
     )
-
-
-# --- Markdown ------------------------------------------------------------------------------------
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, list | tuple):
-        value = ", ".join(str(v) for v in value)
-    text = "-" if value is None or value == "" else str(value)
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], empty: str) -> list[str]:
-    if not rows:
-        return [f"_{empty}_", ""]
-    lines = [
-        "| " + " | ".join(headers) + " |",
-        "|" + "|".join("---" for _ in headers) + "|",
-    ]
-    lines.extend("| " + " | ".join(_cell(v) for v in row) + " |" for row in rows)
-    return [*lines, ""]
-
-
-def _markdown(report: PostureReport) -> str:
-    summary = report.summary
-    lines = [
-        "# meshgov posture report",
-        "",
-        f"- Central account: `{report.central_account}`",
-        f"- Generated at: {report.generated_at}",
-        f"- Expiring window: {report.expiring_days} days",
-        "",
-        "## Summary",
-        "",
-        *_table(
-            ["what", "count"],
-            [
-                ("grants explained by a live request", summary["grants_explained"]),
-                ("grantees (accounts and principals)", summary["grantees"]),
-                ("drift: grants no live request explains", summary["drift"]),
-                ("LF-Tag grants reaching another producer", summary["tag_reach"]),
-                ("requests pending approval", summary["pending"]),
-                (f"requests expiring within {report.expiring_days} days", summary["expiring"]),
-                ("published products", summary["products"]),
-                (
-                    "products missing owner contact or classification",
-                    summary["products_missing_metadata"],
-                ),
-                ("requests recorded", summary["requests"]),
-                ("catalog drift: central objects changed by hand", summary["catalog_drift"]),
-                ("data cells filters", summary["filters"]),
-                ("filter drift: filters no live request made", summary["filter_drift"]),
-            ],
-            "nothing",
-        ),
-        "## Access",
-        "",
-        "Who can read what, through which request, until when, and when it was last used "
-        "(the grantee's latest data access to what the grant covers; for a grant to an account, "
-        "any of its principals').",
-        "",
-        *_table(
-            ["grantee", "granted by", "resource", "permissions", "requests", "until", "last used"],
-            [
-                (
-                    r.grantee,
-                    f"{r.account} ({r.side})",
-                    r.resource,
-                    r.permissions,
-                    r.requests,
-                    r.until,
-                    r.last_used,
-                )
-                for r in report.access
-            ],
-            "no access granted",
-        ),
-        "## Drift",
-        "",
-        "Grants in Lake Formation that no approved (GRANTED or ACTIVE) request explains.",
-        "",
-        *_table(
-            ["side", "granted by", "grantee", "resource", "permissions", "grant option", "hint"],
-            [
-                (
-                    r.side,
-                    r.account,
-                    r.grantee,
-                    r.resource,
-                    r.permissions,
-                    "yes" if r.grantable else "no",
-                    r.hint,
-                )
-                for r in report.drift
-            ],
-            "no drift",
-        ),
-        "## Data cells filters",
-        "",
-        "The columns and rows each filtered grant lets through; a filter no live request made "
-        "is drift.",
-        "",
-        *_table(
-            ["filter", "table", "columns", "rows", "request", "hint"],
-            [(r.name, r.table, r.columns, r.row_filter, r.request, r.hint) for r in report.filters],
-            "no data cells filters",
-        ),
-        "## Catalog drift",
-        "",
-        "Central databases, tables and partitions that differ from the published source.",
-        "",
-        *_table(
-            ["resource", "drift", "detail", "hint"],
-            [(r.resource, r.kind, r.detail, r.hint) for r in report.catalog_drift],
-            "no catalog drift",
-        ),
-        "## LF-Tag grants reaching another producer",
-        "",
-        *_table(
-            ["request", "grantee", "expression", "approved by", "tables of other producers"],
-            [
-                (r.request_id, r.grantee, r.expression, r.approved_by, r.foreign_tables)
-                for r in report.tag_reach
-            ],
-            "none",
-        ),
-        "## Pending requests",
-        "",
-        *_table(
-            ["request", "state", "consumer", "principal", "owner", "resource", "since"],
-            [
-                (r.request_id, r.state, r.consumer, r.principal, r.owner, r.resource, r.created_at)
-                for r in report.pending
-            ],
-            "no request waits for a decision",
-        ),
-        f"## Expiring within {report.expiring_days} days",
-        "",
-        *_table(
-            ["request", "consumer", "principal", "resource", "expires at", "days left", "warned"],
-            [
-                (
-                    r.request_id,
-                    r.consumer,
-                    r.principal,
-                    r.resource,
-                    r.expires_at,
-                    r.days_left,
-                    "yes" if r.warned else "no",
-                )
-                for r in report.expiring
-            ],
-            "nothing expires in that window",
-        ),
-        "## Products missing metadata",
-        "",
-        *_table(
-            ["table", "owner account", "domain", "missing"],
-            [
-                (f"{r.database}.{r.table}", r.owner_account, r.domain, r.missing)
-                for r in report.products_missing
-            ],
-            "every product has an owner contact and a classification",
-        ),
-    ]
-    return "\n".join(lines).rstrip() + "\n"

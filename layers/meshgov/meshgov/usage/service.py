@@ -10,7 +10,8 @@ its code and reason, never one per counted access: usage is the store's job, and
 not become a second copy of CloudTrail. A second delivery is not refused, only counted in the
 batch record as a duplicate.
 
-Partial batch failures as the other SQS handlers: a message whose group could not be written, or
+The batch is processed whole (:func:`meshgov.aws.sqs_batch.run_whole`, partial batch failures as
+the other SQS handlers): a message whose group could not be written, or
 whose table could not be checked, is reported failed and retried (then SQS redrive parks it in
 ``UsageDLQ``); re-counting it is harmless, the store recognises its ``eventID``. A refused event
 is audited and not retried: nothing about it changes by waiting.
@@ -28,10 +29,11 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from meshgov.access.envelope import event_id_of
 from meshgov.audit import Auditor, AuditOutcome, DynamoAuditTrail
-from meshgov.aws.session import AwsSessions, error_text
+from meshgov.aws.session import AwsSessions, error_code, error_text
+from meshgov.aws.sqs_batch import QueueMessage
 from meshgov.catalog.projection import SOURCE_ACCOUNT
-from meshgov.catalog.service import QueueMessage
 from meshgov.errors import MeshgovError
 from meshgov.settings import UsageSettings
 from meshgov.usage import events
@@ -47,10 +49,6 @@ class UsageCatalogReadError(MeshgovError):
     """The central catalog could not be read: the events naming that database are retried."""
 
 
-class UsageMessageFailedError(MeshgovError):
-    """Raised for a failed message: the batch processor reports it for retry."""
-
-
 @dataclass
 class UsageBatchResult:
     failed: dict[str, str] = field(default_factory=dict)  # message id -> reason
@@ -61,10 +59,6 @@ class UsageBatchResult:
     unchecked: int = 0
     groups: int = 0
     refused: dict[str, int] = field(default_factory=dict)  # code -> events
-
-    def check(self, message_id: str) -> None:
-        if message_id in self.failed:
-            raise UsageMessageFailedError(self.failed[message_id])
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -109,7 +103,7 @@ class PublishedTables:
             )
             tables = [t for page in pages for t in page.get("TableList", [])]
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "EntityNotFoundException":
+            if error_code(exc) == "EntityNotFoundException":
                 return frozenset()
             raise UsageCatalogReadError(f"GetTables {database}: {error_text(exc)}") from exc
         except BotoCoreError as exc:
@@ -222,7 +216,7 @@ class UsageService:
 
 
 def _not_published(event: UsageEvent, message: QueueMessage) -> Refusal:
-    envelope_id = _envelope_id(message.body) or event.event_id
+    envelope_id = event_id_of(message.body) or event.event_id
     return Refusal(
         events.NOT_PUBLISHED,
         f"{event.table} is no table meshgov published in the central catalog",
@@ -231,14 +225,6 @@ def _not_published(event: UsageEvent, message: QueueMessage) -> Refusal:
         event.table,
         event.principal,
     )
-
-
-def _envelope_id(body: str) -> str:
-    try:
-        value = json.loads(body).get("id")
-    except (ValueError, AttributeError):
-        return ""
-    return value if isinstance(value, str) else ""
 
 
 def build_usage_service(
