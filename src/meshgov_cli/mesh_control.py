@@ -14,10 +14,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from meshgov_cli.console import EXIT_REFUSED, EXIT_USAGE, fail, out, print_json
 from meshgov_cli.options import Output, OutputOption, StateDirOption
+from meshgov_cli.tables import Col, FitTable
 from meshgov_local.control import ControlError, ask
 from meshgov_local.schedules import ScheduleError, parse_duration
 from meshgov_local.standalone import DEFAULT_STATE_DIR
@@ -66,11 +66,10 @@ def run_schedule(
     if output is Output.JSON:
         print_json(answer)
     else:
-        table = Table(
-            title=f"{answer.get('schedule')} ({answer.get('function')})", title_justify="left"
+        table = FitTable(
+            f"{answer.get('schedule')} ({answer.get('function')})",
+            [Col("account", no_wrap=True), "result"],
         )
-        for column in ("account", "result"):
-            table.add_column(column)
         for run in runs:
             result = "[red]failed (see the mesh up log)[/]" if run.get("failed") else None
             table.add_row(run.get("account", ""), result or escape(str(run.get("result"))))
@@ -120,9 +119,15 @@ def schedules(
     if output is Output.JSON:
         print_json(answer)
         return
-    table = Table(title="Schedules of template.yaml", title_justify="left")
-    for column in ("name", "function", "expression", "accounts"):
-        table.add_column(column)
+    table = FitTable(
+        "Schedules of template.yaml",
+        [
+            Col("name", no_wrap=True),
+            Col("function", priority=2),
+            Col("expression", priority=3),
+            Col("accounts", priority=1),
+        ],
+    )
     for row in answer or []:
         table.add_row(row["name"], row["function"], row["expression"], ", ".join(row["accounts"]))
     out().print(table)

@@ -25,10 +25,10 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from meshgov_cli.console import err, fail, out, print_json_line
 from meshgov_cli.options import Output, OutputOption, StateDirOption
+from meshgov_cli.tables import Col, FitTable
 from meshgov_local.accounts import ADMIN_ROLE_NAME
 from meshgov_local.server import LOOPBACK, ServerStartError
 from meshgov_local.standalone import (
@@ -221,9 +221,14 @@ def _print_banner(
     console.print(
         f"[bold green]Local mesh up[/] at [bold]{state.endpoint_url}[/] (region {state.region})"
     )
-    accounts = Table(title="Accounts (AWS profiles)", title_justify="left")
-    for column in ("profile", "account id", "role ARN the profile assumes"):
-        accounts.add_column(column)
+    accounts = FitTable(
+        "Accounts (AWS profiles)",
+        [
+            Col("profile", no_wrap=True),
+            Col("account id", no_wrap=True),
+            "role ARN the profile assumes",
+        ],
+    )
     for profile, account in state.accounts.items():
         accounts.add_row(profile, account, f"arn:aws:iam::{account}:role/{ADMIN_ROLE_NAME}")
     console.print(accounts)
@@ -248,9 +253,16 @@ def _print_banner(
         f"glue.create_database(DatabaseInput={database})",
     ):
         console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
-    schedules = Table(title="Schedules (template.yaml)", title_justify="left")
-    for column in ("name", "function", "template", "here", "accounts"):
-        schedules.add_column(column)
+    schedules = FitTable(
+        "Schedules (template.yaml)",
+        [
+            Col("name", no_wrap=True),
+            Col("function", priority=2),
+            Col("template", priority=3),
+            "here",
+            Col("accounts", priority=1),
+        ],
+    )
     for schedule in runner.schedules:
         every = cadence.get(schedule.name)
         schedules.add_row(
