@@ -547,6 +547,24 @@ def _name_hint(
     return f"; {'; '.join(hints)}" if hints else ""
 
 
+def central_table_hint(running: RunningMesh, database: str, table: str) -> str:
+    """``""`` when central has ``database.table``; else what it lacks and the did-you-mean
+    (a producer's database name answered with its central name), for commands that take a
+    central table and would otherwise just say no."""
+    central = running.state.central_account
+    catalog = CentralAccessCatalog(
+        running.client(central, "glue"), running.client(central, "lakeformation"), central
+    )
+    producers = running.state.config().producer_domains()
+    if catalog.database(database) is None:
+        known = [str(d["Name"]) for d in catalog.databases()]
+        return f"central has no database {database}" + database_hint(database, known, producers)
+    names = [str(t["Name"]).lower() for t in catalog.tables(database) if not t.get("TargetTable")]
+    if table.lower() in names:
+        return ""
+    return f"central has no table {database}.{table}" + table_hint(table, names)
+
+
 def _check_narrowing(
     running: RunningMesh, record: RequestRecord, decided: Sequence[TableFilter]
 ) -> None:
@@ -826,8 +844,14 @@ def can_access_command(
             question.database,
             question.table,
         )
+    hint = ""
+    if not answer.allowed:
+        with reaching(running.state, NO_ANSWER):
+            hint = central_table_hint(running, question.database, question.table)
     if output is Output.JSON:
-        print_json(answer.as_dict())
+        print_json({**answer.as_dict(), **({"hint": hint} if hint else {})})
     else:
         console.print(answer_panel(answer))
+    if hint:
+        err().print(f"note: {hint}", markup=False, highlight=False)
     raise typer.Exit(ALLOWED if answer.allowed else NOT_ALLOWED)

@@ -28,7 +28,8 @@ from meshgov.audit import AuditOutcome, AuditRecord
 from meshgov.audit.dynamodb import read_chain, verify_trail
 from meshgov.audit.verify import ChainHead, DigestLike, Verdict
 from meshgov.errors import MeshgovError
-from meshgov_cli.console import fail, out, print_json, running_mesh
+from meshgov_cli.console import err, fail, out, print_json, running_mesh
+from meshgov_cli.hints import unknown_request
 from meshgov_cli.options import Output, OutputOption, StateDirOption, WideOption
 from meshgov_cli.reach import request_store
 from meshgov_cli.tables import Col, FitTable
@@ -375,6 +376,13 @@ def show(
             outcome=outcome,
             table_requests=covering,
         )
+        if request and not kept and not any(r.entry.correlation_id == request for r in records):
+            # nothing about it at all: most likely a mistyped id (request ids are the usual one)
+            err().print(
+                "note: " + unknown_request(request, request_store(running).all()),
+                markup=False,
+                highlight=False,
+            )
     except (ClientError, BotoCoreError, MeshgovError) as exc:
         fail(f"the audit trail could not be read: {exc}")
     shown = kept[-limit:] if limit else kept

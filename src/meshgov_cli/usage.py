@@ -26,8 +26,9 @@ from rich.markup import escape
 from meshgov.discovery import tables_of_domain
 from meshgov.usage.report import DayRange, UsageQuery, UsageQueryError, UsageSummary, summarize
 from meshgov.usage.store import UsageDay, UsageStore
+from meshgov_cli.access import central_table_hint
 from meshgov_cli.access_views import short_principal, short_time
-from meshgov_cli.console import fail, out, print_json, reaching, running_mesh
+from meshgov_cli.console import err, fail, out, print_json, reaching, running_mesh
 from meshgov_cli.options import Output, OutputOption, StateDirOption, WideOption
 from meshgov_cli.reach import usage_store
 from meshgov_cli.tables import Col, FitTable
@@ -147,6 +148,12 @@ def usage(
     with reaching(running.state):
         domain_tables = _domain_tables(running, query.domain) if query.domain else None
         summary = summarize(read_days(usage_store(running), query, span, domain_tables), span)
+        hint = ""
+        if query.table is not None and not summary.rows:
+            database, _, name = query.table.partition(".")
+            hint = central_table_hint(running, database, name)
+    if hint:  # no reads because there is no such table: say so, with the likely name
+        err().print(f"note: {hint}", markup=False, highlight=False)
     if output is Output.JSON:
         print_json(summary.as_dict())
         return

@@ -100,6 +100,11 @@ def test_the_owning_producer_revokes_and_an_unknown_id_gets_a_hint(
     unknown = invoke("revoke", typo, "--state-dir", str(state_dir))
     assert unknown.exit_code == 1
     assert f"no request {typo}" in unknown.output and f"did you mean {rid}?" in unknown.output
+    # audit show --request with the same typo finds nothing, and says which id was meant
+    shown = invoke("audit", "show", "--request", typo, "--state-dir", str(state_dir))
+    assert shown.exit_code == 0 and f"did you mean {rid}?" in shown.stderr
+    found = invoke("audit", "show", "--request", rid, "--state-dir", str(state_dir))
+    assert found.exit_code == 0 and "note:" not in found.stderr
     # The producer owning the data may revoke too
     result = invoke(
         "revoke", rid, "--as-account", PRODUCER, "--reason", "no longer shared",
@@ -132,6 +137,20 @@ def test_a_wrong_database_or_table_name_gets_a_hint(
     assert misspelt.exit_code == 1 and "did you mean sales_orders" in misspelt.output
     table = invoke(*base, "--database", "sales_orders", "--table", "t")
     assert table.exit_code == 1 and "did you mean t0 or t1?" in table.output
+    # can-access and usage name the central table too: a no (or no reads) says why, on stderr
+    analyst = f"arn:aws:iam::{CONSUMER}:role/analyst"
+    state = ["--state-dir", str(state_dir)]
+    asked = invoke("can-access", analyst, "orders.t0", *state)
+    assert asked.exit_code == 1
+    assert "central has no database orders (did you mean sales_orders?" in asked.stderr
+    as_json = invoke("can-access", analyst, "sales_orders.t", *state, "-o", "json")
+    assert as_json.exit_code == 1
+    assert "did you mean t0 or t1?" in json.loads(as_json.stdout)["hint"]
+    known = invoke("can-access", analyst, "sales_orders.t0", *state)
+    assert known.exit_code == 0 and "note:" not in known.stderr
+    used = invoke("usage", "--table", "sales_orders.t", *state)
+    assert used.exit_code == 0
+    assert "central has no table sales_orders.t (did you mean t0 or t1?" in used.stderr
 
 
 def test_audit_show_table_includes_the_requests_covering_it(
