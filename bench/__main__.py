@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from bench import audit, imports, scenarios, sharing
+from bench import contracts as contracts_bench
 from bench import faults as faults_bench
 from bench import hostile as hostile_bench
+from bench import lineage as lineage_bench
 from bench import package as package_bench
 from bench import privilege as privilege_bench
 from bench import query as query_bench
@@ -24,6 +26,8 @@ from bench import usage as usage_bench
 from bench.report import (
     AUDIT_NOTES,
     AUDIT_TARGETS,
+    CONTRACTS_NOTES,
+    CONTRACTS_TARGETS,
     HOSTILE_NOTES,
     HOSTILE_TARGETS,
     NOTES,
@@ -36,7 +40,16 @@ from bench.report import (
 
 Bounds = dict[str, tuple[str, float]]
 # Scenarios reported in a section of their own, not under propagation.
-SECTIONS_APART = ("sharing", "audit", "query", "usage", "reviews", "package")
+SECTIONS_APART = (
+    "sharing",
+    "audit",
+    "query",
+    "usage",
+    "reviews",
+    "lineage",
+    "contracts",
+    "package",
+)
 
 
 def _progress(message: str) -> None:
@@ -77,6 +90,10 @@ def run(scale: scenarios.Scale, progress: Callable[[str], None] = _progress) -> 
     counted_usage = timed("usage", lambda: usage_bench.measure(progress))
     # --- access reviews (issue 14): the access sweep's calls over 10,000 live grants ---
     access_reviews = timed("reviews", lambda: reviews_bench.measure(scale.name, progress))
+    # --- lineage (issue 15): a lineage query over a 10,000-node graph ---
+    lineage_graph = timed("lineage", lambda: lineage_bench.measure(scale.name, progress))
+    # --- data contracts (issue 15): extra calls of reconciling unchanged contracted tables ---
+    contract_calls = timed("contracts", lambda: contracts_bench.measure(scale.name, progress))
     # --- the Lambda package (issue 12): the built layer's size, each handler's cold import ---
     built = timed("package", lambda: package_bench.measure(scale.package_import_runs, progress))
     # --- proof (issue 6): least privilege, hostile input, convergence soak, faults ---
@@ -165,6 +182,16 @@ def run(scale: scenarios.Scale, progress: Callable[[str], None] = _progress) -> 
         "sweep_calls_per_10000_grants": access_reviews["sweep_calls_per_10000_grants"],
     }
     reviews_targets, reviews_passed, reviews_meets = evaluate(reviews_values, reviews_bench.TARGETS)
+    lineage_values: dict[str, Any] = {
+        "query_ms_10000_nodes": lineage_graph["query_ms_10000_nodes"],
+    }
+    lineage_targets, lineage_passed, lineage_meets = evaluate(lineage_values, lineage_bench.TARGETS)
+    contracts_values: dict[str, Any] = {
+        "extra_calls_per_unchanged_table": contract_calls["extra_calls_per_unchanged_table"],
+    }
+    contracts_targets, contracts_passed, contracts_meets = evaluate(
+        contracts_values, CONTRACTS_TARGETS
+    )
     targets, passed, meets = evaluate(values)
     sharing_targets, sharing_passed, sharing_meets = evaluate(sharing_values, SHARING_TARGETS)
     audit_targets, audit_passed, audit_meets = evaluate(audit_values, AUDIT_TARGETS)
@@ -229,6 +256,22 @@ def run(scale: scenarios.Scale, progress: Callable[[str], None] = _progress) -> 
             "notes": reviews_bench.NOTES,
             "scenarios": {"reviews": access_reviews},
         },
+        "lineage": {
+            **lineage_values,
+            "targets": lineage_targets,
+            "pass": lineage_passed,
+            "meets_targets": lineage_meets,
+            "notes": lineage_bench.NOTES,
+            "scenarios": {"lineage": lineage_graph},
+        },
+        "contracts": {
+            **contracts_values,
+            "targets": contracts_targets,
+            "pass": contracts_passed,
+            "meets_targets": contracts_meets,
+            "notes": CONTRACTS_NOTES,
+            "scenarios": {"contracts": contract_calls},
+        },
         "proof": {
             **proof_values,
             "targets": proof_targets,
@@ -256,6 +299,8 @@ def run(scale: scenarios.Scale, progress: Callable[[str], None] = _progress) -> 
         and query_meets
         and usage_meets
         and reviews_meets
+        and lineage_meets
+        and contracts_meets
         and proof_meets
         and package_meets,
         "meta": {
@@ -316,6 +361,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     _print_section("query", result["query"], ("filtered_rows_per_s",))
     _print_section("usage", result["usage"], ())
+    _print_section("lineage", result["lineage"], ())
+    _print_section("contracts", result["contracts"], ())
     _print_section("reviews", result["reviews"], ())
     _print_section(
         "proof", result["proof"], ("soak_operations", "faults_injected", "faults_operations")

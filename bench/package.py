@@ -11,9 +11,10 @@ two do not provide (``PROVIDED``), each pinned ``==``.
 
 How this module builds them (nothing but pip from the configured index):
 
-- *meshgov's layer*, as ``sam build`` does for ``BuildMethod: python3.12``: ``pip install
-  --no-compile --target python/ -r layers/meshgov/requirements.txt`` beside a copy of
-  ``layers/meshgov`` (no ``__pycache__``, no pip ``bin/`` scripts), zipped with sorted entries,
+- *meshgov's layer*, as ``sam build`` does with ``layers/meshgov/Makefile``: ``pip install
+  --no-deps --no-compile --target python/ -r layers/meshgov/requirements.txt`` (the lock is
+  complete: no dependency is added behind it) beside a copy of ``layers/meshgov`` (no
+  ``__pycache__``, no Makefile, no pip ``bin/`` scripts), zipped with sorted entries,
   a fixed timestamp and fixed permissions: the same input gives the same bytes. Layer content
   goes under ``python/`` (https://docs.aws.amazon.com/lambda/latest/dg/packaging-layers.html).
 - *the Powertools layer*: ``pip install --target python/ aws-lambda-powertools[all]==<release>``
@@ -122,9 +123,9 @@ TARGETS: dict[str, tuple[str, float]] = {
 }
 
 NOTES = [
-    "layer_zip_mb: MeshgovLayer as sam build builds it (pip install --no-compile --target "
-    "python/ -r layers/meshgov/requirements.txt beside a copy of layers/meshgov, no "
-    "__pycache__: the same files as sam build 1.170.0's, byte for byte, but pip's INSTALLER, "
+    "layer_zip_mb: MeshgovLayer as sam build builds it with layers/meshgov/Makefile (pip "
+    "install --no-deps --no-compile --target python/ -r layers/meshgov/requirements.txt beside "
+    "a copy of layers/meshgov, no __pycache__: the same files as sam build's, but pip's INSTALLER, "
     "REQUESTED and RECORD in the dist-info), zipped deterministically (sorted entries, fixed "
     "timestamps and permissions, zlib's default level as sam's packaging), in MiB: Lambda's "
     "quotas are 50 MiB zipped and 250 MiB unzipped for a function with all its layers "
@@ -215,11 +216,22 @@ _NO_BYTECODE = shutil.ignore_patterns("__pycache__", "*.pyc")
 def build_layer(work: Path) -> Path:
     """MeshgovLayer's content as ``sam build`` lays it out: ``<root>/python/...``."""
     deps = _installed(
-        "meshgov-deps", [REQUIREMENTS.read_bytes()], "--no-compile", "-r", str(REQUIREMENTS)
+        "meshgov-deps",
+        [REQUIREMENTS.read_bytes(), b"--no-deps"],
+        "--no-deps",
+        "--no-compile",
+        "-r",
+        str(REQUIREMENTS),
     )
     root = work / "meshgov-layer"
     shutil.copytree(deps, root / "python", ignore=_NO_BYTECODE)
-    shutil.copytree(LAYER_DIR, root / "python", ignore=_NO_BYTECODE, dirs_exist_ok=True)
+    # layers/meshgov/Makefile copies the package and the lock, not itself
+    shutil.copytree(
+        LAYER_DIR,
+        root / "python",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "Makefile"),
+        dirs_exist_ok=True,
+    )
     return root
 
 

@@ -341,6 +341,69 @@ def scenario(mesh: LocalMesh) -> None:
     #     delivered twice (the conditional write fails, the duplicate is dropped); one naming a
     #     table central does not hold, refused and audited.
     _usage(mesh)
+    # 12. Lineage (LineageFunction): a producer job's OpenLineage run event, forwarded by the
+    #     member rule and kept as edges (BatchWriteItem); one naming a central table as its
+    #     output, refused and audited.
+    _lineage(mesh)
+    # 13. A data contract (issue 15): a newly published table names its ODCS contract
+    #     (meshgov:contract), read through the producer's reader role (ReadContracts:
+    #     s3:GetObject under the contracts prefix, ExpectedBucketOwner = the producer).
+    _contract(mesh)
+
+
+def _contract(mesh: LocalMesh) -> None:
+    bucket = LOCATION.removeprefix("s3://")
+    key = "meshgov-contracts/contracted-t0-1.0.0.json"
+    document = {
+        "apiVersion": "v3.0.2",
+        "kind": "DataContract",
+        "id": "urn:sales:contracted:t0",
+        "version": "1.0.0",
+        "status": "active",
+        "schema": [
+            {
+                "name": "t0",
+                "physicalType": "table",
+                "properties": [{"name": "id", "physicalType": "int", "required": True}],
+            }
+        ],
+    }
+    mesh.client(mesh.producer, "s3").put_object(
+        Bucket=bucket, Key=key, Body=json.dumps(document).encode()
+    )
+    glue = mesh.client(mesh.producer, "glue")
+    glue.create_database(
+        DatabaseInput={"Name": "contracted", "Parameters": {"meshgov:publish": "true"}}
+    )
+    glue.create_table(
+        DatabaseName="contracted",
+        TableInput=_table("t0", ["id:int"], **{"meshgov:contract": f"{LOCATION}/{key}"}),
+    )
+    mesh.settle()
+
+
+def _lineage(mesh: LocalMesh) -> None:
+    import uuid
+
+    from meshgov.lineage.events import DETAIL_TYPE, SOURCE
+
+    namespace = f"arn:aws:glue:{mesh.config.region}"
+    for account in (mesh.producer, mesh.central):
+        mesh.put_event(
+            mesh.producer,
+            SOURCE,
+            DETAIL_TYPE,
+            {
+                "eventType": "COMPLETE",
+                "eventTime": "2026-12-05T10:00:00Z",
+                "producer": "https://example.com/etl",
+                "run": {"runId": str(uuid.uuid4())},
+                "job": {"namespace": "etl", "name": "load_visits"},
+                "inputs": [{"namespace": "s3://raw", "name": "visits"}],
+                "outputs": [{"namespace": f"{namespace}:{account}", "name": "table/usage/visits"}],
+            },
+        )
+    mesh.settle()
 
 
 def _usage(mesh: LocalMesh) -> None:

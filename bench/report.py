@@ -197,3 +197,22 @@ HOSTILE_NOTES = [
     "point, and hostile_cases has no floor.",
 ]
 # --- end hostile input ---
+
+
+# contracts.<metric> -> (comparison, bound) (issue 15, bench/contracts.py)
+CONTRACTS_TARGETS: dict[str, tuple[str, float]] = {
+    # validating a table whose contract did not change costs no AWS call
+    "extra_calls_per_unchanged_table": ("<=", 0),
+}
+
+CONTRACTS_NOTES = [
+    "contracts.extra_calls_per_unchanged_table: every AWS call of the real CatalogSyncFunction "
+    "(Glue, Lake Formation, STS, S3, DynamoDB ledger and audit; a page is one call) reconciling "
+    "a database of N tables (100; smoke 2) whose ODCS contracts (meshgov:contract) were accepted "
+    "and did not change, minus the calls for the same N tables without contracts, divided by N. "
+    "The sync ledger's table row keeps a digest of the contract's location and the contracted "
+    "shape (ADR 0016), so an unchanged table costs no contract GetObject and no head GetItem. "
+    "'touched' (details): each table's description changed, a change no contract is about, "
+    "delivered as Glue events: the same 0 extra. Setup not measured: the publication, the "
+    "contract objects, their acceptance (one head per table, checked). bench/contracts.py",
+]

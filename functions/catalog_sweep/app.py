@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -24,8 +25,17 @@ metrics = Metrics()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = CatalogSettings.from_env(os.environ)
     service = build_catalog_service(settings, AwsSessions(new_session()), "meshgov:catalog-sweep")
-    report = service.sweep(str(event.get("id") or context.aws_request_id))
+    report = service.sweep(str(event.get("id") or context.aws_request_id), _scheduled_at(event))
     metrics.add_metric("SweepFailures", MetricUnit.Count, len(report.failed))
     if report.failed:  # fail the invocation: async retries, then the sweep DLQ
         raise RuntimeError(f"sweep incomplete: {report.failed[:5]}")
     return report.as_dict()
+
+
+def _scheduled_at(event: dict[str, Any]) -> datetime | None:
+    """The scheduled event's ``time`` (when the schedule fired), the freshness check's "now";
+    None (the clock) when it has none."""
+    try:
+        return datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
+    except (KeyError, ValueError):
+        return None

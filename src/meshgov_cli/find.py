@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from meshgov.contracts_odcs.store import ContractStore
 from meshgov.discovery import DataProduct, DiscoveryError, FindQuery, find_products
 from meshgov.usage.report import DEFAULT_DAYS, DayRange
 from meshgov_cli.console import fail, out, print_json, reaching, running_mesh
@@ -78,9 +79,34 @@ def freshness_cell(product: DataProduct) -> str:
     return product.freshness.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
+def quality_cell(product: DataProduct) -> str:
+    """The latest quality score and its rules (``0.67 (2/3)``); ``-`` when never scored."""
+    found = product.quality
+    if found is None:
+        return "-"
+    total = found.rules_passed + found.rules_failed + found.rules_skipped
+    return f"{found.score:.2f} ({found.rules_passed}/{total})"
+
+
+def contract_cell(product: DataProduct) -> str:
+    """The contract version in force and its status (``1.0.0`` / ``1.0.0 BREACHED``)."""
+    found = product.contract
+    if found is None:
+        return "-"
+    if found.status == "OK":
+        return escape(found.version)
+    return f"{escape(found.version)} [red]{escape(found.status)}[/]"
+
+
+def sla_cell(product: DataProduct) -> str:
+    """Freshness against the contract's SLA: ``fresh``, ``late 3h``, ``no SLA``."""
+    state = product.contract.freshness if product.contract is not None else "no SLA"
+    return f"[red]{state}[/]" if state.startswith("late") else state
+
+
 def products_table(products: Sequence[DataProduct], title: str, *, wide: bool = False) -> FitTable:
-    """product, domain, owner, classification, freshness, columns, access, consumers; at 80
-    columns the freshness and the consumers are left out first."""
+    """product, domain, owner, classification, freshness, SLA, contract, quality, columns,
+    access, consumers; at 80 columns the freshness and the consumers are left out first."""
     table = FitTable(
         title,
         [
@@ -89,6 +115,9 @@ def products_table(products: Sequence[DataProduct], title: str, *, wide: bool = 
             Col("owner", 4, no_wrap=True),
             Col("classification", 2),
             Col("freshness (UTC)", 5),
+            Col("SLA", 2, no_wrap=True),
+            Col("contract", 3, no_wrap=True),
+            Col("quality", 4, no_wrap=True),
             Col("columns", 1),
             Col("access", no_wrap=True),
             Col(f"consumers ({DEFAULT_DAYS} d)", 6),
@@ -103,6 +132,9 @@ def products_table(products: Sequence[DataProduct], title: str, *, wide: bool = 
             product.owner_account or "-",
             escape(product.classification or "-"),
             freshness_cell(product),
+            sla_cell(product),
+            contract_cell(product),
+            quality_cell(product),
             escape(columns_cell(product.columns)),
             access_cell(product),
             escape(consumers_cell(product)),
@@ -161,7 +193,9 @@ def find(
     columns; with `--as-account`, whether that account already holds SELECT on it in the
     central Lake Formation (by name, on its database's tables, or through an LF-Tag policy);
     and its consumers: the distinct roles that read it in the last 30 days (UTC, today
-    included), from the central usage table.
+    included), from the central usage table; its data contract in force (version, and
+    BREACHED when the table broke it) and its freshness against the contract's SLA (`fresh`,
+    `late 3h`, `no SLA`, `unchecked` before the catalog sweep first checked it).
 
     Examples: `meshgov find customer`, `meshgov find --column email --tag classification=pii`,
     `meshgov find --domain sales --as-account 333333333333 -o json`.
@@ -189,6 +223,10 @@ def find(
                 query,
                 usage=usage_store(running),
                 span=DayRange.last(datetime.now(UTC).date()),
+                contracts=ContractStore(
+                    running.client(central, "dynamodb"), running.state.ledger_table_name
+                ),
+                now=datetime.now(UTC),
             )
         except DiscoveryError as exc:
             fail(str(exc))

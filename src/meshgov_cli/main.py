@@ -19,6 +19,7 @@ from meshgov_cli.audit import audit_app
 from meshgov_cli.console import err, out, print_json, print_json_line, reaching, running_mesh
 from meshgov_cli.dlq import dlq_app
 from meshgov_cli.find import find
+from meshgov_cli.lineage import lineage_command
 from meshgov_cli.mesh_control import advance_clock, run_schedule, schedules
 from meshgov_cli.mesh_up import up as mesh_up_command
 from meshgov_cli.options import Output, OutputOption, StateDirOption, WideOption
@@ -70,6 +71,7 @@ app.command("query")(query)
 app.command("reviews")(reviews)
 app.command("review")(review)
 app.command("usage")(usage)
+app.command("lineage")(lineage_command)
 app.add_typer(dlq_app, name="dlq")
 
 

@@ -19,6 +19,7 @@ from rich.markup import escape
 
 from meshgov.access.effective_reads import CentralReaders, ConsumerReaders
 from meshgov.aws.arns import Arns
+from meshgov.contracts_odcs.store import ContractStore
 from meshgov.posture import PostureReport, ProducerSource, posture
 from meshgov_cli.access_views import short_principal, short_time
 from meshgov_cli.console import out, print_json, reaching, running_mesh
@@ -70,7 +71,13 @@ def render(console: Console, report: PostureReport, *, wide: bool = False) -> No
         )
         + f", {summary['pending']} pending, {summary['expiring']} expiring within "
         f"{report.expiring_days} days, {summary['products_missing_metadata']} of "
-        f"{summary['products']} product(s) missing metadata"
+        f"{summary['products']} product(s) missing metadata, "
+        + (
+            f"[bold red]{summary['contracts_breached']} of {summary['contracts']} "
+            "contract(s) breached[/]"
+            if summary["contracts_breached"]
+            else f"{summary['contracts']} contract(s) kept"
+        )
     )
     console.print(
         _table(
@@ -199,6 +206,34 @@ def render(console: Console, report: PostureReport, *, wide: bool = False) -> No
     )
     console.print(
         _table(
+            "Data contracts: the version in force, kept or breached, the last breach",
+            [
+                "table",
+                Col("owner", 3),
+                Col("contract", 2),
+                "version",
+                "status",
+                Col("last breach", 1),
+                "broke",
+            ],
+            [
+                (
+                    f"{r.database}.{r.table}",
+                    r.owner_account,
+                    r.contract_id,
+                    r.version,
+                    r.status,
+                    short_time(r.breached_at),
+                    r.breach,
+                )
+                for r in report.contracts
+            ],
+            "none",
+            wide,
+        )
+    )
+    console.print(
+        _table(
             "Products missing owner contact or classification",
             ["table", Col("owner account", 1), Col("domain", 2), "missing"],
             [
@@ -249,7 +284,9 @@ def posture_command(
     **catalog drift** (central databases, tables and partitions missing, changed or extra
     against the published source: changed by hand; the next sweep puts them back);
     **pending** requests; requests **expiring** within `--expiring-days`; published
-    **products** without `meshgov:owner_contact` or `meshgov:classification`.
+    **products** without `meshgov:owner_contact` or `meshgov:classification`; **data
+    contracts**: each contracted product, its contract id and version, OK or BREACHED, and its
+    last breach (when, what). A breach does not count as drift.
 
     `--markdown FILE` writes the same report as a Markdown document (title, time, summary,
     one table per section). Exit code **0**; **1** with `--fail-on-drift` when there is drift;
@@ -277,6 +314,7 @@ def posture_command(
             ],
             arns=Arns.for_region(state.region),
             usage=usage_store(running),
+            contracts=ContractStore(running.client(central, "dynamodb"), state.ledger_table_name),
         )
     if markdown is not None:
         markdown.parent.mkdir(parents=True, exist_ok=True)

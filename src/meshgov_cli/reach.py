@@ -5,6 +5,7 @@ the mesh, and the one readable line when it is not there or refuses, are
 from __future__ import annotations
 
 from meshgov.access.store import RequestStore
+from meshgov.lineage.store import LineageStore
 from meshgov.usage.store import UsageStore
 from meshgov_cli.console import EXIT_REFUSED, fail
 from meshgov_local.deploy import default_physical_name
@@ -50,3 +51,10 @@ def usage_store(running: RunningMesh) -> UsageStore:
     """The central usage store, read as the central account (reads only)."""
     central = running.state.central_account
     return UsageStore(running.client(central, "dynamodb"), usage_table_name(running.state))
+
+
+def lineage_store(running: RunningMesh) -> LineageStore:
+    """The central lineage table (issue 15), read as the central account: the name the local
+    deployer gives ``LineageTable`` (``mesh.json`` does not record it)."""
+    central = running.state.central_account
+    return LineageStore(running.client(central, "dynamodb"), default_physical_name("LineageTable"))

@@ -18,6 +18,7 @@ from meshgov.access.store import RequestRecord, RequestStore
 from meshgov.audit import Auditor, AuditRecord, DynamoAuditTrail
 from meshgov.audit.dynamodb import read_day
 from meshgov.aws.arns import Arns
+from meshgov.contracts_odcs.store import ContractStore
 from meshgov.deadletters import (
     CENTRAL_DLQS,
     FORWARD_DLQ,
@@ -375,7 +376,8 @@ class LocalMesh:
 
     def posture(self, expiring_days: int = 7) -> PostureReport:
         """The posture report of the mesh as of the emulated clock, every member read (each
-        producer's catalog too, for the catalog drift), with the last use of each grant."""
+        producer's catalog too, for the catalog drift), with the last use of each grant and the
+        status of each data contract."""
         central = self.central
         return posture(
             CentralReaders.of(central, self.client),
@@ -394,6 +396,9 @@ class LocalMesh:
             ],
             arns=Arns.for_region(self.config.region),
             usage=self.usage_store(),
+            contracts=ContractStore(
+                self.client(central, "dynamodb"), self.deployment.ledger_table_name
+            ),
         )
 
 

@@ -5,7 +5,8 @@ Pure functions over the template (:class:`meshgov_local.template.Template`, unre
 
 **What a role is granted** (:func:`granted_actions`): the ``Allow`` statements of its inline
 ``Policies`` and of the customer managed policies (``AWS::IAM::ManagedPolicy``) its
-``ManagedPolicyArns`` reference, plus what *resource policies* of the template grant it by name:
+``ManagedPolicyArns`` reference (a statement under ``Fn::If``: each branch, as some stack may
+deploy it), plus what *resource policies* of the template grant it by name:
 a statement of a KMS ``KeyPolicy`` whose ``Principal.AWS`` is ``!GetAtt <Role>.Arn`` (the audit
 digest key grants ``kms:Sign`` to AuditDigestRole that way: a key policy that names a role of the
 key's account suffices, https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html).
@@ -198,9 +199,27 @@ def _ref(value: Any) -> str | None:
     return None
 
 
+def _branches(value: Any) -> list[Any]:
+    """Every value a policy entry can take in some stack: both branches of an ``Fn::If``
+    (nested ones too), none for ``AWS::NoValue``.
+
+    A statement under ``Fn::If`` (the member reader role's ``ReadContracts``) is granted in every
+    stack whose condition holds, and the template serves central and member stacks with any
+    parameters: what any deployment may grant is what the role is granted here, so a branch
+    granting what the code never calls is a finding like any other statement."""
+    if isinstance(value, dict) and len(value) == 1:
+        if "Fn::If" in value:
+            _condition, when_true, when_false = value["Fn::If"]
+            return _branches(when_true) + _branches(when_false)
+        if value.get("Ref") == "AWS::NoValue":
+            return []
+    return [value]
+
+
 def _allow_statements(source: str, document: Mapping[str, Any]) -> list[Statement]:
     found = []
-    for statement in _list(document.get("Statement") or []):
+    entries = _list(document.get("Statement") or [])
+    for statement in (s for entry in entries for s in _branches(entry)):
         if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
             continue
         found.append(

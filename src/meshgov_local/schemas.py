@@ -27,6 +27,12 @@ from meshgov.contracts.access_events import (
     MemberActionsDetail,
     SharedSchemaChangedDetail,
 )
+from meshgov.contracts.data_contract_events import (
+    ContractBreachedDetail,
+    ContractPublishedDetail,
+    ContractRefusedDetail,
+    FreshnessSlaBreachedDetail,
+)
 from meshgov.contracts.glue_events import (
     BreakingSchemaChangeDetail,
     CatalogSyncRequestedDetail,
@@ -36,6 +42,7 @@ from meshgov.contracts.glue_events import (
     NameRefusedDetail,
     TableStateChangeDetail,
 )
+from meshgov.contracts.quality_events import QualityResultsDetail
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "events" / "schemas"
 
@@ -43,6 +50,7 @@ CONTRACTS: dict[str, type[BaseModel]] = {
     "eventbridge-envelope": EventEnvelope,
     "aws.glue.database-state-change.detail": DatabaseStateChangeDetail,
     "aws.glue.table-state-change.detail": TableStateChangeDetail,
+    "aws.glue-dataquality.evaluation-results-available.detail": QualityResultsDetail,
     "meshgov.catalog.catalog-sync-requested.detail": CatalogSyncRequestedDetail,
     "meshgov.catalog.breaking-schema-change.detail": BreakingSchemaChangeDetail,
     "meshgov.access.access-requested.detail": AccessRequestedDetail,
@@ -61,6 +69,10 @@ CONTRACTS: dict[str, type[BaseModel]] = {
     "meshgov.access.access-unused.detail": AccessUnusedDetail,
     "meshgov.catalog.database-published.detail": DatabasePublishedDetail,
     "meshgov.catalog.name-refused.detail": NameRefusedDetail,
+    "meshgov.catalog.contract-published.detail": ContractPublishedDetail,
+    "meshgov.catalog.contract-breached.detail": ContractBreachedDetail,
+    "meshgov.catalog.freshness-sla-breached.detail": FreshnessSlaBreachedDetail,
+    "meshgov.catalog.contract-refused.detail": ContractRefusedDetail,
 }
 
 

@@ -10,9 +10,16 @@ from typing import Any
 from bench.__main__ import main
 from bench.package import TARGETS as PACKAGE_TARGETS
 from bench.query import TARGETS as QUERY_TARGETS
-from bench.report import AUDIT_TARGETS, SHARING_TARGETS, TARGETS, USAGE_TARGETS
+from bench.report import (
+    AUDIT_TARGETS,
+    CONTRACTS_TARGETS,
+    SHARING_TARGETS,
+    TARGETS,
+    USAGE_TARGETS,
+)
 from bench.reviews import TARGETS as REVIEWS_TARGETS
 
+REPO = Path(__file__).resolve().parents[2]
 METRICS = (
     "writes_per_changed_table",
     "bookkeeping_calls_per_changed_table",
@@ -112,6 +119,22 @@ def test_bench_smoke_writes_the_report(tmp_path: Path) -> None:
     # And data-access usage (issue 14): 1,000 events, one write per (principal, table, day)
     check_usage(report)
 
+    # And data contracts (issue 15): an unchanged contracted table costs no extra call
+    check_contracts(report)
+
+
+def check_contracts(report: dict[str, Any]) -> None:
+    contracts = report["contracts"]
+    assert set(contracts["targets"]) == set(CONTRACTS_TARGETS) == set(contracts["pass"])
+    assert contracts["meets_targets"] == all(contracts["pass"].values())
+    details = contracts["scenarios"]["contracts"]
+    unchanged = details["unchanged"]
+    # the reconciles were really counted, through the handler, and every contract kept once
+    assert unchanged["without_contracts"]["calls"] > 0
+    assert details["contract_versions_after"] == details["tables"]
+    assert contracts["extra_calls_per_unchanged_table"] == 0
+    assert not any("s3:GetObject" in k for k in unchanged["with_contracts"]["by_operation"])
+
 
 def check_usage(report: dict[str, Any]) -> None:
     usage = report["usage"]
@@ -190,7 +213,8 @@ def check_package(report: dict[str, Any]) -> None:
     assert built["powertools_release"] == "3.37.0"
     # every handler of template.yaml imported with only the layers and the runtime's SDK
     by_handler = built["cold_import_ms_by_handler"]
-    assert len(by_handler) == 7 and all(ms > 0 for ms in by_handler.values())
+    handlers = {path.name for path in (REPO / "functions").iterdir() if (path / "app.py").exists()}
+    assert len(by_handler) == len(handlers) and all(ms > 0 for ms in by_handler.values())
     assert package["cold_import_ms"] == max(by_handler.values())
     assert all(len(runs) == built["runs"] for runs in built["runs_ms"].values())
 

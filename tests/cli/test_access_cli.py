@@ -289,7 +289,7 @@ def test_can_access_says_yes_and_why_or_no_and_what_is_missing(
         assert "error:" in result.output and message in result.output
     unknown = invoke(*base, ANALYST, "sales_orders.t9", "-o", "json")
     assert unknown.exit_code == 1
-    assert json.loads(unknown.output)["missing"] == ["table not in the central catalog"]
+    assert json.loads(unknown.stdout)["missing"] == ["table not in the central catalog"]
     # Given nothing was requested, When asked, Then no (exit 1) with the missing links
     before = invoke(*base, ANALYST, "sales_orders.t0", "-o", "json")
     assert before.exit_code == 1, before.output

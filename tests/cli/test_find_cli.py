@@ -113,13 +113,21 @@ def test_find_lists_products_with_owner_freshness_columns_and_access(
     customers = row_of(result.output, "sales_sales.customers")
     orders = row_of(result.output, "sales_sales.orders")
     assert customers[:4] == ["sales_sales.customers", "sales", "222222222222", "pii"]
-    assert customers[5:] == ["id, email", "yes", "none"]  # consumers: nobody read it
+    # no contract (no SLA); quality: never scored; consumers: nobody read it
+    assert customers[5:] == ["no SLA", "-", "-", "id, email", "yes", "none"]
     assert orders[:4] == ["sales_sales.orders", "sales", "222222222222", "internal"]
-    assert orders[5:] == ["id, customer_id, amount, currency, +2 more", "no", "none"]
+    assert orders[5:] == [
+        "no SLA",
+        "-",
+        "-",
+        "id, customer_id, amount, currency, +2 more",
+        "no",
+        "none",
+    ]
     assert len(customers[4]) == len("2026-11-25 10:00:00") and customers[4][4] == "-"
     # And without --as-account the access column says nothing
     plain = runner.invoke(app, ["find", "--state-dir", str(state_dir)], env=WIDE)
-    assert row_of(plain.output, "sales_sales.orders")[6] == "-"
+    assert row_of(plain.output, "sales_sales.orders")[9] == "-"
 
 
 def test_find_filters_and_prints_json(running_mesh: tuple[LocalMesh, Path]) -> None:
@@ -144,6 +152,8 @@ def test_find_filters_and_prints_json(running_mesh: tuple[LocalMesh, Path]) -> N
         "tags": {"sensitivity": ["pii"]},
         "viewer_has_access": True,
         "consumers": [],  # nobody read it in the last 30 days
+        "quality": None,  # never scored
+        "contract": None,  # no data contract
     }
 
     # And by column, tag, domain and owner

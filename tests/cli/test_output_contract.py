@@ -108,6 +108,7 @@ ERRORS: dict[str, tuple[list[str], int, str]] = {
     "reviews": ([], 1, NO_MESH),
     "review": ([REQ, "--as-account", PRODUCER, "--keep", "--reason", "still needed"], 1, NO_MESH),
     "usage": (["--table", "sales_orders.t0"], 1, NO_MESH),
+    "lineage": (["sales_orders.t0", "--downstream"], 1, NO_MESH),
     "watch": (["--once"], 1, NO_MESH),
     "audit verify": ([], 2, NO_MESH),
     "audit show": ([], 1, NO_MESH),
@@ -227,6 +228,7 @@ JSON: dict[str, tuple[list[str], int]] = {
     "posture": ([], 0),
     "reviews": ([], 0),
     "usage": (["--account", CONSUMER], 0),
+    "lineage": (["sales_orders.t0", "--downstream"], 0),
     "watch": (["--once"], 0),
     "audit verify": ([], 0),
     "audit show": ([], 0),
@@ -315,6 +317,7 @@ TABLES: dict[str, list[str]] = {
     "posture": [],
     "reviews": [],
     "usage": ["--account", CONSUMER],
+    "lineage": ["sales_orders.t0", "--downstream"],
     "dlq list": [],
     "watch": ["--once"],
 }

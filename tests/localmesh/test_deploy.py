@@ -150,6 +150,8 @@ def test_central_holds_the_bus_rules_queues_and_tables(
         "AccessEventsDLQ",
         "UsageQueue",
         "UsageDLQ",
+        "LineageQueue",
+        "LineageDLQ",
     }
     assert queues == set(deployed_mesh.queue_urls.values())
     assert tables == {
@@ -157,6 +159,8 @@ def test_central_holds_the_bus_rules_queues_and_tables(
         deployed_mesh.ledger_table_name,
         deployed_mesh.requests_table_name,
         deployed_mesh.usage_table_name,
+        default_physical_name("LineageTable"),
+        default_physical_name("QualityResultsTable"),
     }
 
 
@@ -177,14 +181,16 @@ def test_central_function_roles_exist_and_are_lake_formation_admins(
     mesh: AccountSessions, deployed_mesh: Deployment
 ) -> None:
     # Given the roles the function bindings name (the audit digest function touches no catalog:
-    # least privilege keeps it out of the Lake Formation admins; the usage function only reads
-    # the catalog: a read-only admin)
+    # least privilege keeps it out of the Lake Formation admins, and so does the lineage
+    # function, which only writes its own table; the usage function only reads the catalog: a
+    # read-only admin)
     role_arns = {
         b.role_arn
         for b in deployed_mesh.functions.values()
-        if b.logical_id not in ("AuditDigestFunction", "UsageFunction")
+        if b.logical_id not in ("AuditDigestFunction", "UsageFunction", "LineageFunction")
     }
     usage_role = deployed_mesh.functions["UsageFunction"].role_arn
+    lineage_role = deployed_mesh.functions["LineageFunction"].role_arn
     iam = mesh.client(CENTRAL, "iam")
 
     # When the roles and the Lake Formation admins are read
@@ -199,6 +205,7 @@ def test_central_function_roles_exist_and_are_lake_formation_admins(
     assert role_arns <= existing
     assert role_arns <= admins
     assert usage_role not in admins
+    assert lineage_role in existing and lineage_role not in admins
     assert [
         a["DataLakePrincipalIdentifier"] for a in settings["DataLakeSettings"]["ReadOnlyAdmins"]
     ] == [usage_role]
@@ -226,7 +233,11 @@ def test_each_member_forwards_to_the_central_bus_with_a_role_and_a_dlq(
     expected = {
         "meshgov-forward-meshgov-events-rule",
         "meshgov-forward-data-access-events-rule",
-    } | ({"meshgov-forward-glue-catalog-events-rule"} if member == PRODUCER else set())
+    } | (
+        {"meshgov-forward-glue-catalog-events-rule", "meshgov-forward-quality-results-rule"}
+        if member == PRODUCER
+        else set()
+    )
     assert forwarding == expected
     assert set(rules) == forwarding | {"meshgov-member-ram-events-rule"}
     for name in forwarding:
@@ -256,7 +267,11 @@ def test_each_member_has_the_reader_role_and_its_own_meshgov_bus(
     assert trust["Condition"] == {
         "ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{CENTRAL}:role/meshgov-central-*"}
     }
-    actions = [a for s in inline["PolicyDocument"]["Statement"] for a in s["Action"]]
+    actions = [
+        a
+        for s in inline["PolicyDocument"]["Statement"]
+        for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    ]
     assert all(a.split(":")[1].startswith(("Get", "BatchGet", "List", "Search")) for a in actions)
     # and central may put events on the member's own meshgov bus
     assert bus["Arn"] == deployed_mesh.member_bus_arns[member]
@@ -311,7 +326,9 @@ def test_a_changed_pattern_in_the_template_is_what_gets_deployed(
 ) -> None:
     # Given a copy of template.yaml whose sync-request rule matches another detail-type
     source = (mesh_template.base_dir / "template.yaml").read_text()
-    changed = source.replace("detail-type: [Catalog Sync Requested]", "detail-type: [Other]")
+    changed = source.replace(
+        "detail-type: [Catalog Sync Requested, Contract Published]", "detail-type: [Other]"
+    )
     assert changed != source
     (tmp_path / "template.yaml").write_text(changed)
     template = Template.load(tmp_path / "template.yaml")

@@ -88,6 +88,21 @@ def test_resource_star_only_where_the_service_has_no_resource_types() -> None:
     ]
 
 
+def test_statements_under_fn_if_are_measured_in_each_branch() -> None:
+    # A statement some stacks deploy (Fn::If, else AWS::NoValue), and one chosen between two
+    conditional = {"Fn::If": ["C", allow("s3:GetObject"), {"Ref": "AWS::NoValue"}]}
+    either = {"Fn::If": ["D", allow("glue:GetTable"), allow("glue:GetTables", resource="*")]}
+    t = template([allow("glue:GetDatabase"), conditional, either])
+    assert findings(t, {"glue:GetDatabase", "s3:GetObject", "glue:GetTable"}) == [
+        "FnRole: granted-not-called glue:GetTables",
+        "FnRole: resource-star glue:GetTables (FnRole/p)",
+    ]
+    assert findings(t, {"glue:GetDatabase", "glue:GetTable", "glue:GetTables"}) == [
+        "FnRole: granted-not-called s3:GetObject",
+        "FnRole: resource-star glue:GetTables (FnRole/p)",
+    ]
+
+
 def test_what_the_lambda_service_uses_is_not_never_called() -> None:
     sqs = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
     t = template(
@@ -218,5 +233,9 @@ def test_template_yaml_grants_exactly_what_the_functions_call() -> None:
         "AuditDigestFunction",
         "MemberAccessFunction",
         "UsageFunction",
+        "LineageFunction",
     }
     assert roles["CatalogReaderRole"]["called"]
+    # The reader role's ReadContracts (under Fn::If) is measured and used: a contract was read
+    assert "s3:GetObject" in roles["CatalogReaderRole"]["granted"]
+    assert "s3:GetObject" in roles["CatalogReaderRole"]["called"]

@@ -125,9 +125,13 @@ def test_central_rules_route_glue_catalog_events_and_sync_requests(
     catalog = mesh_template.event_pattern("CatalogEventsRule")
     requests = mesh_template.event_pattern("CatalogSyncRequestRule")
 
-    # Then they match the documented Glue detail-types and meshgov's own sync request
+    # Then they match the documented Glue detail-types and meshgov's own sync request and
+    # contract publication (issue 15)
     assert catalog == {"source": ["aws.glue"], "detail-type": GLUE_CATALOG_DETAIL_TYPES}
-    assert requests == {"source": ["meshgov.catalog"], "detail-type": ["Catalog Sync Requested"]}
+    assert requests == {
+        "source": ["meshgov.catalog"],
+        "detail-type": ["Catalog Sync Requested", "Contract Published"],
+    }
 
 
 def test_members_forward_every_event_a_central_rule_consumes(mesh_template: Template) -> None:
@@ -135,7 +139,10 @@ def test_members_forward_every_event_a_central_rule_consumes(mesh_template: Temp
     samples = [
         {"source": "aws.glue", "detail-type": detail_type, "detail": {}}
         for detail_type in GLUE_CATALOG_DETAIL_TYPES
-    ] + [{"source": "meshgov.catalog", "detail-type": "Catalog Sync Requested", "detail": {}}]
+    ] + [
+        {"source": "meshgov.catalog", "detail-type": detail_type, "detail": {}}
+        for detail_type in ("Catalog Sync Requested", "Contract Published")
+    ]
     forwarding = [
         EventPattern.load(json.dumps(mesh_template.event_pattern(rule)))
         for rule in ("ForwardGlueCatalogEventsRule", "ForwardMeshgovEventsRule")
@@ -152,8 +159,9 @@ def test_both_central_rules_target_the_catalog_events_queue(mesh_template: Templ
     # Given / When the rules targeting the queue are listed
     rules = mesh_template.rules_targeting("CatalogEventsQueue")
 
-    # Then both central rules feed it
-    assert rules == ["CatalogEventsRule", "CatalogSyncRequestRule"]
+    # Then the central catalog rules feed it (Glue catalog events, sync requests, and the
+    # producers' Glue Data Quality results)
+    assert rules == ["CatalogEventsRule", "CatalogSyncRequestRule", "QualityResultsRule"]
 
 
 def test_catalog_events_queue_redrives_to_its_dlq_after_five_receives(
@@ -206,10 +214,13 @@ def test_functions_carry_globals_handler_and_event_sources(mesh_template: Templa
         "MemberAccessFunction",
         "AuditDigestFunction",
         "UsageFunction",
+        "LineageFunction",
     }
-    for spec in functions.values():
+    for name, spec in functions.items():
         assert spec.handler_file.is_file()
-        assert spec.layers == ("MeshgovLayer",)
+        # the lineage function alone also has OpenLineage's models (layers/lineage_models/)
+        extra = ("LineageModelsLayer",) if name == "LineageFunction" else ()
+        assert spec.layers == ("MeshgovLayer", *extra)
     access, member = functions["AccessRequestsFunction"], functions["MemberAccessFunction"]
     assert (access.sqs_queue, access.batch_size) == ("AccessEventsQueue", 10)
     assert {"REQUESTS_TABLE_NAME", "AUDIT_TABLE_NAME", "PRODUCER_DOMAINS"} <= set(

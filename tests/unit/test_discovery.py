@@ -327,6 +327,8 @@ def test_a_product_as_json() -> None:
         "tags": {},
         "viewer_has_access": None,
         "consumers": None,  # usage not read
+        "quality": None,  # never scored
+        "contract": None,  # no contract store asked
     }
 
 

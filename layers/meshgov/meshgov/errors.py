@@ -69,3 +69,21 @@ class DigestWriteError(MeshgovError):
 class DigestReadError(MeshgovError):
     """The audit digests could not be read or checked (bucket or key unreadable, KMS throttled):
     verification cannot answer, which is not the same as a digest failing it."""
+
+
+class QualityMalformedError(EventRejectedError):
+    """A Glue Data Quality result event that does not name one Data Catalog table's result."""
+
+    code = "QualityMalformed"
+
+
+class QualityForgedError(EventRejectedError):
+    """A quality result for a table of another account's catalog than the one that sent it."""
+
+    code = "QualityForged"
+
+
+class QualityNotPublishedError(EventRejectedError):
+    """A quality result for a table that is not published (no central table of that producer)."""
+
+    code = "QualityNotPublished"

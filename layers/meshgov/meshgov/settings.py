@@ -111,6 +111,9 @@ class CatalogSettings(RegionalSettings):
     # The role Lake Formation assumes for the producers' registered data locations
     # (template.yaml DataLocationRole; meshgov.catalog.locations). Empty: none registered.
     data_location_role_arn: str = ""
+    # The history of data quality results (template.yaml QualityResultsTable; meshgov.quality).
+    # Empty: quality results are not recorded (the sweep never needs it).
+    quality_table_name: str = ""
 
     def reader_role_arn(self, account_id: str) -> str:
         """The reader role central assumes in ``account_id``: the member's role of central's own
@@ -138,6 +141,7 @@ class CatalogSettings(RegionalSettings):
                 reader_role_name=env.get("READER_ROLE_NAME") or "meshgov-catalog-reader",
                 **shared_settings(env, "dead_letter_queue_url", "member_bus_name"),
                 data_location_role_arn=env.get("DATA_LOCATION_ROLE_ARN", ""),
+                quality_table_name=env.get("QUALITY_TABLE_NAME", ""),
             )._checked()
         except ValidationError as exc:
             raise SettingsInvalidError(str(exc)) from exc
@@ -326,4 +330,23 @@ class UsageSettings(RegionalSettings):
         _central_account_valid(settings.central_account_id)
         if settings.retention_days < 1:
             raise SettingsInvalidError("USAGE_RETENTION_DAYS must be at least 1")
+        return settings
+
+
+class LineageSettings(RegionalSettings):
+    """Settings of the lineage function (OpenLineage run events kept as a graph)."""
+
+    audit_table_name: str
+    lineage_table_name: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Self:
+        try:
+            settings = cls(
+                **shared_settings(env, "region", "audit_table_name"),
+                lineage_table_name=env.get("LINEAGE_TABLE_NAME", ""),
+            )
+        except ValidationError as exc:
+            raise SettingsInvalidError(str(exc)) from exc
+        _missing(settings, ("region", "audit_table_name", "lineage_table_name"))
         return settings

@@ -10,6 +10,10 @@ follows:
 - :mod:`.glue_access`: no cross-account catalog access by ``CatalogId``; ``SkipArchive``.
 - :mod:`.glue_search`: ``SearchTables`` (text, filters, sorting, paging).
 - :mod:`.glue_names`: database and table names stored and looked up in lower case.
+- :mod:`.glue_dataquality`: Glue Data Quality rulesets and evaluation runs on Data Catalog tables
+  (a DQDL subset evaluated on the table's Parquet data with DuckDB, :mod:`meshgov_local.dqdl`),
+  ``Data Quality Evaluation Results Available`` on the default bus.
+- :mod:`.glue_clock`: Glue's ``CreationTime``/``UpdateTime`` stamps follow the emulated clock.
 - :mod:`.glue_links`: ``GetDatabase``/``GetDatabases`` follow a database resource link to its
   target's properties.
 - :mod:`.sts_trust`: AssumeRole checks that the role exists and trusts the caller.
@@ -44,6 +48,8 @@ follows:
   disabled rules, read-only CloudTrail management events only for rules that ask for them.
 - :mod:`.eventbridge_limits`: a customer's ``PutEvents``: at most 10 entries, total entry size
   under 1 MB, ``aws.*`` sources refused.
+- :mod:`.s3_bucket_owner`: the bucket owner condition (``ExpectedBucketOwner``) on object
+  operations: another account's bucket is 403 ``AccessDenied``.
 - :mod:`.dynamodb_transactions`: ``TransactWriteItems`` atomic and isolated under concurrency,
   idempotent for a repeated ``ClientRequestToken``.
 """
@@ -59,6 +65,8 @@ from . import (
     eventbridge,
     eventbridge_limits,
     glue_access,
+    glue_clock,
+    glue_dataquality,
     glue_events,
     glue_lakeformation,
     glue_links,
@@ -75,6 +83,7 @@ from . import (
     lakeformation_sharing,
     lakeformation_vending,
     ram_sharing,
+    s3_bucket_owner,
     sts_trust,
 )
 from .controls import EmulatorControls, controls
@@ -98,6 +107,7 @@ def install() -> None:
         require_pinned("moto", "the local mesh's emulator (meshgov_local.emulator)")
         # glue_access replaces GlueBackend.update_table, which glue_events then wraps.
         glue_access.install()
+        glue_clock.install()
         glue_paging.install()
         glue_search.install()
         glue_events.install()
@@ -105,6 +115,7 @@ def install() -> None:
         glue_names.install()
         # glue_links wraps GetDatabases as glue_paging replaced it.
         glue_links.install()
+        glue_dataquality.install()
         sts_trust.install()
         iam_enforcement.install()
         # glue_lakeformation wraps call_action outermost: IAM, then Lake Formation, then moto.
@@ -127,6 +138,7 @@ def install() -> None:
         eventbridge.install()
         eventbridge_limits.install()
         dynamodb_transactions.install()
+        s3_bucket_owner.install()
         _installed = True
 
 

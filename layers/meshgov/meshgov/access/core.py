@@ -25,6 +25,10 @@ from meshgov.access.states import RequestState, TransitionInvalidError
 from meshgov.access.store import RequestConflictError, RequestRecord, RequestStore
 from meshgov.audit import Auditor, AuditTrail
 from meshgov.contracts.access_events import Permission
+from meshgov.contracts.data_contract_events import (
+    ContractBreachedDetail,
+    FreshnessSlaBreachedDetail,
+)
 from meshgov.contracts.glue_events import BreakingSchemaChangeDetail, DatabasePublishedDetail
 
 S = RequestState
@@ -39,7 +43,13 @@ MAX_RESHARES = 3
 OWNERSHIP_PERMISSIONS = (Permission.DESCRIBE, Permission.SELECT)
 
 
-CatalogDetail = TypeVar("CatalogDetail", BreakingSchemaChangeDetail, DatabasePublishedDetail)
+CatalogDetail = TypeVar(
+    "CatalogDetail",
+    BreakingSchemaChangeDetail,
+    DatabasePublishedDetail,
+    ContractBreachedDetail,
+    FreshnessSlaBreachedDetail,
+)
 
 
 @dataclass

@@ -15,7 +15,9 @@ Where each rule lives (one hop from here):
   :mod:`meshgov.access.request_filters`;
 - a request's moves, refusals and events sent, each audited: :mod:`meshgov.access.transitions`;
 - ``Member Actions Recorded``: :mod:`meshgov.access.member_reports`; ``Breaking Schema Change``:
-  :mod:`meshgov.access.catalog_news`; ``Database Published`` and producer ownership:
+  :mod:`meshgov.access.catalog_news`; ``Contract Breached`` and ``Freshness SLA Breached``:
+  :mod:`meshgov.access.contract_news`;
+  ``Database Published`` and producer ownership:
   :mod:`meshgov.access.ownership`; ``Access Reviewed`` and the review sweep:
   :mod:`meshgov.access.review_sweep`;
 - the sweep (:mod:`meshgov.access.sweep`): expiry in :mod:`meshgov.access.expiry`, re-sharing in
@@ -30,6 +32,7 @@ from typing import Any
 
 from meshgov.access.approval import Approval
 from meshgov.access.catalog_news import SchemaChanges
+from meshgov.access.contract_news import ContractBreaches
 from meshgov.access.core import AccessContext, Outcome, TableTagsReader
 from meshgov.access.envelope import Envelope
 from meshgov.access.expiry import Expiry
@@ -54,6 +57,7 @@ from meshgov.contracts.access_events import (
     ACCESS_SOURCE,
     MEMBER_ACTIONS,
 )
+from meshgov.contracts.data_contract_events import CONTRACT_BREACHED, FRESHNESS_SLA_BREACHED
 from meshgov.contracts.glue_events import BREAKING_SCHEMA_CHANGE, CATALOG_SOURCE, DATABASE_PUBLISHED
 from meshgov.errors import EventMalformedError
 
@@ -81,6 +85,7 @@ class AccessService:
             reviews=reviews,
             ownership=self._ownership,
         )
+        contract_news = ContractBreaches(ctx, transitions)
         self._handlers: dict[tuple[str, str], Handler] = {
             (ACCESS_SOURCE, ACCESS_REQUESTED): Intake(ctx, transitions, approval).requested,
             (ACCESS_SOURCE, ACCESS_DECIDED): approval.decided,
@@ -93,6 +98,8 @@ class AccessService:
                 ctx, transitions
             ).breaking_change,
             (CATALOG_SOURCE, DATABASE_PUBLISHED): self._ownership.database_published,
+            (CATALOG_SOURCE, CONTRACT_BREACHED): contract_news.breached,
+            (CATALOG_SOURCE, FRESHNESS_SLA_BREACHED): contract_news.freshness_breached,
         }
 
     @property

@@ -13,11 +13,18 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from meshgov.quality.parameters import QUALITY_PARAMETERS
+
 SYNCED_AT = "meshgov:synced_at"
 SOURCE_VERSION = "meshgov:source_version"
 SCHEMA_VERSION = "meshgov:schema_version"
 LAST_BREAKING_CHANGE = "meshgov:last_breaking_change"
-VOLATILE_PARAMETERS = frozenset({SYNCED_AT, SOURCE_VERSION, SCHEMA_VERSION, LAST_BREAKING_CHANGE})
+# Central-only quality results (meshgov.quality.parameters) are not the source's either: carried
+# over by the plan, never a difference (a table scored is not a table changed).
+VOLATILE_PARAMETERS = (
+    frozenset({SYNCED_AT, SOURCE_VERSION, SCHEMA_VERSION, LAST_BREAKING_CHANGE})
+    | QUALITY_PARAMETERS
+)
 
 
 def prune(value: Any) -> Any:

@@ -167,6 +167,16 @@ class CentralCatalog:
         except ClientError as exc:
             raise self._failed(f"GetPartitions {database}.{table}", exc) from exc
 
+    def table_and_partitions(
+        self, database: str, table: str
+    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """A central table and, if it is partitioned, its partitions (the freshness check:
+        :mod:`meshgov.contracts_odcs.freshness_check`); ``(None, [])`` when it is gone."""
+        found = self.get_table(database, table)
+        if found is None or not found.get("PartitionKeys"):
+            return found, []
+        return found, self.get_partitions(database, table)
+
     def batch_get_partitions(
         self, database: str, table: str, keys: Collection[PartitionKey]
     ) -> list[dict[str, Any]]:

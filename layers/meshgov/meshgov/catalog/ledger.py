@@ -41,6 +41,9 @@ class TableRow:
     content_hash: str
     tags: dict[str, Any] = field(default_factory=dict)  # TableTags.as_dict()
     partitions_hash: str | None = None
+    # meshgov.contracts_odcs.guard.contract_digest: the table's contract location and
+    # contracted shape when last checked (None: no contract), so an unchanged one costs no call.
+    contract_digest: str | None = None
 
 
 def _db_key(account_id: str, database: str) -> dict[str, Any]:
@@ -148,6 +151,8 @@ class SyncLedger:
         }
         if row.partitions_hash is not None:
             item["partitions_hash"] = {"S": row.partitions_hash}
+        if row.contract_digest is not None:
+            item["contract_digest"] = {"S": row.contract_digest}
         try:
             self._ddb.put_item(TableName=self._table, Item=item)
         except ClientError as exc:
@@ -188,4 +193,5 @@ class SyncLedger:
             content_hash=item["content_hash"]["S"],
             tags=json.loads(item.get("tags", {}).get("S", "{}")),
             partitions_hash=item.get("partitions_hash", {}).get("S"),
+            contract_digest=item.get("contract_digest", {}).get("S"),
         )

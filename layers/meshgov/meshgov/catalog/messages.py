@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from meshgov.catalog.naming import Producer
 from meshgov.catalog.plan import PartitionKey
+from meshgov.contracts.data_contract_events import CONTRACT_PUBLISHED
 from meshgov.contracts.glue_events import (
     CATALOG_SOURCE,
     CATALOG_SYNC_REQUESTED,
@@ -28,7 +29,10 @@ from meshgov.contracts.glue_events import (
     TableChange,
     TableStateChangeDetail,
 )
+from meshgov.contracts.quality_events import QUALITY_RESULTS_AVAILABLE, QUALITY_SOURCE
+from meshgov.contracts_odcs.publication import ContractPublication, parse_publication
 from meshgov.errors import EventMalformedError, ProducerUnknownError
+from meshgov.quality.results import QualityResult, parse_quality_event
 
 MAX_BODY_BYTES = 256 * 1024  # an EventBridge event is at most 256 KB
 
@@ -47,7 +51,9 @@ class CatalogEvent:
     change: str = ""
 
 
-def parse_event(body: str, producers: Mapping[str, Producer]) -> CatalogEvent:
+def parse_event(
+    body: str, producers: Mapping[str, Producer]
+) -> CatalogEvent | QualityResult | ContractPublication:
     if len(body.encode()) > MAX_BODY_BYTES:
         raise EventMalformedError(f"event body of {len(body.encode())} bytes exceeds 256 KB")
     try:
@@ -68,7 +74,11 @@ def parse_event(body: str, producers: Mapping[str, Producer]) -> CatalogEvent:
         raise EventMalformedError(f"{envelope.detail_type}: {_short(exc)}") from exc
 
 
-def _to_event(envelope: EventEnvelope, producer: Producer) -> CatalogEvent:
+def _to_event(
+    envelope: EventEnvelope, producer: Producer
+) -> CatalogEvent | QualityResult | ContractPublication:
+    if envelope.source == QUALITY_SOURCE and envelope.detail_type == QUALITY_RESULTS_AVAILABLE:
+        return parse_quality_event(envelope, producer)  # a producer table's quality result
     if envelope.source == "aws.glue" and envelope.detail_type == DATABASE_STATE_CHANGE:
         db = DatabaseStateChangeDetail.model_validate(envelope.detail)
         whole = db.type_of_change in (
@@ -99,6 +109,8 @@ def _to_event(envelope: EventEnvelope, producer: Producer) -> CatalogEvent:
             partitions=partitions,
             change=tb.type_of_change.value,
         )
+    if envelope.source == CATALOG_SOURCE and envelope.detail_type == CONTRACT_PUBLISHED:
+        return parse_publication(envelope, producer)  # a contract version for one table
     if envelope.source == CATALOG_SOURCE and envelope.detail_type == CATALOG_SYNC_REQUESTED:
         req = CatalogSyncRequestedDetail.model_validate(envelope.detail)
         return CatalogEvent(

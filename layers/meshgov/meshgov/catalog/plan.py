@@ -10,6 +10,7 @@ from typing import Any
 
 from meshgov.catalog.canonical import LAST_BREAKING_CHANGE, SCHEMA_VERSION, comparable
 from meshgov.catalog.schema import SchemaChange, compare_schemas, schema_of
+from meshgov.quality.parameters import quality_of
 
 
 class Action(StrEnum):
@@ -45,6 +46,8 @@ def plan_table(desired: dict[str, Any] | None, current: Mapping[str, Any] | None
         else current_params.get(LAST_BREAKING_CHANGE)
     )
     candidate = _with_history(desired, version=version, breaking=breaking)
+    # The central table's quality result is central's own: an update keeps it.
+    candidate["Parameters"].update(quality_of(current_params))
     if comparable(candidate) == comparable(current):
         return TablePlan(Action.NOOP)
     return TablePlan(

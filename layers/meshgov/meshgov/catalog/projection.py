@@ -14,6 +14,7 @@ from typing import Any
 from meshgov.aws.arns import Arns
 from meshgov.catalog.canonical import SOURCE_VERSION, SYNCED_AT, prune
 from meshgov.catalog.naming import Producer
+from meshgov.quality.parameters import without_quality
 
 SOURCE_ACCOUNT = "meshgov:source_account"
 DOMAIN = "meshgov:domain"
@@ -71,7 +72,8 @@ def central_table_input(
     synced_at: datetime,
 ) -> dict[str, Any]:
     data = {k: source_table.get(k) for k in _TABLE_FIELDS}
-    params = dict(source_table.get("Parameters") or {})
+    # A producer never sets its own quality score: those parameters are central's only.
+    params = without_quality(source_table.get("Parameters") or {})
     params.update(
         {
             SOURCE_ACCOUNT: producer.account_id,

@@ -49,6 +49,12 @@ from meshgov.catalog.publication import database_published, is_resource_link, ta
 from meshgov.catalog.source import ProducerCatalog, ProducerTags
 from meshgov.catalog.tags import TableTags, TagMap, diff_tags
 from meshgov.contracts.glue_events import BreakingSchemaChangeDetail, DatabasePublishedDetail
+from meshgov.contracts_odcs.guard import (
+    CONTRACT_PARAMETER,
+    ContractGuard,
+    contract_digest,
+    contract_location,
+)
 from meshgov.errors import MeshgovError, NameInvalidError
 
 ALL = None  # partition scope meaning "every partition of the table"
@@ -129,8 +135,11 @@ class CatalogReconciler:
         actor: str,
         clock: Callable[[], datetime],
         locations: DataLocations | None = None,
+        contracts: ContractGuard | None = None,
     ) -> None:
         self._source_for = source_for
+        # Data contracts (meshgov.contracts_odcs): checked where a table's contract digest moved.
+        self._contracts = contracts
         # Registers published tables' S3 locations in central Lake Formation (None: not wired).
         self._locations = locations
         self._central = central
@@ -184,7 +193,15 @@ class CatalogReconciler:
                 ]
                 tags = ctx.source.table_tags(database, name, db_row.tags, column_names)
                 scope = partition_scopes.get(name, frozenset())
-                self._converge_table(ctx, source_table, table_input, tags, rows.get(name), scope)
+                self._converge_table(
+                    ctx,
+                    source_table,
+                    table_input,
+                    tags,
+                    rows.get(name),
+                    scope,
+                    database_contract=contract_location(source_db, {}),
+                )
         gone = [name for name in tables if name not in desired and name in rows]
         if gone:
             self._delete_tables(ctx, gone)
@@ -367,6 +384,7 @@ class CatalogReconciler:
                 table_tags,
                 rows.get(name),
                 ALL,
+                database_contract=contract_location(source_db, {}),
             )
         gone = [name for name in rows if name not in published]
         if gone:
@@ -465,6 +483,7 @@ class CatalogReconciler:
         tags: TableTags,
         row: TableRow | None,
         partition_scope: frozenset[PartitionKey] | None,
+        database_contract: str | None = None,
     ) -> None:
         name = str(source_table["Name"])
         if self._locations is not None:  # its data location first: no table without it
@@ -544,9 +563,37 @@ class CatalogReconciler:
             content_hash=wanted_hash,
             tags=tags.as_dict(),
             partitions_hash=partitions_hash if partitioned else None,
+            contract_digest=self._check_contract(ctx, source_table, row, database_contract),
         )
         if row != new_row:
             self._ledger.put_table(new_row)
+
+    def _check_contract(
+        self,
+        ctx: _Context,
+        source_table: dict[str, Any],
+        row: TableRow | None,
+        database_contract: str | None,
+    ) -> str | None:
+        """The table's contract digest for its ledger row, after the contract guard looked at
+        the table if that digest moved (an unchanged table with an unchanged contract: no call,
+        meshgov.contracts_odcs.guard)."""
+        if self._contracts is None:
+            return row.contract_digest if row is not None else None
+        database = {"Parameters": {CONTRACT_PARAMETER: database_contract}}
+        location = contract_location(database, source_table)
+        wanted = contract_digest(location, source_table)
+        known = row.contract_digest if row is not None else None
+        if wanted != known and (wanted is not None or known is not None):
+            self._contracts.check(
+                producer=ctx.producer,
+                source_database=ctx.source_database,
+                central_database=ctx.central_database,
+                table=source_table,
+                location=location,
+                correlation_id=ctx.correlation_id,
+            )
+        return wanted
 
     def _converge_table_tags(
         self,

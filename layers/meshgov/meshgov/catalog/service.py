@@ -31,7 +31,15 @@ from meshgov.catalog.messages import CatalogEvent, WorkItem, parse_event
 from meshgov.catalog.naming import Producer
 from meshgov.catalog.reconcile import CatalogReconciler, ReconcileReport
 from meshgov.catalog.source import ProducerCatalog
+from meshgov.contracts_odcs.freshness_check import FreshnessCheck
+from meshgov.contracts_odcs.guard import ContractGuard
+from meshgov.contracts_odcs.publication import ContractPublication, ContractPublications
+from meshgov.contracts_odcs.reader import read_contract
+from meshgov.contracts_odcs.store import ContractStore
 from meshgov.errors import EventRejectedError, MeshgovError
+from meshgov.quality.recorder import QualityRecorder
+from meshgov.quality.results import QualityResult
+from meshgov.quality.store import QualityHistory
 from meshgov.settings import CatalogSettings
 
 
@@ -53,7 +61,15 @@ class CatalogSyncService:
         audit: AuditTrail,
         dead_letters: DeadLetters | None,
         actor: str,
+        quality: QualityRecorder | None = None,
+        contracts: ContractPublications | None = None,
+        freshness: FreshnessCheck | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        self._contracts = contracts
+        self._freshness = freshness
+        self._clock = clock
+        self._quality = quality
         self._reconciler = reconciler
         self._producers = producers
         self._auditor = Auditor(audit, actor)
@@ -64,7 +80,11 @@ class CatalogSyncService:
         work: dict[tuple[str, str], WorkItem] = {}
         for message in messages:
             event = self._accept(message, result)
-            if event is not None:
+            if isinstance(event, QualityResult):
+                self._record_quality(event, message, result)
+            elif isinstance(event, ContractPublication):
+                self._publish_contract(event, message, result)
+            elif event is not None:
                 key = (event.producer.account_id, event.database)
                 work.setdefault(key, WorkItem(event.producer, event.database)).add(
                     event, message.message_id
@@ -73,11 +93,70 @@ class CatalogSyncService:
             self._run(item, result)
         return result
 
-    def sweep(self, correlation_id: str) -> ReconcileReport:
+    def sweep(self, correlation_id: str, now: datetime | None = None) -> ReconcileReport:
+        """Converge every producer, then check each contracted table's freshness SLA as of
+        ``now`` (the schedule's time; :mod:`meshgov.contracts_odcs.freshness_check`)."""
         self._auditor.record("sweep:started", AuditOutcome.RECEIVED, "catalog", correlation_id)
-        return self._reconciler.sweep(self._producers.values(), correlation_id)
+        report = self._reconciler.sweep(self._producers.values(), correlation_id)
+        if self._freshness is not None:
+            try:
+                checked = self._freshness.run(now or self._clock(), correlation_id)
+            except (MeshgovError, ClientError, BotoCoreError) as exc:
+                report.failed.append(f"freshness: {type(exc).__name__}: {exc}")
+            else:
+                report.failed.extend(checked.failed)
+        return report
 
-    def _accept(self, message: QueueMessage, result: BatchResult) -> CatalogEvent | None:
+    def _publish_contract(
+        self, event: ContractPublication, message: QueueMessage, result: BatchResult
+    ) -> None:
+        """A producer's ``Contract Published`` (:mod:`meshgov.contracts_odcs.publication`): an
+        event naming what its sender does not publish is refused and parked; a contract that is
+        not accepted is the guard's refusal (audited, the producer told); failures retried."""
+        try:
+            if self._contracts is None:
+                raise MeshgovError("contracts are not handled here (no ledger wired)")
+            self._contracts.publish(event)
+        except EventRejectedError as exc:
+            self._refuse(message, exc, result)
+        except (MeshgovError, ClientError, BotoCoreError) as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+            result.failed[message.message_id] = reason
+            with contextlib.suppress(MeshgovError):
+                self._auditor.record(
+                    "contract:published",
+                    AuditOutcome.FAILED,
+                    f"{event.producer.account_id}:{event.central_database}.{event.table}",
+                    event.event_id,
+                    reason,
+                )
+
+    def _record_quality(
+        self, event: QualityResult, message: QueueMessage, result: BatchResult
+    ) -> None:
+        """A producer table's quality result (:mod:`meshgov.quality.recorder`): refused ones are
+        parked with their reason, failures retried as a reconcile's are."""
+        try:
+            if self._quality is None:
+                raise MeshgovError("quality results are not recorded here (no QUALITY_TABLE_NAME)")
+            self._quality.record(event)
+        except EventRejectedError as exc:
+            self._refuse(message, exc, result)
+        except (MeshgovError, ClientError, BotoCoreError) as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+            result.failed[message.message_id] = reason
+            with contextlib.suppress(MeshgovError):
+                self._auditor.record(
+                    "quality:recorded",
+                    AuditOutcome.FAILED,
+                    f"{event.producer.account_id}:{event.database}.{event.table_name}",
+                    event.event_id,
+                    reason,
+                )
+
+    def _accept(
+        self, message: QueueMessage, result: BatchResult
+    ) -> CatalogEvent | QualityResult | ContractPublication | None:
         try:
             event = parse_event(message.body, self._producers)
         except EventRejectedError as exc:
@@ -193,18 +272,40 @@ def build_catalog_service(
             reader.client("glue"), reader.client("lakeformation"), producer.account_id
         )
 
+    central = CentralCatalog(
+        sessions.client("glue"), sessions.client("lakeformation"), settings.central_account_id
+    )
+    ledger = SyncLedger(sessions.client("dynamodb"), settings.ledger_table_name)
+    publisher = CatalogEventPublisher(
+        sessions.client("events"),
+        settings.central_bus_name,
+        member_bus=lambda account: settings.arns.event_bus(account, settings.member_bus_name),
+    )
+
+    def read_contract_of(producer: Producer, location: str) -> bytes:
+        """A contract object, read with the producer's reader role (its contracts prefix)."""
+        reader = sessions.assume(
+            settings.reader_role_arn(producer.account_id), f"meshgov-{actor.rsplit(':', 1)[-1]}"
+        )
+        return read_contract(reader.client("s3"), location, producer.account_id)
+
+    contract_store = ContractStore(sessions.client("dynamodb"), settings.ledger_table_name)
+    guard = ContractGuard(
+        store=contract_store,
+        read=read_contract_of,
+        auditor=Auditor(audit, actor),
+        publisher=publisher,
+        arns=settings.arns,
+        central_account=settings.central_account_id,
+        clock=clock,
+    )
     reconciler = CatalogReconciler(
         source_for=source_for,
-        central=CentralCatalog(
-            sessions.client("glue"), sessions.client("lakeformation"), settings.central_account_id
-        ),
-        ledger=SyncLedger(sessions.client("dynamodb"), settings.ledger_table_name),
+        central=central,
+        ledger=ledger,
         audit=audit,
-        publisher=CatalogEventPublisher(
-            sessions.client("events"),
-            settings.central_bus_name,
-            member_bus=lambda account: settings.arns.event_bus(account, settings.member_bus_name),
-        ),
+        publisher=publisher,
+        contracts=guard,
         arns=settings.arns,
         actor=actor,
         clock=clock,
@@ -220,9 +321,30 @@ def build_catalog_service(
         ),
     )
     return CatalogSyncService(
+        contracts=ContractPublications(ledger=ledger, source_for=source_for, guard=guard),
+        freshness=FreshnessCheck(
+            store=contract_store,
+            read_central=central.table_and_partitions,
+            publisher=publisher,
+            auditor=Auditor(audit, actor),
+            arns=settings.arns,
+            central_account=settings.central_account_id,
+            domains=settings.producer_domains,
+        ),
+        clock=clock,
         reconciler=reconciler,
         producers=producers,
         audit=audit,
         dead_letters=dead_letters_for(sessions, settings.dead_letter_queue_url),
         actor=actor,
+        quality=(
+            QualityRecorder(
+                central,
+                QualityHistory(sessions.client("dynamodb"), settings.quality_table_name),
+                Auditor(audit, actor),
+                settings.arns,
+            )
+            if settings.quality_table_name
+            else None
+        ),
     )

@@ -86,7 +86,7 @@ class EventEnvelope(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
     id: str = Field(min_length=1, max_length=128)
-    source: Literal["aws.glue", "meshgov.catalog"]
+    source: Literal["aws.glue", "meshgov.catalog", "aws.glue-dataquality"]
     account: str = Field(pattern=r"^\d{12}$")
     region: str = Field(min_length=1)
     detail_type: str = Field(alias="detail-type")

@@ -41,6 +41,11 @@ How each part of a :class:`FindQuery` is answered, and why:
   https://docs.aws.amazon.com/lake-formation/latest/dg/lf-tag-considerations.html). Grants to
   roles of the viewer account and policies naming a saved expression (``ExpressionName``) are not
   counted: central grants to accounts, with literal expressions (:mod:`meshgov.access.grants`).
+- contracts (issue 15), when the contract store is given: each product's contract in force
+  (version, status) and its freshness against the contract's SLA
+  (:func:`meshgov.contracts_odcs.freshness.describe`: ``fresh``, ``late 3h``, ``no SLA``,
+  ``unchecked``, from the newest data time the catalog sweep last saw), one Query for every
+  product (``ContractStore.heads``: one partition).
 - consumers (issue 14), when a usage store is given: each product's distinct principals that
   read it within a range of days (the CLI: the last 30), one usage-store query per product found
   (``UsageStore.of_table``: the table is the store's partition key).
@@ -68,7 +73,10 @@ from meshgov.contracts.product_metadata import (
     classification_labels,
     classification_of,
 )
+from meshgov.contracts_odcs.freshness import describe
+from meshgov.contracts_odcs.store import ContractHead, ContractStore
 from meshgov.errors import MeshgovError
+from meshgov.quality.parameters import QualitySummary, summary_of
 from meshgov.usage.report import DayRange, consumers
 from meshgov.usage.store import UsageStore, UsageStoreError
 
@@ -142,6 +150,10 @@ class DataProduct:
     viewer_has_access: bool | None  # None: no viewer was named
     # The distinct principals (role ARNs) that read it in the range asked; None: not read.
     consumers: tuple[str, ...] | None = None
+    # The latest Glue Data Quality result central attached (meshgov.quality); None: never scored.
+    quality: QualitySummary | None = None
+    # The data contract in force (meshgov.contracts_odcs); None: not asked, or no contract.
+    contract: ContractView | None = None
 
     @property
     def name(self) -> str:
@@ -161,7 +173,57 @@ class DataProduct:
             "tags": {key: list(values) for key, values in sorted(self.tags.items())},
             "viewer_has_access": self.viewer_has_access,
             "consumers": None if self.consumers is None else list(self.consumers),
+            "quality": None if self.quality is None else self.quality.as_dict(),
+            "contract": None if self.contract is None else self.contract.as_dict(),
         }
+
+
+@dataclass(frozen=True)
+class ContractView:
+    """What ``find`` shows of a product's contract: its version, its status (``OK``,
+    ``BREACHED``) and its freshness against its SLA."""
+
+    contract_id: str
+    version: str
+    status: str
+    sla: str | None  # as the contract states it; None: no freshness SLA
+    freshness: str  # fresh, late 3h, no SLA, unchecked
+    newest_at: str | None  # the newest data time the last freshness check saw
+
+    @classmethod
+    def of(cls, head: ContractHead, now: datetime) -> ContractView:
+        return cls(
+            contract_id=head.contract_id,
+            version=head.version,
+            status=head.status,
+            sla=(head.sla or {}).get("text"),
+            freshness=describe(head, now),
+            newest_at=(head.freshness or {}).get("newestAt"),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.contract_id,
+            "version": self.version,
+            "status": self.status,
+            "sla": self.sla,
+            "freshness": self.freshness,
+            "newest_at": self.newest_at,
+        }
+
+
+def with_contracts(
+    products: Sequence[DataProduct], heads: Iterable[ContractHead], now: datetime
+) -> list[DataProduct]:
+    """Each product with the contract in force on it (heads are keyed by the producer's names,
+    matched here by the central database and table a head records)."""
+    by_table = {(h.central_database, h.table): h for h in heads}
+    return [
+        replace(p, contract=ContractView.of(by_table[(p.database, p.table)], now))
+        if (p.database, p.table) in by_table
+        else p
+        for p in products
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -330,6 +392,7 @@ def select_products(
             columns=column_names(table),
             tags={key: sorted(values) for key, values in sorted(table_tags.items())},
             viewer_has_access=None if access is None else access.allows(ref, table_tags),
+            quality=summary_of(params),
         )
     return [products[ref] for ref in sorted(products)]
 
@@ -346,9 +409,12 @@ def find_products(
     query: FindQuery,
     usage: UsageStore | None = None,
     span: DayRange | None = None,
+    contracts: ContractStore | None = None,
+    now: datetime | None = None,
 ) -> list[DataProduct]:
     """Search the central catalog of ``central_account`` (clients of that account); with
-    ``usage`` (the central usage store) and ``span``, each product's consumers in that span."""
+    ``usage`` (the central usage store) and ``span``, each product's consumers in that span;
+    with ``contracts`` (the contract store), each product's contract and freshness at ``now``."""
     if usage is not None and span is None:
         raise ValueError("the consumers of a product need the days to look at (span=)")
     try:
@@ -377,6 +443,11 @@ def find_products(
             f"searching the central catalog failed: {error_code(exc)}: {exc}"
         ) from exc
     products = select_products(found, query, tags, access)
+    if contracts is not None:
+        try:
+            products = with_contracts(products, contracts.heads(), now or datetime.now(UTC))
+        except MeshgovError as exc:
+            raise DiscoveryError(f"reading the data contracts failed: {exc}") from exc
     if usage is None or span is None:
         return products
     try:

@@ -20,7 +20,9 @@
   published partitioned tables on both sides);
 - usage (:mod:`meshgov.usage.store`), when a store is given: one query per role granted
   (``last_used``) and one per account granted (``of_account``), over every day the store holds
-  (its retention window) — never one per grant.
+  (its retention window) — never one per grant;
+- contracts (:mod:`meshgov.contracts_odcs.store`), when a store is given: every contract head,
+  one ``Query`` of the ledger table's ``CONTRACTS`` partition (more pages aside).
 
 About 6 + 2 per member + 1 per central database + 1 per LF-Tag policy + 1 per grantee calls
 (more pages aside).
@@ -51,6 +53,7 @@ from meshgov.catalog.drift import CatalogDrift
 from meshgov.catalog.projection import SOURCE_ACCOUNT
 from meshgov.catalog.tags import TagMap, effective_tags
 from meshgov.contracts.product_metadata import CLASSIFICATION_TAG
+from meshgov.contracts_odcs.store import ContractHead, ContractStore
 from meshgov.errors import MeshgovError
 from meshgov.posture.catalog import ProducerSource, catalog_drift
 from meshgov.posture.report import (
@@ -328,6 +331,7 @@ def read_inputs(
     producers: Sequence[ProducerSource] = (),
     arns: Arns | None = None,
     usage: UsageStore | None = None,
+    contracts: ContractStore | None = None,
 ) -> PostureInputs:
     filters = central_filters(central)
     grants = central_grants(central, filters)
@@ -356,7 +360,17 @@ def read_inputs(
         },
         catalog_drift=drift,
         usage=None if usage is None else read_usage(usage, grants, consumer_grants),
+        contracts=() if contracts is None else _contract_heads(contracts),
     )
+
+
+def _contract_heads(store: ContractStore) -> tuple[ContractHead, ...]:
+    """Every contract head; the store's failure (it raises ``CatalogWriteError`` for reads
+    too) is this report's :class:`PostureReadError`."""
+    try:
+        return tuple(store.heads())
+    except MeshgovError as exc:
+        raise PostureReadError(f"contracts: {exc}") from exc
 
 
 def posture(
@@ -368,11 +382,13 @@ def posture(
     producers: Sequence[ProducerSource] = (),
     arns: Arns | None = None,
     usage: UsageStore | None = None,
+    contracts: ContractStore | None = None,
 ) -> PostureReport:
     """Read everything and build the report. Raises :class:`PostureReadError` (and the stores'
     ``RequestStoreError``, ``UsageStoreError``) when an account cannot be read. ``producers``
     (with ``arns``, the central Region's) adds the catalog drift; ``usage`` (the central usage
-    store) the last use of each grant."""
+    store) the last use of each grant; ``contracts`` (the central contract store) each
+    contracted product's status."""
     return build_report(
-        read_inputs(central, members, store, now, expiring_days, producers, arns, usage)
+        read_inputs(central, members, store, now, expiring_days, producers, arns, usage, contracts)
     )

@@ -58,6 +58,8 @@ def markdown(report: PostureReport) -> str:
                 ("catalog drift: central objects changed by hand", summary["catalog_drift"]),
                 ("data cells filters", summary["filters"]),
                 ("filter drift: filters no live request made", summary["filter_drift"]),
+                ("data contracts", summary["contracts"]),
+                ("data contracts breached", summary["contracts_breached"]),
             ],
             "nothing",
         ),
@@ -159,6 +161,27 @@ def markdown(report: PostureReport) -> str:
                 for r in report.expiring
             ],
             "nothing expires in that window",
+        ),
+        "## Data contracts",
+        "",
+        "Each contracted product, the contract in force, whether the table keeps it, and its "
+        "last breach (it stays listed after the table keeps its promises again).",
+        "",
+        *_table(
+            ["table", "owner account", "contract", "version", "status", "last breach", "broke"],
+            [
+                (
+                    f"{r.database}.{r.table}",
+                    r.owner_account,
+                    r.contract_id,
+                    r.version,
+                    r.status,
+                    r.breached_at,
+                    r.breach,
+                )
+                for r in report.contracts
+            ],
+            "no data contract published",
         ),
         "## Products missing metadata",
         "",

@@ -28,6 +28,11 @@ Built from plain data (:class:`PostureInputs`) read by :mod:`meshgov.posture.rea
   ``GetDataAccess`` of the grantee on the tables the grant covers (for a grant to an account, of
   any principal of that account), or ``never`` (issue 14). A grant nobody uses looks the same
   in Lake Formation as one used every hour: this is what tells them apart.
+- **contracts** of data products (issue 15): each contracted table, its contract id and version
+  in force, its status (``OK`` / ``BREACHED``) and its last breach (when, what), from the
+  contract heads (:meth:`meshgov.contracts_odcs.store.ContractStore.heads`, one Query). A breach
+  is the producer's broken promise, not drift of meshgov's grants: it does not make the report
+  unclean (``--fail-on-drift``), it is counted in the summary.
 
 ``as_dict()`` for JSON, ``as_markdown()`` for the file an auditor keeps (rendered by
 :mod:`meshgov.posture.render`).
@@ -52,6 +57,7 @@ from meshgov.contracts.product_metadata import (
     OWNER_CONTACT,
     classification_of,
 )
+from meshgov.contracts_odcs.store import BREACHED, ContractHead
 from meshgov.usage.report import last_use
 
 PENDING = (RequestState.REQUESTED, RequestState.PENDING_APPROVAL)
@@ -106,6 +112,8 @@ class PostureInputs:
     # grantee (role ARN, or account id for central's grants) -> central "db.table" -> its last
     # use (the store's ISO time); None when usage was not read (last use then shown as "").
     usage: Mapping[str, Mapping[str, str]] | None = None
+    # every contract head (ContractStore.heads()); empty when not read or none published
+    contracts: tuple[ContractHead, ...] = ()
 
 
 # --- report rows ---------------------------------------------------------------------------------
@@ -191,6 +199,20 @@ class ProductRow:
 
 
 @dataclass(frozen=True)
+class ContractRow:
+    """One contracted data product: the contract in force and whether the table keeps it."""
+
+    database: str  # the central database
+    table: str
+    owner_account: str
+    contract_id: str
+    version: str
+    status: str  # "OK" or "BREACHED"
+    breached_at: str  # the last breach's ISO time, "" when never breached
+    breach: str  # what it broke ("column-removed customer; ..."), "" when never breached
+
+
+@dataclass(frozen=True)
 class PostureReport:
     central_account: str
     generated_at: str
@@ -205,6 +227,7 @@ class PostureReport:
     requests_total: int
     catalog_drift: tuple[CatalogDriftRow, ...] = ()
     filters: tuple[FilterRow, ...] = ()
+    contracts: tuple[ContractRow, ...] = ()
 
     @property
     def filter_drift(self) -> tuple[FilterRow, ...]:
@@ -226,6 +249,8 @@ class PostureReport:
             "products_missing_metadata": len(self.products_missing),
             "requests": self.requests_total,
             "catalog_drift": len(self.catalog_drift),
+            "contracts": len(self.contracts),
+            "contracts_breached": sum(1 for c in self.contracts if c.status == BREACHED),
         }
 
     @property
@@ -256,6 +281,7 @@ class PostureReport:
             "products_missing_metadata": rows(self.products_missing),
             "catalog_drift": rows(self.catalog_drift),
             "filters": rows(self.filters),
+            "contracts": rows(self.contracts),
         }
 
     def as_markdown(self) -> str:
@@ -535,6 +561,24 @@ def _filter_rows(inputs: PostureInputs, requests: Sequence[RequestRecord]) -> li
     return sorted(rows, key=lambda r: (r.table, r.name))
 
 
+def contract_row(head: ContractHead) -> ContractRow:
+    """A contract head as the report shows it: the last breach's time and what it broke."""
+    last = head.last_breach or {}
+    broken = "; ".join(
+        f"{b.get('kind', '?')} {b.get('column', '')}".strip() for b in last.get("breaches") or ()
+    )
+    return ContractRow(
+        head.central_database,
+        head.table,
+        head.account_id,
+        head.contract_id,
+        head.version,
+        head.status,
+        str(last.get("at", "")),
+        broken,
+    )
+
+
 def build_report(inputs: PostureInputs) -> PostureReport:
     """The whole report from what was read (pure; sorted so two runs compare equal)."""
     now = inputs.generated_at
@@ -609,4 +653,7 @@ def build_report(inputs: PostureInputs) -> PostureReport:
             )
         ),
         filters=tuple(_filter_rows(inputs, requests)),
+        contracts=tuple(
+            sorted((contract_row(h) for h in inputs.contracts), key=lambda r: (r.database, r.table))
+        ),
     )
