@@ -24,6 +24,7 @@ from meshgov.audit import AuditRecord
 from meshgov_cli.tables import FitTable
 from meshgov_local.config import MeshConfig
 from meshgov_local.demo_audit import AuditStory
+from meshgov_local.demo_contracts import ContractStory
 from meshgov_local.demo_query import POLICY, QueryStory
 from meshgov_local.demo_sharing import SharingStory
 from meshgov_local.emulator import controls
@@ -46,7 +47,7 @@ SOURCE_DB = "sales"
 # central's DataLocationRole read it, so Lake Formation can vend credentials for its tables).
 BUCKET = "s3://producer-data"
 FINAL_STATEMENT = "central equals the published source"
-STEPS = 20
+STEPS = 23
 
 # --------------------------------------------------------------------------------------------
 # What the producer sends to Glue
@@ -152,6 +153,10 @@ class Demo:
             query.usage()
             query.filtered()
             query.revoke()
+            contracts = ContractStory(self, sharing)
+            contracts.publish()
+            contracts.breach()
+            contracts.quality()
             sharing.auto_approve()
             sharing.untrusted()
             sharing.expire()
@@ -362,11 +367,21 @@ class Demo:
             TableInput=_table(name, _columns(*columns), parameters=parameters),
         )
 
-    def update_orders(self, columns: Sequence[str]) -> None:
+    def update_orders(
+        self, columns: Sequence[str], parameters: Mapping[str, str] | None = None
+    ) -> None:
+        """UpdateTable orders with ``columns`` ("name:type"), its parameters and ``parameters``."""
         self.glue.update_table(
             DatabaseName=SOURCE_DB,
-            TableInput=_table("orders", _columns(*columns), parameters=ORDERS_PARAMS),
+            TableInput=_table(
+                "orders", _columns(*columns), parameters={**ORDERS_PARAMS, **(parameters or {})}
+            ),
         )
+
+    def orders_columns(self) -> list[str]:
+        """The producer's orders columns as they are now, as "name:type"."""
+        table = self.glue.get_table(DatabaseName=SOURCE_DB, Name="orders")["Table"]
+        return [f"{c['Name']}:{c['Type']}" for c in table["StorageDescriptor"]["Columns"]]
 
     def settle(self) -> None:
         started = time.monotonic()

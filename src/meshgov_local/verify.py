@@ -10,6 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+# Glue Data Quality results central attaches to its own copy (issue 15): central-only, never the
+# source's (a producer's own values for these names are not carried), so not compared. The names
+# are the contract of meshgov.quality, not projection code: the oracle stays independent.
+from meshgov.quality.parameters import QUALITY_PARAMETERS
+
 PUBLISH = "meshgov:publish"
 
 
@@ -40,7 +45,7 @@ def _view(table: dict[str, Any]) -> dict[str, Any]:
         for k, v in (table.get("Parameters") or {}).items()
         if not k.startswith("meshgov:")
         or k in ("meshgov:classification", "meshgov:owner_contact", PUBLISH)
-        or k.startswith("meshgov:quality")
+        or (k.startswith("meshgov:quality") and k not in QUALITY_PARAMETERS)
     }
     return {
         "columns": [(c["Name"], c.get("Type")) for c in sd.get("Columns") or []],

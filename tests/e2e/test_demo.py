@@ -64,6 +64,13 @@ def test_demo_converges_and_says_so() -> None:
     assert "regions: REVOKED by meshgov:unused-policy: unused: no use since the grant" in flat
     assert "can-access analyst SELECT sales_sales.regions (after the unused revocation): no" in flat
     assert "sales_sales.orders (after expiry): no" in output
+    # And the producer's contract was accepted, broken (its grant holder told, naming its
+    # request, and the producer), and a quality score reached central and find
+    assert "| sales_sales.orders | urn:sales:orders | 1.0.0 | OK" in flat.replace("│", "|")
+    assert "column-removed currency" in flat
+    assert "| 1.0.0 | BREACHED |" in flat.replace("│", "|")
+    assert "consumer (grant holder)" in flat and "producer" in flat
+    assert "| sales_sales.orders | 0.6667 | 2 | 1 | FAILED |" in flat.replace("│", "|")
     # And the audit trail verifies, tampered copies are named, the posture shows the drift
     assert "meshgov audit verify: PASS" in output and "1 signed digest(s)" in output
     assert "verify, edited copy: FAIL — edit at record" in output

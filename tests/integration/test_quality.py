@@ -12,7 +12,7 @@ from meshgov.audit import AuditOutcome
 from meshgov.discovery.find import FindQuery, find_products
 from meshgov.quality.store import QualityHistory
 from meshgov_local.emulator.iam_bootstrap import ADMIN_ROLE_NAME
-from meshgov_local.mesh import LocalMesh
+from meshgov_local.mesh import LocalMesh, differences
 from meshgov_local.parquet_data import write_table_data
 from tests.integration.helpers import columns, create_published_database, table_input
 
@@ -182,3 +182,15 @@ def test_a_result_for_another_accounts_table_or_malformed_is_refused(
     assert len(refusals(local_mesh, "QualityMalformed")) == 1
     assert "meshgov:quality_score" not in central_parameters(local_mesh)
     assert list(history(local_mesh).of_table("sales_sales.orders")) == []
+
+
+def test_a_scored_table_still_equals_its_source_for_the_oracle(local_mesh: LocalMesh) -> None:
+    # Given a published table with data, scored by a ruleset run whose result reached central
+    producer_table(local_mesh)
+    local_mesh.settle()
+    run_ruleset(local_mesh)
+    local_mesh.settle()
+    assert "meshgov:quality_score" in central_parameters(local_mesh)
+    # Then the independent oracle (meshgov demo's last step, `meshgov mesh verify`) sees no
+    # difference: the score is central's own, not the source's
+    assert differences(local_mesh) == []
