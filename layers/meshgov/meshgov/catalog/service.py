@@ -113,46 +113,52 @@ class CatalogSyncService:
         """A producer's ``Contract Published`` (:mod:`meshgov.contracts_odcs.publication`): an
         event naming what its sender does not publish is refused and parked; a contract that is
         not accepted is the guard's refusal (audited, the producer told); failures retried."""
-        try:
-            if self._contracts is None:
+        contracts = self._contracts
+
+        def publish() -> None:
+            if contracts is None:
                 raise MeshgovError("contracts are not handled here (no ledger wired)")
-            self._contracts.publish(event)
-        except EventRejectedError as exc:
-            self._refuse(message, exc, result)
-        except (MeshgovError, ClientError, BotoCoreError) as exc:
-            reason = f"{type(exc).__name__}: {exc}"
-            result.failed[message.message_id] = reason
-            with contextlib.suppress(MeshgovError):
-                self._auditor.record(
-                    "contract:published",
-                    AuditOutcome.FAILED,
-                    f"{event.producer.account_id}:{event.central_database}.{event.table}",
-                    event.event_id,
-                    reason,
-                )
+            contracts.publish(event)
+
+        target = f"{event.producer.account_id}:{event.central_database}.{event.table}"
+        self._handle_one(message, result, "contract:published", target, event.event_id, publish)
 
     def _record_quality(
         self, event: QualityResult, message: QueueMessage, result: BatchResult
     ) -> None:
         """A producer table's quality result (:mod:`meshgov.quality.recorder`): refused ones are
         parked with their reason, failures retried as a reconcile's are."""
-        try:
-            if self._quality is None:
+        quality = self._quality
+
+        def record() -> None:
+            if quality is None:
                 raise MeshgovError("quality results are not recorded here (no QUALITY_TABLE_NAME)")
-            self._quality.record(event)
+            quality.record(event)
+
+        target = f"{event.producer.account_id}:{event.database}.{event.table_name}"
+        self._handle_one(message, result, "quality:recorded", target, event.event_id, record)
+
+    def _handle_one(
+        self,
+        message: QueueMessage,
+        result: BatchResult,
+        action: str,
+        target: str,
+        correlation: str,
+        work: Callable[[], None],
+    ) -> None:
+        """One message's work outside the reconcile: a refusal is parked with its reason; an AWS
+        or meshgov failure leaves the message to be retried, with a ``FAILED`` audit record."""
+        try:
+            work()
         except EventRejectedError as exc:
             self._refuse(message, exc, result)
         except (MeshgovError, ClientError, BotoCoreError) as exc:
             reason = f"{type(exc).__name__}: {exc}"
             result.failed[message.message_id] = reason
+            # The failure already goes back to the queue; an audit outage shows in the logs.
             with contextlib.suppress(MeshgovError):
-                self._auditor.record(
-                    "quality:recorded",
-                    AuditOutcome.FAILED,
-                    f"{event.producer.account_id}:{event.database}.{event.table_name}",
-                    event.event_id,
-                    reason,
-                )
+                self._auditor.record(action, AuditOutcome.FAILED, target, correlation, reason)
 
     def _accept(
         self, message: QueueMessage, result: BatchResult
