@@ -31,6 +31,8 @@ from bench.report import (
     HOSTILE_NOTES,
     HOSTILE_TARGETS,
     NOTES,
+    SCALE_NOTES,
+    SCALE_TARGETS,
     SHARING_NOTES,
     SHARING_TARGETS,
     USAGE_NOTES,
@@ -169,6 +171,12 @@ def run(scale: scenarios.Scale, progress: Callable[[str], None] = _progress) -> 
         "verify_records_per_s": trail["verify"]["verify_records_per_s"],
         "verify_records": trail["verify"]["records"],
     }
+    # Issue 16, "from one producer to two hundred": figures that scale with the mesh.
+    scale_values: dict[str, Any] = {
+        "audit_attempts_per_append_32_writers": trail["append_many"]["attempts_per_append"],
+        "audit_32_writers_intact": trail["append_many"]["chain_intact"],
+    }
+    scale_targets, scale_passed, scale_meets = evaluate(scale_values, SCALE_TARGETS)
     query_values: dict[str, Any] = {
         "overhead_vs_duckdb": consumer_query["overhead_vs_duckdb"],
         "filtered_rows_per_s": consumer_query["filtered_rows_per_s"],
@@ -231,6 +239,13 @@ def run(scale: scenarios.Scale, progress: Callable[[str], None] = _progress) -> 
             "meets_targets": audit_meets,
             "notes": AUDIT_NOTES,
             "scenarios": {"audit": details["audit"]},
+        },
+        "scale": {
+            **scale_values,
+            "targets": scale_targets,
+            "pass": scale_passed,
+            "meets_targets": scale_meets,
+            "notes": SCALE_NOTES,
         },
         "query": {
             **query_values,
@@ -296,6 +311,7 @@ def run(scale: scenarios.Scale, progress: Callable[[str], None] = _progress) -> 
         "meets_targets": meets
         and sharing_meets
         and audit_meets
+        and scale_meets
         and query_meets
         and usage_meets
         and reviews_meets
@@ -359,6 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     _print_section(
         "audit", result["audit"], ("append_per_s", "append_chain_intact", "verify_records")
     )
+    _print_section("scale", result["scale"], ("audit_32_writers_intact",))
     _print_section("query", result["query"], ("filtered_rows_per_s",))
     _print_section("usage", result["usage"], ())
     _print_section("lineage", result["lineage"], ())

@@ -135,6 +135,7 @@ def contracts_mesh() -> Iterator[tuple[LocalMesh, c.CallCounter]]:
             [p.account_id for p in mesh.config.producers],
             ledger_table=mesh.deployment.ledger_table_name,
             audit_table=mesh.deployment.audit_table_name,
+            registry_table=mesh.deployment.registry_table_name,
             functions=("CatalogSyncFunction",),
         )
         with c.counting(counter):

@@ -107,12 +107,15 @@ class CallCounter:
         audit_table: str = "",
         requests_table: str = "",
         labeller: Labeller | None = None,
+        registry_table: str = "",
         functions: Iterable[str] | None = None,
     ) -> None:
         self.producers = set(producer_accounts)
         self.ledger_table = ledger_table
         self.audit_table = audit_table
         self.requests_table = requests_table
+        # The member registry (issue 16): one Query per invocation that needs the producers.
+        self.registry_table = registry_table
         self.labeller = labeller
         # Only these functions' calls count (None: all). The propagation figures measure the
         # catalog functions: the access functions that react to a new database (ownership
@@ -218,6 +221,8 @@ class CallCounter:
             return "audit"
         if self.requests_table and self.requests_table in names:
             return "requests"
+        if self.registry_table and self.registry_table in names:
+            return "registry"
         return "other"
 
     # --- reading ---------------------------------------------------------------------------

@@ -349,6 +349,26 @@ def scenario(mesh: LocalMesh) -> None:
     #     (meshgov:contract), read through the producer's reader role (ReadContracts:
     #     s3:GetObject under the contracts prefix, ExpectedBucketOwner = the producer).
     _contract(mesh)
+    # 14. The registry (issue 16): the platform team registers a producer and a consumer
+    #     (a member and its domain guard in one transaction), removes the consumer at once and
+    #     the producer with no grace period; the catalog sweep retires the producer.
+    _registry(mesh)
+
+
+def _registry(mesh: LocalMesh) -> None:
+    from meshgov.contracts.registry_events import MEMBER_ADD_REQUESTED, MEMBER_REMOVE_REQUESTED
+
+    producer, consumer = "444444444444", "555555555555"
+    for detail in (
+        {"account": producer, "kind": "producer", "domain": "hr"},
+        {"account": consumer, "kind": "consumer"},
+    ):
+        mesh.request_registry_change(MEMBER_ADD_REQUESTED, detail)
+    mesh.settle()
+    for account in (consumer, producer):
+        mesh.request_registry_change(MEMBER_REMOVE_REQUESTED, {"account": account, "graceDays": 0})
+    mesh.settle()
+    mesh.sweep()
 
 
 def _contract(mesh: LocalMesh) -> None:

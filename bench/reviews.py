@@ -83,6 +83,7 @@ def reviewing_mesh() -> Iterator[tuple[LocalMesh, c.CallCounter]]:
             [p.account_id for p in mesh.config.producers],
             audit_table=mesh.deployment.audit_table_name,
             requests_table=mesh.deployment.requests_table_name,
+            registry_table=mesh.deployment.registry_table_name,
             functions=("AccessSweepFunction",),
         )
         with c.counting(counter):

@@ -117,6 +117,7 @@ def measured_mesh() -> Iterator[tuple[LocalMesh, c.CallCounter]]:
             [p.account_id for p in mesh.config.producers],
             ledger_table=mesh.deployment.ledger_table_name,
             audit_table=mesh.deployment.audit_table_name,
+            registry_table=mesh.deployment.registry_table_name,
             functions=CATALOG_FUNCTIONS,
         )
         with c.counting(counter):

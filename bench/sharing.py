@@ -136,6 +136,7 @@ def sharing_mesh() -> Iterator[tuple[LocalMesh, c.CallCounter]]:
             ledger_table=mesh.deployment.ledger_table_name,
             audit_table=mesh.deployment.audit_table_name,
             requests_table=mesh.deployment.requests_table_name,
+            registry_table=mesh.deployment.registry_table_name,
             labeller=detail_types,
         )
         with c.counting(counter):

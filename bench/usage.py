@@ -187,6 +187,7 @@ def measure(progress: Progress | None = None) -> dict[str, Any]:
             counter = c.CallCounter(
                 [p.account_id for p in mesh.config.producers],
                 audit_table=mesh.deployment.audit_table_name,
+                registry_table=mesh.deployment.registry_table_name,
             )
             source = f"{binding.logical_id}@{mesh.central}"
             with c.counting(counter), counter.window(mesh.central, source):

@@ -56,7 +56,7 @@ from meshgov_cli.console import err, fail, out, print_json, reaching, running_me
 from meshgov_cli.hints import database_hint, table_hint, unknown_request
 from meshgov_cli.options import Output, OutputOption, StateDirOption, WideOption
 from meshgov_cli.principal_check import missing_principal
-from meshgov_cli.reach import member_name, request_store
+from meshgov_cli.reach import member_name, registered_producers, request_store
 from meshgov_local.observe import AuditFollower, RunningMesh
 from meshgov_local.standalone import DEFAULT_STATE_DIR
 
@@ -262,11 +262,11 @@ def _put(running: RunningMesh, account: str, detail_type: str, detail: Mapping[s
     return str(entry["EventId"])
 
 
-def _poll(
+def _poll[Seen](
     what: str,
     timeout: float,
-    look: Callable[[], tuple[bool, RequestRecord | None]],
-) -> tuple[bool, RequestRecord | None]:
+    look: Callable[[], tuple[bool, Seen | None]],
+) -> tuple[bool, Seen | None]:
     """Call ``look`` until it says done or ``timeout`` seconds passed; its last answer. The
     spinner saying ``what`` is progress: it goes to stderr."""
     deadline = time.monotonic() + timeout
@@ -507,7 +507,7 @@ def _resolve(running: RunningMesh, detail: AccessRequestedDetail) -> Resolution:
     catalog = CentralAccessCatalog(
         running.client(central, "glue"), running.client(central, "lakeformation"), central
     )
-    producers = running.state.config().producer_domains()
+    producers = registered_producers(running)
     found: Mapping[str, Any] | None = None
     tables: list[dict[str, Any]] = []
     try:
@@ -555,7 +555,7 @@ def central_table_hint(running: RunningMesh, database: str, table: str) -> str:
     catalog = CentralAccessCatalog(
         running.client(central, "glue"), running.client(central, "lakeformation"), central
     )
-    producers = running.state.config().producer_domains()
+    producers = registered_producers(running)
     if catalog.database(database) is None:
         known = [str(d["Name"]) for d in catalog.databases()]
         return f"central has no database {database}" + database_hint(database, known, producers)

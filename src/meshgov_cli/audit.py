@@ -1,9 +1,10 @@
 """``meshgov audit verify`` and ``meshgov audit show``: the audit trail of a running local mesh,
 read as the central account.
 
-``verify`` reads the chain's head, then every record in ``seq`` order (the ``by-seq`` index),
-and the signed digests when a digest bucket and key are known (``--digest-bucket``/``--digest-key``
-or the mesh's state), and names the first problem (:mod:`meshgov.audit.verify`). Exit codes:
+``verify`` reads the trail's metadata and every shard's head, then each shard's records in
+``seq`` order (the ``by-seq`` index; docs/adr/0019-sharded-audit-trail.md), and the signed
+digests when a digest bucket and key are known (``--digest-bucket``/``--digest-key`` or the
+mesh's state), and names the first problem (:mod:`meshgov.audit.verify`). Exit codes:
 0 the trail verifies, 1 it does not, 2 it could not be verified (mesh, table or digests
 unreachable). ``show`` filters the records. The work is in the library; this module parses and
 renders.
@@ -25,8 +26,8 @@ from rich.markup import escape
 from meshgov.access.core import OWNERSHIP
 from meshgov.access.store import RequestRecord
 from meshgov.audit import AuditOutcome, AuditRecord
-from meshgov.audit.dynamodb import read_chain, verify_trail
-from meshgov.audit.verify import ChainHead, DigestLike, Verdict
+from meshgov.audit.dynamodb import TrailHeads, read_chain, verify_trail
+from meshgov.audit.verify import DigestLike, Verdict
 from meshgov.errors import MeshgovError
 from meshgov_cli.console import err, fail, out, print_json, running_mesh
 from meshgov_cli.hints import unknown_request
@@ -86,17 +87,19 @@ def load_digests(running: RunningMesh, bucket: str, key: str) -> tuple[Sequence[
     return views, f"{len(views)} digest(s) from {bucket}"
 
 
-def verdict_dict(verdict: Verdict, head: ChainHead | None, digest_note: str) -> dict[str, Any]:
+def verdict_dict(verdict: Verdict, heads: TrailHeads, digest_note: str) -> dict[str, Any]:
     return {
         "pass": verdict.ok,
         "records_checked": verdict.records_checked,
         "digests_checked": verdict.digests_checked,
         "last_seq": verdict.last_seq,
-        "head_seq": head.seq if head else 0,
+        "shards": heads.shards or 0,
+        "head_seq": heads.record_count,
         "digests": digest_note,
         "problem": (
             {
                 "kind": verdict.problem.kind,
+                "shard": verdict.problem.shard,
                 "seq": verdict.problem.seq,
                 "message": verdict.problem.message,
                 "digest": verdict.problem.digest or None,
@@ -120,27 +123,28 @@ def verify(
     ] = None,
     output: OutputOption = Output.TABLE,
 ) -> None:
-    """Prove the audit trail is intact: every record's hash, the chain's links and order, the
-    head, and the signed digests (signature, key, digest chain, hashes).
+    """Prove the audit trail is intact: every record's hash, each shard's chain (links and
+    order) and head, and the signed digests (signature, key, digest chain, every shard's head).
 
-    Prints PASS or FAIL, the counts and the first problem with its kind: `edit`, `deletion`,
-    `insertion`, `reorder`, `truncation`, `digest-signature`, `digest-key`, `digest-chain`,
-    `digest-mismatch`. Exit code 0 pass, 1 fail, 2 cannot verify (the reason on stderr; with
-    `-o json` also as `{"pass": null, "error": ...}` on stdout).
+    Prints PASS or FAIL, the counts and the first problem with its kind and shard: `edit`,
+    `deletion`, `insertion`, `reorder`, `truncation`, `shards`, `digest-signature`, `digest-key`,
+    `digest-chain`, `digest-heads`, `digest-mismatch`. Exit code 0 pass, 1 fail, 2 cannot
+    verify (the reason on stderr; with `-o json` also as `{"pass": null, "error": ...}` on
+    stdout).
     """
     running = running_mesh(state_dir, CANNOT_VERIFY)
     table = running.state.audit_table_name
     bucket, key = _digest_source(running.state, digest_bucket, digest_key)
     try:
         digests, note = load_digests(running, bucket, key)
-        verdict, head = verify_trail(
+        verdict, heads = verify_trail(
             running.client(running.state.central_account, "dynamodb"), table, digests
         )
     except (ClientError, BotoCoreError, MeshgovError) as exc:
         if output is Output.JSON:
             print_json({"pass": None, "error": str(exc)})
         fail(f"cannot verify the audit trail in {table}: {exc}", CANNOT_VERIFY)
-    data = verdict_dict(verdict, head, note)
+    data = verdict_dict(verdict, heads, note)
     if output is Output.JSON:
         print_json(data)
     else:
@@ -152,14 +156,16 @@ def _print_verdict(console: Console, table: str, data: dict[str, Any]) -> None:
     mark = "[bold green]PASS[/]" if data["pass"] else "[bold red]FAIL[/]"
     console.print(
         f"{mark} audit trail {table}: {data['records_checked']} record(s) checked "
-        f"(head at seq {data['head_seq']}), {data['digests_checked']} digest(s) checked",
+        f"({data['head_seq']} by the heads of {data['shards']} shard(s)), "
+        f"{data['digests_checked']} digest(s) checked",
         highlight=False,
     )
     console.print(f"  digests: {escape(data['digests'])}", highlight=False)
     problem = data["problem"]
     if problem:
         console.print(
-            f"  first problem: [bold]{problem['kind']}[/] at seq {problem['seq']}: "
+            f"  first problem: [bold]{problem['kind']}[/] at shard {problem['shard']} seq "
+            f"{problem['seq']}: "
             f"{escape(problem['message'])}",
             highlight=False,
             soft_wrap=True,
@@ -287,11 +293,12 @@ def select(
 
 
 def records_table(records: Sequence[AuditRecord], title: str, *, wide: bool = False) -> FitTable:
-    """One row per record; at 80 columns: seq, action, outcome, target, reason (and what fits)."""
+    """One row per record; at 80 columns: shard/seq, action, outcome, target, reason (and what
+    fits)."""
     table = FitTable(
         title,
         [
-            Col("seq", no_wrap=True, justify="right"),
+            Col("shard/seq", no_wrap=True, justify="right"),
             Col("time (UTC)", 2),
             Col("action", no_wrap=True),
             Col("outcome", no_wrap=True),
@@ -306,7 +313,7 @@ def records_table(records: Sequence[AuditRecord], title: str, *, wide: bool = Fa
     for record in records:
         entry = record.entry
         table.add_row(
-            str(record.seq),
+            f"{record.shard}/{record.seq}",
             record.recorded_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
             escape(entry.action),
             f"[{OUTCOME_STYLE.get(entry.outcome, 'white')}]{entry.outcome.value}[/]",

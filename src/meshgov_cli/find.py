@@ -15,13 +15,17 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from meshgov.aws.arns import Arns
 from meshgov.contracts_odcs.store import ContractStore
 from meshgov.discovery import DataProduct, DiscoveryError, FindQuery, find_products
+from meshgov.lineage.known import MeshEdges
+from meshgov.lineage.neighbours import Neighbour, ProductLineage
 from meshgov.usage.report import DEFAULT_DAYS, DayRange
 from meshgov_cli.console import fail, out, print_json, reaching, running_mesh
 from meshgov_cli.options import Output, OutputOption, StateDirOption, WideOption
-from meshgov_cli.reach import usage_store
+from meshgov_cli.reach import lineage_store, request_store, usage_store
 from meshgov_cli.tables import Col, FitTable
+from meshgov_local.observe import RunningMesh
 from meshgov_local.standalone import DEFAULT_STATE_DIR
 
 SHOWN_COLUMNS = 4
@@ -104,9 +108,33 @@ def sla_cell(product: DataProduct) -> str:
     return f"[red]{state}[/]" if state.startswith("late") else state
 
 
+def lineage_cell(product: DataProduct) -> str:
+    """The product's lineage neighbours counted by kind, ``up: 1 job, 1 producer table;
+    down: 1 link, 1 principal`` (``-o json`` names them); ``unknown`` without a lineage table."""
+    found = product.lineage
+    if found is None:
+        return "unknown"
+    parts = [
+        f"{label}: {_counted(side) or 'none'}"
+        for label, side in (("up", found.upstream), ("down", found.downstream))
+    ]
+    return "; ".join(parts)
+
+
+def _counted(side: Sequence[Neighbour]) -> str:
+    """``2 links, 1 job``: how many of each kind, in the order first met. A table reached by a
+    grant is a consumer's resource link."""
+    counts: dict[str, int] = {}
+    for n in side:
+        kind = "link" if (n.kind, n.via) == ("table", "grant") else n.kind
+        counts[kind] = counts.get(kind, 0) + 1
+    return ", ".join(f"{c} {k}{'s' if c > 1 else ''}" for k, c in counts.items())
+
+
 def products_table(products: Sequence[DataProduct], title: str, *, wide: bool = False) -> FitTable:
     """product, domain, owner, classification, freshness, SLA, contract, quality, columns,
-    access, consumers; at 80 columns the freshness and the consumers are left out first."""
+    access, consumers, lineage; at 80 columns the consumers, the lineage and the freshness
+    are left out first."""
     table = FitTable(
         title,
         [
@@ -121,6 +149,7 @@ def products_table(products: Sequence[DataProduct], title: str, *, wide: bool = 
             Col("columns", 1),
             Col("access", no_wrap=True),
             Col(f"consumers ({DEFAULT_DAYS} d)", 6),
+            Col("lineage", 5),
         ],
         wide=wide,
         empty="nothing found",
@@ -138,6 +167,7 @@ def products_table(products: Sequence[DataProduct], title: str, *, wide: bool = 
             escape(columns_cell(product.columns)),
             access_cell(product),
             escape(consumers_cell(product)),
+            escape(lineage_cell(product)),
         )
     return table
 
@@ -195,7 +225,10 @@ def find(
     and its consumers: the distinct roles that read it in the last 30 days (UTC, today
     included), from the central usage table; its data contract in force (version, and
     BREACHED when the table broke it) and its freshness against the contract's SLA (`fresh`,
-    `late 3h`, `no SLA`, `unchecked` before the catalog sweep first checked it).
+    `late 3h`, `no SLA`, `unchecked` before the catalog sweep first checked it); and its
+    lineage neighbours: upstream the producer's table and the jobs that write it, downstream
+    the jobs that read it, the consumers' resource links and their principals (counted here,
+    named with `-o json`; `unknown` when the mesh has no lineage table).
 
     Examples: `meshgov find customer`, `meshgov find --column email --tag classification=pii`,
     `meshgov find --domain sales --as-account 333333333333 -o json`.
@@ -227,6 +260,7 @@ def find(
                     running.client(central, "dynamodb"), running.state.ledger_table_name
                 ),
                 now=datetime.now(UTC),
+                lineage=_product_lineage(running),
             )
         except DiscoveryError as exc:
             fail(str(exc))
@@ -237,3 +271,15 @@ def find(
     if as_account:
         title += f"; access as account {as_account}"
     console.print(products_table(products, title, wide=wide))
+
+
+def _product_lineage(running: RunningMesh) -> ProductLineage:
+    """The run events' graph and meshgov's own edges, read as the central account."""
+    state = running.state
+    central = state.central_account
+    producers = {m.account_id: m.domain for m in state.members if m.domain}
+    arns = Arns.for_region(state.region)
+    known = MeshEdges(
+        running.client(central, "glue"), request_store(running), central, producers, arns
+    )
+    return ProductLineage(lineage_store(running), known, central, producers, arns)

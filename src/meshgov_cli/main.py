@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from meshgov_cli.access import can_access_command, decide, request_access, requests
+from meshgov_cli.accounts import accounts_app
 from meshgov_cli.audit import audit_app
 from meshgov_cli.console import err, out, print_json, print_json_line, reaching, running_mesh
 from meshgov_cli.dlq import dlq_app
@@ -73,6 +74,7 @@ app.command("review")(review)
 app.command("usage")(usage)
 app.command("lineage")(lineage_command)
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(accounts_app, name="accounts")
 
 
 # --------------------------------------------------------------------------------------------

@@ -4,8 +4,12 @@ the mesh, and the one readable line when it is not there or refuses, are
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from meshgov.access.store import RequestStore
 from meshgov.lineage.store import LineageStore
+from meshgov.registry.directory import RegisteredProducers
+from meshgov.registry.store import RegistryStore
 from meshgov.usage.store import UsageStore
 from meshgov_cli.console import EXIT_REFUSED, fail
 from meshgov_local.deploy import default_physical_name
@@ -58,3 +62,16 @@ def lineage_store(running: RunningMesh) -> LineageStore:
     deployer gives ``LineageTable`` (``mesh.json`` does not record it)."""
     central = running.state.central_account
     return LineageStore(running.client(central, "dynamodb"), default_physical_name("LineageTable"))
+
+
+def registry_store(running: RunningMesh) -> RegistryStore:
+    """Central's registry table, as the central account (``mesh.json`` records its name; one
+    written before it did gets the local deployer's name)."""
+    state = running.state
+    table = state.registry_table_name or default_physical_name("RegistryTable")
+    return RegistryStore(running.client(state.central_account, "dynamodb"), table)
+
+
+def registered_producers(running: RunningMesh) -> Mapping[str, str]:
+    """``producer account -> domain`` as central serves them (what its functions read)."""
+    return RegisteredProducers(registry_store(running))

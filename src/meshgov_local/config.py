@@ -66,5 +66,13 @@ class MeshConfig:
         return (self.central_account, *(m.account_id for m in self.members))
 
     def producer_domains(self) -> dict[str, str]:
-        """account id -> domain, as the central stack's ``ProducerDomains`` parameter carries it."""
+        """account id -> domain, as the mesh registers its producers (:func:`registration_of`)."""
         return {m.account_id: m.domain for m in self.producers if m.domain}
+
+
+def registration_of(member: MemberAccount) -> dict[str, str]:
+    """The ``Member Add Requested`` detail that registers ``member`` in central's registry."""
+    detail = {"account": member.account_id, "kind": member.kind.value}
+    if member.domain:
+        detail["domain"] = member.domain
+    return detail

@@ -20,9 +20,12 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from meshgov.audit import AuditRecord
+from meshgov.audit import AuditOutcome, AuditRecord
+from meshgov.contracts.registry_events import MEMBER_ADD_REQUESTED
+from meshgov.registry.requests import put_registry_change
+from meshgov_cli.accounts import members_table
 from meshgov_cli.tables import FitTable
-from meshgov_local.config import MeshConfig
+from meshgov_local.config import MeshConfig, registration_of
 from meshgov_local.demo_audit import AuditStory
 from meshgov_local.demo_contracts import ContractStory
 from meshgov_local.demo_query import POLICY, QueryStory
@@ -47,7 +50,7 @@ SOURCE_DB = "sales"
 # central's DataLocationRole read it, so Lake Formation can vend credentials for its tables).
 BUCKET = "s3://producer-data"
 FINAL_STATEMENT = "central equals the published source"
-STEPS = 23
+STEPS = 24
 
 # --------------------------------------------------------------------------------------------
 # What the producer sends to Glue
@@ -129,6 +132,7 @@ class Demo:
         self._number = 0
         self.steps: list[dict[str, Any]] = []  # what `meshgov demo -o json` reports
         self.problems: list[str] = []
+        self.registration_failures: list[str] = []
 
     @property
     def _domain(self) -> str:
@@ -139,6 +143,7 @@ class Demo:
         controls.add_listener(self.flow.on_glue_event)
         try:
             self.start()
+            self.register()
             self.publish()
             self.schema_change()
             self.partitions()
@@ -164,7 +169,7 @@ class Demo:
             audit = AuditStory(self)
             audit.verify()
             audit.posture()
-            return self.finish([*sharing.failures, *audit.failures])
+            return self.finish([*self.registration_failures, *sharing.failures, *audit.failures])
         finally:
             controls.remove_listener(self.flow.on_glue_event)
 
@@ -193,6 +198,42 @@ class Demo:
                 f"{', '.join(sorted(deployment.functions))} (run in this process, as Lambda would: "
                 "fed from their SQS queues, AWS_ENDPOINT_URL pointing at the server)."
             )
+
+    def register(self) -> None:
+        with self.step("The platform team registers the members", show_catalog=False):
+            self.say(
+                "Central serves only registered accounts, held in its registry table (no "
+                "template parameter, nothing redeployed): one command per account puts "
+                "[bold]Member Add Requested[/] on the central bus, as the central account."
+            )
+            events = self.mesh.client(self.mesh.central, "events")
+            asked: dict[str, str] = {}
+            for member in self.mesh.config.members:
+                flags = f"--producer --domain {member.domain}" if member.domain else "--consumer"
+                self.did(f"meshgov accounts add {member.account_id} {flags}")
+                asked[
+                    put_registry_change(
+                        events,
+                        self.mesh.deployment.bus_name,
+                        MEMBER_ADD_REQUESTED,
+                        registration_of(member),
+                    )
+                ] = member.account_id
+            self.settle()
+            answers = {
+                r.entry.correlation_id: r.entry
+                for r in self.mesh.audit_records()
+                if r.entry.correlation_id in asked
+            }
+            for event_id, account in asked.items():
+                entry = answers.get(event_id)
+                if entry is None or entry.outcome is not AuditOutcome.SUCCEEDED:
+                    failure = f"registering {account}: {entry.reason if entry else 'no answer'}"
+                    self.registration_failures.append(failure)
+                    self.console.print(f"[bold red]{escape(failure)}[/]")
+                else:
+                    self.say(f"central: account [bold]{account}[/] {escape(entry.reason)}")
+            self.console.print(members_table(self.mesh.registry().members(), wide=self.wide))
 
     def publish(self) -> None:
         with self.step("A producer publishes data products"):
@@ -535,7 +576,13 @@ def run_report(
             if on_endpoint:
                 on_endpoint(endpoint)
             with console.status("Deploying template.yaml into the local accounts..."):
-                mesh = LocalMesh(config, endpoint_url=endpoint, parameter_overrides=POLICY)
+                # The demo registers the members itself, with the command (its step 2).
+                mesh = LocalMesh(
+                    config,
+                    endpoint_url=endpoint,
+                    parameter_overrides=POLICY,
+                    register_members=False,
+                )
             story = Demo(console, mesh, wide=wide)
             code = story.run()
     finally:

@@ -43,10 +43,21 @@ class AuditStory:
                 chain_record(item)
                 for item in read_chain_items(dynamodb, deployment.audit_table_name)
             ]
-            middle = len(records) // 2
+            # A record in the middle that is not its shard's last (deleting a shard's last
+            # record is a truncation, not a deletion: ADR 0019)
+            half = len(records) // 2
+            middle = next(
+                (
+                    i
+                    for i in (*range(half, len(records) - 1), *range(half))
+                    if records[i + 1].shard == records[i].shard
+                ),
+                half,
+            )
             demo.did(
-                f"A copy of the trail in which record {records[middle].seq}'s reason was "
-                "edited, then a copy in which it was deleted:"
+                f"A copy of the trail in which record {records[middle].seq} of shard "
+                f"{records[middle].shard}'s reason was edited, then a copy in which it was "
+                "deleted:"
             )
             edited = list(records)
             edited[middle] = _edited(records[middle])

@@ -6,7 +6,8 @@ central accepts it; the producer then drops a contracted column without a new ma
 central tells the consumer account holding grants on ``orders`` (naming its requests) and the
 producer, and posture shows the contract BREACHED; finally a Glue Data Quality ruleset run on
 ``orders`` (the emulated Glue Data Quality API, computed on the real Parquet data) reaches
-central and ``find`` shows its score.
+central and ``find`` shows its score. The run checks the contract's own quality rules (ODCS
+``quality``, translated into DQDL by :func:`meshgov_local.quality_runs.run_quality_check`).
 
 Who was told is read as the members receive it: a rule and a queue on each member's ``meshgov``
 bus (as tests/integration/test_data_contracts.py does), created before the breach.
@@ -23,7 +24,7 @@ from rich.markup import escape
 from meshgov.contracts.data_contract_events import CONTRACT_BREACHED
 from meshgov.discovery.find import FindQuery, find_products
 from meshgov_cli.tables import Col, FitTable
-from meshgov_local.emulator.iam_bootstrap import ADMIN_ROLE_NAME
+from meshgov_local.quality_runs import run_quality_check
 
 if TYPE_CHECKING:
     from meshgov_local.demo import Demo
@@ -34,15 +35,23 @@ if TYPE_CHECKING:
 CONTRACTS_PREFIX = "meshgov-contracts/"
 CONTRACT_VERSION = "1.0.0"
 # The columns orders promises (ODCS v3 schema properties; physicalType as Glue types them).
+# Their quality rules (ODCS v3 library metrics): no null order_id and no duplicate country;
+# with the table's "more than no rows", they run as RowCount > 0, IsComplete "order_id" and
+# IsUnique "country": the first two hold on the demo's rows, the last cannot (6 countries), so
+# the score is 2/3.
 PROMISED: dict[str, dict[str, Any]] = {
-    "order_id": {"physicalType": "bigint", "required": True},
-    "country": {"physicalType": "string"},
+    "order_id": {
+        "physicalType": "bigint",
+        "required": True,
+        "quality": [{"metric": "nullValues", "mustBe": 0}],
+    },
+    "country": {"physicalType": "string", "quality": [{"metric": "duplicateValues", "mustBe": 0}]},
     "currency": {"physicalType": "string"},
 }
+TABLE_QUALITY = [{"metric": "rowCount", "mustBeGreaterThan": 0}]
 DROPPED = "currency"
 RULESET_NAME = "orders-checks"
-# Glue Data Quality DQDL: RowCount and IsComplete hold on the demo's rows; IsUnique "country"
-# cannot (6 countries), so the score is 2/3.
+# What the run would check for a table whose contract has no quality rule (Glue DQDL).
 RULESET = 'Rules = [ RowCount > 0, IsComplete "order_id", IsUnique "country" ]'
 INBOX = "demo-contract-inbox"
 
@@ -105,6 +114,7 @@ class ContractStory:
                     {
                         "name": "orders",
                         "physicalType": "table",
+                        "quality": TABLE_QUALITY,
                         "properties": [{"name": n, **terms} for n, terms in PROMISED.items()],
                     }
                 ],
@@ -166,15 +176,21 @@ class ContractStory:
     def quality(self) -> None:
         demo = self.demo
         with demo.step("The producer measures quality; find shows it", show_catalog=False):
-            glue, target = demo.glue, {"DatabaseName": "sales", "TableName": "orders"}
-            demo.did(f"CreateDataQualityRuleset [bold]{RULESET_NAME}[/]: {escape(RULESET)}")
-            glue.create_data_quality_ruleset(Name=RULESET_NAME, Ruleset=RULESET, TargetTable=target)
-            demo.did("StartDataQualityRulesetEvaluationRun on sales.orders (its Parquet data)")
-            glue.start_data_quality_ruleset_evaluation_run(
-                DataSource={"GlueTable": target},
-                Role=f"arn:aws:iam::{self.mesh.producer}:role/{ADMIN_ROLE_NAME}",
-                RulesetNames=[RULESET_NAME],
+            run = run_quality_check(
+                self.mesh,
+                database="sales",
+                table="orders",
+                ruleset_name=RULESET_NAME,
+                ruleset=RULESET,
             )
+            source = f"contract {run.contract}'s quality rules" if run.contract else "its own"
+            demo.did(
+                f"CreateDataQualityRuleset [bold]{RULESET_NAME}[/] ({escape(source)}): "
+                f"{escape(run.ruleset)}"
+            )
+            for left_out in run.untranslated:
+                demo.did(f"not run: {escape(left_out.where)} {escape(left_out.reason)}")
+            demo.did("StartDataQualityRulesetEvaluationRun on sales.orders (its Parquet data)")
             demo.settle()
             products = find_products(
                 self.mesh.client(self.mesh.central, "glue"),

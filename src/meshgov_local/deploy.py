@@ -44,6 +44,7 @@ AUDIT_TABLE = "AuditTable"
 LEDGER_TABLE = "SyncLedgerTable"
 REQUESTS_TABLE = "AccessRequestsTable"
 USAGE_TABLE = "UsageTable"
+REGISTRY_TABLE = "RegistryTable"
 MEMBER_BUS = "MemberMeshgovBus"
 DIGEST_BUCKET = "AuditDigestBucket"
 DIGEST_KEY = "AuditDigestKey"
@@ -123,6 +124,8 @@ class Deployment:
     digest_key_id: str = ""
     # The central usage table (issue 14): per principal, table and day.
     usage_table_name: str = ""
+    # The registry of member accounts (issue 16): producers and consumers, by account.
+    registry_table_name: str = ""
 
     def all_functions(self) -> list[FunctionBinding]:
         """Central functions first, then every member's."""
@@ -180,7 +183,6 @@ def central_parameters(config: MeshConfig) -> dict[str, str]:
     return {
         "StackRole": "central",
         "MemberAccounts": ",".join(m.account_id for m in config.members),
-        "ProducerDomains": ",".join(f"{a}={d}" for a, d in config.producer_domains().items()),
         "ReaderRoleName": config.reader_role_name,
         "LakeFormationAdminArn": Arns.for_region(config.region).iam_role(
             config.central_account, ADMIN_ROLE_NAME
@@ -1014,6 +1016,7 @@ def _deployment(
         digest_bucket_name=central.names.get(DIGEST_BUCKET, ""),
         digest_key_id=central.names.get(DIGEST_KEY, ""),
         usage_table_name=central.names.get(USAGE_TABLE, ""),
+        registry_table_name=central.names.get(REGISTRY_TABLE, ""),
     )
 
 

@@ -1,13 +1,10 @@
-"""A subset of DQDL (Glue Data Quality Definition Language), parsed and evaluated on real data.
+"""A subset of DQDL (Glue Data Quality Definition Language), evaluated on real data.
 
 The local mesh's Glue Data Quality (:mod:`meshgov_local.emulator.glue_dataquality`) evaluates a
-ruleset on a table's Parquet data with DuckDB. Followed documents:
+ruleset on a table's Parquet data with DuckDB. The grammar and the subset are
+:mod:`meshgov.quality.dqdl` (one parser: what meshgov writes from a contract's quality rules is
+what the local mesh runs), re-exported here. Followed documents:
 
-- Syntax, https://docs.aws.amazon.com/glue/latest/dg/dqdl.html: a ruleset is ``Rules = [ rule,
-  rule, ... ]`` ("a list named Rules (capitalized), delimited by a pair of square brackets ...
-  one or more comma-separated DQDL rules"); a rule is ``<RuleType> <Parameter> <Expression>``,
-  rule types are case-sensitive; column names are quoted; expressions are ``= x``, ``!= x``,
-  ``> x``, ``>= x``, ``< x``, ``<= x``, ``between x and y``, ``in [ ... ]``.
 - Rule types (https://docs.aws.amazon.com/glue/latest/dg/dqdl-rule-types.html): ``RowCount
   <expression>``; ``IsComplete "col"`` (every value non-null); ``Completeness "col"
   <expression>`` (the fraction of non-null values); ``IsUnique "col"`` (every value unique);
@@ -27,34 +24,31 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
-SUPPORTED = ("RowCount", "IsComplete", "Completeness", "IsUnique", "ColumnValues", "ColumnExists")
-_RULESET = re.compile(r"^\s*Rules\s*=\s*\[(?P<body>.*)\]\s*$", re.DOTALL)
-_RULE = re.compile(r'^(?P<type>[A-Za-z]+)\s*(?P<column>"[^"]+")?\s*(?P<expression>.*)$', re.DOTALL)
-_NUMBER = r"-?\d+(?:\.\d+)?"
-_LITERAL = rf'(?:"[^"]*"|{_NUMBER})'
-_COMPARE = re.compile(rf"^(?P<op>=|!=|>=|<=|>|<)\s*(?P<value>{_LITERAL})$")
-_BETWEEN = re.compile(rf"^between\s+(?P<low>{_LITERAL})\s+and\s+(?P<high>{_LITERAL})$")
-_IN = re.compile(r"^in\s*\[(?P<items>.*)\]$", re.DOTALL)
+from meshgov.quality.dqdl import BETWEEN as _BETWEEN
+from meshgov.quality.dqdl import COMPARE as _COMPARE
+from meshgov.quality.dqdl import IN as _IN
+from meshgov.quality.dqdl import LITERAL as _LITERAL
+from meshgov.quality.dqdl import (
+    SUPPORTED,
+    DqdlError,
+    DqdlSyntaxError,
+    DqdlUnsupportedError,
+    Rule,
+    parse_ruleset,
+)
+from meshgov.quality.dqdl import split as _split
 
-
-class DqdlError(ValueError):
-    """A ruleset the local mesh cannot evaluate."""
-
-
-class DqdlSyntaxError(DqdlError):
-    """Not DQDL."""
-
-
-class DqdlUnsupportedError(DqdlError):
-    """DQDL, but outside the subset the local mesh evaluates."""
-
-
-@dataclass(frozen=True)
-class Rule:
-    text: str
-    type: str
-    column: str | None
-    expression: str  # "" for rules without one
+__all__ = [
+    "SUPPORTED",
+    "DqdlError",
+    "DqdlSyntaxError",
+    "DqdlUnsupportedError",
+    "Rule",
+    "RuleResult",
+    "evaluate",
+    "parse_ruleset",
+    "score",
+]
 
 
 @dataclass(frozen=True)
@@ -63,69 +57,6 @@ class RuleResult:
     passed: bool
     message: str
     metric: float | None
-
-
-def parse_ruleset(text: str) -> list[Rule]:
-    found = _RULESET.match(text or "")
-    if found is None:
-        raise DqdlSyntaxError("a ruleset is 'Rules = [ rule, ... ]'")
-    rules = [_rule(part.strip()) for part in _split(found.group("body")) if part.strip()]
-    if not rules:
-        raise DqdlSyntaxError("the ruleset holds no rule")
-    return rules
-
-
-def _split(body: str) -> list[str]:
-    """The rules: commas outside quotes and brackets separate them."""
-    parts: list[str] = []
-    current: list[str] = []
-    depth, quoted = 0, False
-    for char in body:
-        if char == '"':
-            quoted = not quoted
-        elif not quoted and char == "[":
-            depth += 1
-        elif not quoted and char == "]":
-            depth -= 1
-        if char == "," and not quoted and depth == 0:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    parts.append("".join(current))
-    return parts
-
-
-def _rule(text: str) -> Rule:
-    if text.startswith("("):
-        raise DqdlUnsupportedError(f"composite rules are not emulated: {text}")
-    found = _RULE.match(text)
-    if found is None:
-        raise DqdlSyntaxError(f"not a rule: {text}")
-    kind, column = found.group("type"), found.group("column")
-    expression = found.group("expression").strip()
-    if kind not in SUPPORTED:
-        raise DqdlUnsupportedError(
-            f"rule type {kind} is not emulated by the local mesh "
-            f"(supported: {', '.join(SUPPORTED)})"
-        )
-    if " where " in f" {expression} ":
-        raise DqdlUnsupportedError(f"where clauses are not emulated: {text}")
-    needs_column = kind != "RowCount"
-    if needs_column != (column is not None):
-        raise DqdlSyntaxError(f"{kind} {'needs' if needs_column else 'takes no'} column: {text}")
-    needs_expression = kind in ("RowCount", "Completeness", "ColumnValues")
-    if needs_expression != bool(expression):
-        raise DqdlSyntaxError(
-            f"{kind} {'needs' if needs_expression else 'takes no'} expression: {text}"
-        )
-    if expression and not (
-        _COMPARE.match(expression) or _BETWEEN.match(expression) or _IN.match(expression)
-    ):
-        raise DqdlUnsupportedError(f"expression not emulated: {text}")
-    if expression and kind != "ColumnValues" and _IN.match(expression):
-        raise DqdlSyntaxError(f"{kind} takes a number: {text}")
-    return Rule(text, kind, column.strip('"') if column else None, expression)
 
 
 def _literal(text: str) -> str:

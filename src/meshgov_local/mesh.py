@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 from meshgov.access.effective import AccessAnswer
 from meshgov.access.effective_reads import CentralReaders, ConsumerReaders, can_access_through
 from meshgov.access.store import RequestRecord, RequestStore
-from meshgov.audit import Auditor, AuditRecord, DynamoAuditTrail
+from meshgov.audit import Auditor, AuditOutcome, AuditRecord, DynamoAuditTrail
 from meshgov.audit.dynamodb import read_day
 from meshgov.aws.arns import Arns
+from meshgov.contracts.registry_events import MEMBER_ADD_REQUESTED
 from meshgov.contracts_odcs.store import ContractStore
 from meshgov.deadletters import (
     CENTRAL_DLQS,
@@ -35,10 +36,12 @@ from meshgov.deadletters import (
     SourceQueueTarget,
 )
 from meshgov.posture import PostureReport, ProducerSource, posture
+from meshgov.registry.requests import put_registry_change
+from meshgov.registry.store import RegistryStore
 from meshgov.usage.store import UsageStore
 from meshgov_local import emulator
 from meshgov_local.accounts import AccountSessions
-from meshgov_local.config import MeshConfig
+from meshgov_local.config import MeshConfig, registration_of
 from meshgov_local.deploy import Deployment, FunctionBinding, deploy
 from meshgov_local.emulator import controls as emulator_controls
 from meshgov_local.invoke import execution_role_credentials
@@ -85,11 +88,16 @@ class LocalMesh:
         template_path: Path = TEMPLATE_PATH,
         parameter_overrides: Mapping[str, str] | None = None,
         deployment: Deployment | None = None,
+        *,
+        register_members: bool = True,
     ) -> None:
         """``parameter_overrides``: template parameter values for every stack, over the local
         mesh's own (e.g. the approval policy's ``{"ReviewEveryDays": "30"}``). ``deployment``:
         what an earlier deploy of the same config created, its state restored into moto
-        (:mod:`meshgov_local.snapshot`): the mesh is built around it, nothing is deployed."""
+        (:mod:`meshgov_local.snapshot`): the mesh is built around it, nothing is deployed.
+        ``register_members``: after a deploy, register every member of ``config`` in central's
+        registry the way the platform team does (``meshgov accounts add``: an event on the
+        central bus, handled by the access function); the demo does it itself, step by step."""
         emulator.install()
         self.config = config or MeshConfig()
         self.endpoint_url = endpoint_url
@@ -99,6 +107,8 @@ class LocalMesh:
             self.config, self.sessions, self.template, parameter_overrides=parameter_overrides
         )
         self.router = EventRouter(self.deployment, self.sessions, endpoint_url)
+        if deployment is None and register_members:
+            self.register_members()
 
     # --- acting as an account ----------------------------------------------------------------
     def client(self, account_id: str, service: str) -> Any:
@@ -186,6 +196,38 @@ class LocalMesh:
         if response.get("FailedEntryCount"):
             raise RuntimeError(f"PutEvents failed: {response['Entries']}")
         return str(response["Entries"][0]["EventId"])
+
+    def request_registry_change(self, detail_type: str, detail: Mapping[str, Any]) -> str:
+        """Put a ``meshgov.registry`` event on the central bus as the central account (what
+        ``meshgov accounts`` does); its event id, the correlation id of its audit record."""
+        return put_registry_change(
+            self.client(self.central, "events"), self.deployment.bus_name, detail_type, detail
+        )
+
+    def register_members(self) -> None:
+        """Register every member of the config not registered yet (a deploy converging an
+        existing mesh keeps its registry), producers with their domain, and deliver."""
+        registered = {m.account for m in self.registry().members()}
+        ids = [
+            self.request_registry_change(MEMBER_ADD_REQUESTED, registration_of(member))
+            for member in self.config.members
+            if member.account_id not in registered
+        ]
+        if not ids:
+            return
+        self.settle()
+        refused = [
+            r.entry.reason
+            for r in self.audit_records()
+            if r.entry.correlation_id in ids and r.entry.outcome is AuditOutcome.REFUSED
+        ]
+        if refused:
+            raise RuntimeError(f"registering the mesh's members was refused: {refused}")
+
+    def registry(self) -> RegistryStore:
+        return RegistryStore(
+            self.client(self.central, "dynamodb"), self.deployment.registry_table_name
+        )
 
     # --- time passing --------------------------------------------------------------------------
     def settle(self, chaos: Chaos | None = None) -> DeliveryReport:

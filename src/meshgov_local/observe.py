@@ -144,9 +144,10 @@ def schema_change_words(change: Any) -> str:
 class AuditFollower:
     """Reads the records added to the central audit table since the last poll, oldest first.
 
-    Items are keyed ``pk = AUDIT#<day>``, ``sk = <seq, 20 digits>`` (:mod:`meshgov.audit.dynamodb`),
-    so "new" is one Query per day on ``sk > last seen``; until a record has been seen, records at
-    or before ``since`` are filtered out by their ``recorded_at``.
+    Items are keyed ``pk = AUDIT#<day>``, ``sk = <time>#<shard>#<seq>`` (the trail's order,
+    :mod:`meshgov.audit.dynamodb`), so "new" is one Query per day on ``sk > last seen``; until a
+    record has been seen, records at or before ``since`` are filtered out by their
+    ``recorded_at``.
     """
 
     def __init__(

@@ -12,7 +12,7 @@ calls. Never imported by Lambda code (``tests/unit/test_architecture.py``).
   filtered by ``LogicalResourceId`` (one resource per call, so the 100-resource cap of an
   unfiltered call does not apply:
   https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStackResources.html),
-  and the producer's domain from the central stack's ``ProducerDomains`` parameter
+  and the producer's domain from central's registry (``RegistryTable``)
   (``DescribeStacks``).
 - ``settle``: EventBridge, SQS and Lambda deliver by themselves, so it polls the expected state,
   bounded (``MESHGOV_AWS_SETTLE_SECONDS``).
@@ -35,7 +35,7 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from meshgov.settings import parse_producer_domains
+from meshgov.registry.store import RegistryStore
 from meshgov_local.e2e_target import Check, NotSettledError, SharedTarget, StackNames
 from meshgov_local.real_accounts_config import SETTLE_VARIABLE, RealAccountsConfig
 
@@ -250,15 +250,18 @@ class RealAccountsTarget(SharedTarget):
             )
 
     def _producer_domain(self) -> str:
-        raw = _parameter(self._stack("central"), "ProducerDomains") or ""
-        domain = parse_producer_domains(raw).get(self.producer)
-        if not domain:
+        """The producer profile's domain, as central's registry holds it (``meshgov accounts
+        add``): no registration, no real-accounts run."""
+        table = self._physical("central", "RegistryTable")
+        registry = RegistryStore(self.client(self.central, "dynamodb"), table)
+        member = registry.get(self.producer)
+        if member is None or not member.is_producer or not member.domain:
             raise RealAccountsError(
-                f"the central stack's ProducerDomains ({raw!r}) does not register the producer "
-                f"profile's account {self.producer}: add {self.producer}=<domain> and redeploy "
-                "central"
+                f"central's registry ({table}) does not hold the producer profile's account "
+                f"{self.producer} as a producer: run `meshgov accounts add {self.producer} "
+                "--producer --domain <domain>` as the central account"
             )
-        return domain
+        return member.domain
 
     def _physical(self, role: str, logical_id: str) -> str:
         stack_name = self.config.account(role).stack_name

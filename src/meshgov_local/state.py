@@ -62,6 +62,7 @@ class MeshState:
     digest_bucket_name: str = ""
     digest_key_id: str = ""
     usage_table_name: str = ""
+    registry_table_name: str = ""
     # The process of ``mesh up``: a mesh.json whose process is gone (``kill -9``) is stale.
     pid: int = 0
 
@@ -85,6 +86,7 @@ class MeshState:
             digest_bucket_name=deployment.digest_bucket_name,
             digest_key_id=deployment.digest_key_id,
             usage_table_name=deployment.usage_table_name,
+            registry_table_name=deployment.registry_table_name,
             pid=os.getpid(),
         )
 
@@ -125,6 +127,7 @@ class MeshState:
                 digest_bucket_name=str(data.get("digest_bucket_name", "")),
                 digest_key_id=str(data.get("digest_key_id", "")),
                 usage_table_name=str(data.get("usage_table_name", "")),
+                registry_table_name=str(data.get("registry_table_name", "")),
                 pid=int(data.get("pid", 0)),
             )
         except (KeyError, TypeError, ValueError) as exc:

@@ -63,17 +63,21 @@ def test_verify_passes_on_an_intact_trail(running_mesh: tuple[LocalMesh, Path]) 
 
 def test_verify_fails_and_names_the_first_problem(running_mesh: tuple[LocalMesh, Path]) -> None:
     mesh, state_dir = running_mesh
-    items = stored(mesh)
-    mesh.client(mesh.central, "dynamodb").delete_item(
-        TableName=mesh.deployment.audit_table_name,
-        Key={"pk": items[1]["pk"], "sk": items[1]["sk"]},
+    dynamodb = mesh.client(mesh.central, "dynamodb")
+    pinned = DynamoAuditTrail(dynamodb, mesh.deployment.audit_table_name, pick=lambda _n: 40)
+    for n in range(3):
+        pinned.record(AuditEntry("test:pinned", AuditOutcome.SUCCEEDED, "t", f"r{n}", f"c{n}"))
+    second = next(i for i in stored(mesh) if i["chain"]["S"] == "shard-40" and i["seq"]["N"] == "2")
+    dynamodb.delete_item(
+        TableName=mesh.deployment.audit_table_name, Key={"pk": second["pk"], "sk": second["sk"]}
     )
     table = audit(state_dir, "verify")
     assert table.exit_code == 1, table.output
-    assert "FAIL" in table.output and "deletion at seq 2" in table.output
+    assert "FAIL" in table.output and "deletion at shard 40 seq 2" in table.output
     data = json.loads(audit(state_dir, "verify", "-o", "json").output)
     assert data["pass"] is False
-    assert (data["problem"]["kind"], data["problem"]["seq"]) == ("deletion", 2)
+    problem = data["problem"]
+    assert (problem["kind"], problem["shard"], problem["seq"]) == ("deletion", 40, 2)
 
 
 def test_verify_cannot_verify_without_a_mesh(tmp_path: Path) -> None:
@@ -85,7 +89,9 @@ def test_show_filters_records(running_mesh: tuple[LocalMesh, Path]) -> None:
     mesh, state_dir = running_mesh
     everything = json.loads(audit(state_dir, "show", "-o", "json", "--limit", "0").output)
     assert len(everything) == len(stored(mesh))
-    assert [r["seq"] for r in everything] == sorted(r["seq"] for r in everything)
+    # oldest first, all shards together: the trail's order (time, shard, seq)
+    order = [(r["recorded_at"], r["shard"], r["seq"]) for r in everything]
+    assert order == sorted(order)
 
     created = json.loads(
         audit(state_dir, "show", "-o", "json", "--action", "glue:CreateTable").output
@@ -144,11 +150,15 @@ def test_verify_passes_on_a_trail_with_non_ascii_text_and_numbers(
     )
 
     # Then the stored text is the RFC 8785 form of the record's fields, UTF-8, not \u escapes
-    item = stored(mesh)[-1]
+    item = next(
+        i
+        for i in stored(mesh)
+        if i["chain"]["S"] == f"shard-{record.shard:02d}" and i["seq"]["N"] == str(record.seq)
+    )
     assert item["canonical"]["S"].encode("utf-8") == rfc8785.dumps(record.fields())
     assert "Zürich" in item["canonical"]["S"] and '"whole":3}' in item["canonical"]["S"]
 
     # And `audit verify` passes over the whole trail, that record included
     data = json.loads(audit(state_dir, "verify", "--output", "json").output)
     assert data["pass"] is True, data["problem"]
-    assert data["records_checked"] == record.seq == data["head_seq"]
+    assert data["records_checked"] == len(stored(mesh)) == data["head_seq"]

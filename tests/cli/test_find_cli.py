@@ -113,8 +113,17 @@ def test_find_lists_products_with_owner_freshness_columns_and_access(
     customers = row_of(result.output, "sales_sales.customers")
     orders = row_of(result.output, "sales_sales.orders")
     assert customers[:4] == ["sales_sales.customers", "sales", "222222222222", "pii"]
-    # no contract (no SLA); quality: never scored; consumers: nobody read it
-    assert customers[5:] == ["no SLA", "-", "-", "id, email", "yes", "none"]
+    # no contract (no SLA); quality: never scored; consumers: nobody read it; lineage: the
+    # producer's table upstream, nothing downstream yet
+    assert customers[5:] == [
+        "no SLA",
+        "-",
+        "-",
+        "id, email",
+        "yes",
+        "none",
+        "up: 1 producer table; down: none",
+    ]
     assert orders[:4] == ["sales_sales.orders", "sales", "222222222222", "internal"]
     assert orders[5:] == [
         "no SLA",
@@ -123,6 +132,7 @@ def test_find_lists_products_with_owner_freshness_columns_and_access(
         "id, customer_id, amount, currency, +2 more",
         "no",
         "none",
+        "up: 1 producer table; down: none",
     ]
     assert len(customers[4]) == len("2026-11-25 10:00:00") and customers[4][4] == "-"
     # And without --as-account the access column says nothing
@@ -154,6 +164,17 @@ def test_find_filters_and_prints_json(running_mesh: tuple[LocalMesh, Path]) -> N
         "consumers": [],  # nobody read it in the last 30 days
         "quality": None,  # never scored
         "contract": None,  # no data contract
+        # its direct lineage neighbours: the producer's table, and no consumer link yet
+        "lineage": {
+            "upstream": [
+                {
+                    "node": f"arn:aws:glue:{mesh.config.region}:222222222222:table/sales/customers",
+                    "kind": "producer table",
+                    "via": "catalog",
+                }
+            ],
+            "downstream": [],
+        },
     }
 
     # And by column, tag, domain and owner

@@ -118,6 +118,9 @@ ERRORS: dict[str, tuple[list[str], int, str]] = {
     "mesh run-schedule": (["catalog-sweep"], 1, NO_MESH),
     "mesh advance-clock": (["1h"], 1, NO_MESH),
     "mesh schedules": ([], 1, NO_MESH),
+    "accounts add": (["444444444444", "--producer", "--domain", "hr"], 1, NO_MESH),
+    "accounts remove": (["444444444444"], 1, NO_MESH),
+    "accounts list": ([], 1, NO_MESH),
     # (demo and mesh up have no cheap "no mesh" error: see their own tests below)
 }
 WITHOUT_STATE_DIR = {"demo", "mesh up"}
@@ -188,6 +191,33 @@ def test_a_request_denied_by_policy_exits_1_as_help_says(
     assert answer["state"] == "DENIED" and "DENIED" in answer["error"]
 
 
+def test_accounts_add_and_remove_print_centrals_answer(
+    mesh_and_state: tuple[LocalMesh, Path],
+) -> None:
+    mesh, state_dir = mesh_and_state
+    where = ["--state-dir", str(state_dir)]
+    hr = ["accounts", "add", "444444444444", "--producer", "--domain", "hr", *where]
+    with delivering(mesh):
+        # When the platform team registers a producer (the mesh delivers meanwhile)
+        added = invoke([*hr, "-o", "json"])
+        # ... and registers it again
+        again = invoke(hr)
+        # ... and removes it, with no grace period
+        removed = invoke(["accounts", "remove", "444444444444", "--grace-days", "0", *where])
+    # Then the first is central's success, as JSON; the second central's refusal, on stderr
+    assert added.exit_code == 0, added.output
+    assert json.loads(added.stdout)["outcome"] == "SUCCEEDED"
+    assert again.exit_code == 1 and again.stdout == ""
+    assert "MemberAlreadyRegistered" in again.stderr
+    assert removed.exit_code == 0, removed.output
+    assert "leaves the mesh" in removed.stdout
+    listed = json.loads(invoke(["accounts", "list", *where, "-o", "json"]).stdout)
+    assert {m["account"]: m["state"] for m in listed}["444444444444"] == "REMOVING"
+    # A producer without its domain is a usage error, refused before anything is sent
+    bad = invoke(["accounts", "add", "555555555555", "--producer", *where])
+    assert bad.exit_code == 2 and "domain" in bad.stderr
+
+
 @contextmanager
 def delivering(mesh: LocalMesh) -> Iterator[None]:
     """The mesh delivers its queued events every 0.1 s meanwhile, as `mesh up` does."""
@@ -235,6 +265,7 @@ JSON: dict[str, tuple[list[str], int]] = {
     "dlq list": ([], 0),
     "dlq replay": (["--queue", "CatalogEventsDLQ"], 0),
     "mesh verify": ([], 0),
+    "accounts list": ([], 0),
     # query: tests/cli/test_query_cli.py (its mesh has Parquet data and an engine role);
     # demo: test_demo_json_is_one_document_after_the_story_on_stderr below; review, revoke and
     # the mesh control commands need a request under review / a `mesh up` process.
@@ -320,6 +351,7 @@ TABLES: dict[str, list[str]] = {
     "lineage": ["sales_orders.t0", "--downstream"],
     "dlq list": [],
     "watch": ["--once"],
+    "accounts list": [],
 }
 
 

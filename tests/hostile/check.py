@@ -71,7 +71,34 @@ def snapshot(mesh: LocalMesh) -> dict[str, Any]:
             account: sorted(s["resourceShareArn"] for s in shares_with(mesh, account))
             for account in members
         },
+        **promises(mesh),
     }
+
+
+def promises(mesh: LocalMesh) -> dict[str, Any]:
+    """What issue 15 stores centrally: contract heads and versions (the sync ledger's
+    ``CONTRACT*`` keys), quality results (their history table) and lineage items."""
+    dynamodb = mesh.client(mesh.central, "dynamodb")
+
+    def scan(table: str, **filters: Any) -> list[str]:
+        pages = dynamodb.get_paginator("scan").paginate(TableName=table, **filters)
+        return sorted(_dump(item) for page in pages for item in page.get("Items", []))
+
+    found: dict[str, Any] = {
+        "contracts": scan(
+            mesh.deployment.ledger_table_name,
+            FilterExpression="begins_with(pk, :c)",
+            ExpressionAttributeValues={":c": {"S": "CONTRACT"}},
+        )
+    }
+    for part, function, variable in (
+        ("quality", "CatalogSyncFunction", "QUALITY_TABLE_NAME"),
+        ("lineage", "LineageFunction", "LINEAGE_TABLE_NAME"),
+    ):
+        binding = mesh.binding(function)
+        if binding is not None and variable in binding.environment:
+            found[part] = scan(binding.environment[variable])
+    return found
 
 
 def dlq_depths(mesh: LocalMesh) -> dict[str, int]:
@@ -92,9 +119,11 @@ def audit_records(mesh: LocalMesh) -> list[AuditRecord]:
     days = {datetime.now(UTC).date().isoformat(), controls.now().date().isoformat()}
     dynamodb = mesh.client(mesh.central, "dynamodb")
     found = {
-        r.seq: r for day in days for r in read_day(dynamodb, mesh.deployment.audit_table_name, day)
+        r.record_id: r
+        for day in days
+        for r in read_day(dynamodb, mesh.deployment.audit_table_name, day)
     }
-    return [found[seq] for seq in sorted(found)]
+    return sorted(found.values(), key=lambda r: r.order)
 
 
 def check_case(mesh: LocalMesh, case: HostileCase) -> list[str]:
@@ -103,7 +132,7 @@ def check_case(mesh: LocalMesh, case: HostileCase) -> list[str]:
         case.setup(mesh)
     before = snapshot(mesh)
     depths = dlq_depths(mesh)
-    seen = {r.seq for r in audit_records(mesh)}
+    seen = {r.record_id for r in audit_records(mesh)}
     parked_before = (
         {m["MessageId"] for m in mesh.dead_letters(case.dead_letter)} if case.dead_letter else set()
     )
@@ -124,7 +153,7 @@ def check_case(mesh: LocalMesh, case: HostileCase) -> list[str]:
             problems.append(f"state changed: {part}")
     if case.after is not None and (problem := case.after(mesh)):
         problems.append(problem)
-    new = [r.entry for r in audit_records(mesh) if r.seq not in seen]
+    new = [r.entry for r in audit_records(mesh) if r.record_id not in seen]
     if case.expect_audit is None:
         if not said or case.says not in said:
             problems.append(f"refusal {said!r} does not say {case.says!r}")

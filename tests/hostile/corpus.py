@@ -35,11 +35,21 @@ from meshgov.contracts.access_events import (
     ACCESS_SOURCE,
     MEMBER_ACTIONS,
 )
-from meshgov.contracts.glue_events import DATABASE_STATE_CHANGE, TABLE_STATE_CHANGE
+from meshgov.contracts.data_contract_events import CONTRACT_PUBLISHED
+from meshgov.contracts.glue_events import (
+    CATALOG_SOURCE,
+    DATABASE_STATE_CHANGE,
+    TABLE_STATE_CHANGE,
+)
+from meshgov.contracts_odcs.document import MAX_CONTRACT_BYTES
+from meshgov.lineage.events import DETAIL_TYPE as LINEAGE_DETAIL_TYPE
+from meshgov.lineage.events import SOURCE as LINEAGE_SOURCE
 from meshgov_local.config import MeshConfig
 from meshgov_local.emulator import controls
 from meshgov_local.emulator.iam_bootstrap import ensure_admin_role
 from meshgov_local.mesh import LocalMesh
+from meshgov_local.parquet_data import write_table_data
+from meshgov_local.quality_runs import run_quality_check
 from tests.integration.access_helpers import (
     HR,
     analyst_arn,
@@ -51,7 +61,10 @@ from tests.integration.access_helpers import (
     request_id,
     two_producer_config,
 )
-from tests.integration.helpers import create_published_database
+from tests.integration.helpers import columns, create_published_database, table_input
+from tests.integration.test_data_contracts import BUCKET as CONTRACTS_BUCKET
+from tests.integration.test_data_contracts import V1 as CONTRACT_V1
+from tests.integration.test_data_contracts import contracts_config, odcs, put_contract
 
 OUTSIDER = "555555555555"  # an account in no mesh
 OUTSIDER2 = "666666666666"
@@ -1609,6 +1622,145 @@ CLI_CASES = [
 ]
 
 
+# --- issue 15's bad input: contracts, lineage and quality events (the promises) --------------
+# A contract arrives by ``Contract Published`` (the producer names an S3 object under its contracts
+# prefix); an OpenLineage run event and a Glue Data Quality result from a member's default bus.
+# Nothing may be stored: no contract head or version, no lineage item, no quality result (the
+# snapshot has them), besides the catalog and grants.
+
+PROMISES_DB, PROMISES_TABLE = "sales_orders", "t0"
+
+
+def contract_event(sender: str, key: str, body: dict[str, Any] | bytes | None) -> Inject:
+    """``body`` put at ``meshgov-contracts/<key>`` in sales' bucket (None: none), then
+    ``sender`` publishes it for sales_orders.t0."""
+
+    def inject(mesh: LocalMesh) -> str | None:
+        location = (
+            put_contract(mesh, key, body)
+            if body is not None
+            else f"s3://{CONTRACTS_BUCKET}/meshgov-contracts/{key}"
+        )
+        mesh.put_event(
+            sender,
+            CATALOG_SOURCE,
+            CONTRACT_PUBLISHED,
+            {"database": PROMISES_DB, "table": PROMISES_TABLE, "location": location},
+        )
+        return None
+
+    return inject
+
+
+def oversized_contract() -> bytes:
+    """A valid ODCS document padded past the 256 KiB meshgov reads."""
+    body = odcs("1.0.0", CONTRACT_V1)
+    body["description"] = {"purpose": "x" * (MAX_CONTRACT_BYTES + 1)}
+    return json.dumps(body).encode()
+
+
+def lineage_output_of(owner: str) -> Inject:
+    """sales' job claims to write ``owner``'s Glue table."""
+
+    def inject(mesh: LocalMesh) -> str | None:
+        region = mesh.config.region
+        event = {
+            "eventType": "COMPLETE",
+            "eventTime": "2026-12-05T10:00:00.000Z",
+            "producer": "https://example.com/etl",
+            "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+            "run": {"runId": str(uuid.uuid4())},
+            "job": {"namespace": "etl", "name": "sneaky"},
+            "inputs": [{"namespace": f"arn:aws:glue:{region}:{SALES}", "name": "table/orders/t0"}],
+            "outputs": [{"namespace": f"arn:aws:glue:{region}:{owner}", "name": "table/people/t0"}],
+        }
+        mesh.put_event(SALES, LINEAGE_SOURCE, LINEAGE_DETAIL_TYPE, event)
+        return None
+
+    return inject
+
+
+def quality_run_on_unpublished(mesh: LocalMesh) -> str | None:
+    """sales runs a ruleset on a table of its unpublished database: the emulated Glue Data
+    Quality puts the result on its default bus, the member stack forwards it."""
+    run_quality_check(
+        mesh,
+        database="secret",
+        table="orders",
+        ruleset_name="secret-checks",
+        ruleset="Rules = [ RowCount > 0 ]",
+    )
+    return None
+
+
+PROMISE_CASES = [
+    HostileCase(
+        "contract-not-odcs",
+        "promises",
+        "malformed",
+        "a Contract Published naming an object that is not ODCS v3 (no apiVersion)",
+        contract_event(SALES, "t0-not-odcs.json", {"kind": "DataContract", "id": "x"}),
+        "ContractInvalid",
+        audited("contract:published", "meshgov:catalog-sync"),
+        "not a valid ODCS v3 contract",
+    ),
+    HostileCase(
+        "contract-unknown-column",
+        "promises",
+        "bad-name",
+        "a contract naming a column the table does not have",
+        contract_event(
+            SALES, "t0-unknown.json", odcs("1.0.0", {**CONTRACT_V1, "ssn": {"required": True}})
+        ),
+        "ContractColumnUnknown",
+        audited("contract:published", "meshgov:catalog-sync"),
+        "does not have: ssn",
+    ),
+    HostileCase(
+        "contract-not-owner",
+        "promises",
+        "spoofed-account",
+        "hr publishes a contract for sales' table (a valid document in sales' bucket)",
+        contract_event(HR, "t0-by-hr.json", odcs("1.0.0", CONTRACT_V1)),
+        "ContractNotOwner",
+        audited("event:received", "meshgov:catalog-sync"),
+        f"not published by account {HR}",
+        dead_letter="CatalogEventsDLQ",
+    ),
+    HostileCase(
+        "contract-too-large",
+        "promises",
+        "oversized",
+        "a contract object over 256 KiB",
+        contract_event(SALES, "t0-huge.json", oversized_contract()),
+        "ContractTooLarge",
+        audited("contract:published", "meshgov:catalog-sync"),
+        f"over the {MAX_CONTRACT_BYTES}",
+    ),
+    HostileCase(
+        "lineage-foreign-output",
+        "promises",
+        "spoofed-account",
+        "sales' OpenLineage run event naming hr's table as its output",
+        lineage_output_of(HR),
+        "LineageForeignOutput",
+        audited("lineage:refused", "meshgov:lineage"),
+        f"account {SALES} may only name Glue tables of its own account",
+    ),
+    HostileCase(
+        "quality-unpublished",
+        "promises",
+        "untrusted-sender",
+        "a Glue Data Quality result for a table of an unpublished database",
+        quality_run_on_unpublished,
+        "QualityNotPublished",
+        audited("event:received", "meshgov:catalog-sync"),
+        "secret/orders is not published",
+        dead_letter="CatalogEventsDLQ",
+    ),
+]
+
+
 # --- the groups: one mesh each ----------------------------------------------------------------
 
 
@@ -1642,6 +1794,17 @@ def setup_nothing(_: LocalMesh) -> None:
     return None
 
 
+def setup_promises(mesh: LocalMesh) -> None:
+    """sales publishes orders (t0) and keeps 'secret' (orders, with data) unpublished."""
+    publish_sales(mesh, tables=1)
+    glue = mesh.client(SALES, "glue")
+    create_published_database(glue, "secret", published=False)
+    secret = table_input("orders", columns("id:bigint", "country:string"))
+    glue.create_table(DatabaseName="secret", TableInput=secret)
+    write_table_data(mesh.client(SALES, "s3"), secret, 20)
+    mesh.settle()
+
+
 @dataclass(frozen=True)
 class Group:
     entry_point: str
@@ -1655,6 +1818,7 @@ GROUPS: list[Group] = [
     Group("access", two_producer_config, setup_access, [*REQUEST_CASES, *DECISION_CASES]),
     Group("member", lambda: None, setup_member, MEMBER_CASES),
     Group("cli", lambda: None, setup_nothing, CLI_CASES),
+    Group("promises", contracts_config, setup_promises, PROMISE_CASES),
 ]
 
 CORPUS: list[HostileCase] = [case for group in GROUPS for case in group.cases]

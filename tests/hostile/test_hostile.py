@@ -54,7 +54,7 @@ def test_the_corpus_covers_every_entry_point_and_kind() -> None:
     assert len(CORPUS) >= 60
     assert len({case.id for case in CORPUS}) == len(CORPUS)
     entry_points = Counter(case.entry_point for case in CORPUS)
-    assert set(entry_points) == {"glue-events", "access", "member", "cli"}
+    assert set(entry_points) == {"glue-events", "access", "member", "cli", "promises"}
     kinds = {case.kind for case in CORPUS}
     assert {
         "spoofed-account",

@@ -668,7 +668,7 @@ def test_breaking_changes_on_shared_tables_are_sent_to_their_consumers(
     local_mesh: LocalMesh,
 ) -> None:
     mesh = local_mesh
-    given_a_consumer_and_published_sales(mesh, tables=3)
+    analyst = given_a_consumer_and_published_sales(mesh, tables=3)
     consumer_inbox = Inbox(mesh, mesh.consumer)
     on_t0 = approved(mesh, token="t0", tables=["t0"])
     approved(mesh, token="t2", tables=["t2"])
@@ -693,6 +693,13 @@ def test_breaking_changes_on_shared_tables_are_sent_to_their_consumers(
     for detail in told:
         assert (detail["database"], detail["table"]) == (DB, "t0")
         assert (detail["removedColumns"], detail["changedColumns"]) == (["customer"], ["id"])
+        # ... and what the change reaches downstream: the central table, the link, the analyst
+        table = f"arn:aws:glue:{mesh.config.region}:{{}}:table/{DB}/t0"
+        assert [(n["node"], n["kind"], n["distance"], n["via"]) for n in detail["downstream"]] == [
+            (table.format(CENTRAL), "central table", 1, "catalog"),
+            (table.format(CONSUMER), "table", 2, "grant"),
+            (analyst, "principal", 3, "grant"),
+        ]
     # ... and grants are untouched
     assert consumer_requests(mesh)[on_t0] is S.ACTIVE
     assert table_key(CENTRAL, DB, "t0") in central_grants(mesh)

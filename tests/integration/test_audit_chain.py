@@ -16,7 +16,8 @@ from meshgov.audit.dynamodb import (
     chain_record,
     read_chain,
     read_chain_items,
-    read_head,
+    read_heads,
+    read_shard_items,
     verify_trail,
 )
 from meshgov.audit.verify import Verdict
@@ -40,6 +41,21 @@ def items(mesh: LocalMesh) -> list[Item]:
     return list(read_chain_items(dynamodb, table))
 
 
+SHARD = 5  # where the tamper tests append records of their own
+
+
+def shard_items(mesh: LocalMesh, shard: int = SHARD) -> list[Item]:
+    dynamodb, table = trail(mesh)
+    return list(read_shard_items(dynamodb, table, shard))
+
+
+def append_to(mesh: LocalMesh, shard: int, count: int) -> None:
+    dynamodb, table = trail(mesh)
+    audit = DynamoAuditTrail(dynamodb, table, pick=lambda _n: shard)
+    for n in range(count):
+        audit.record(AuditEntry("test:pinned", AuditOutcome.SUCCEEDED, "t", f"r{n}", f"c{n}"))
+
+
 def key(item: Item) -> Item:
     return {"pk": item["pk"], "sk": item["sk"]}
 
@@ -59,20 +75,26 @@ def flowed(local_mesh: LocalMesh) -> LocalMesh:
     """A mesh where a producer published a database of three tables (central followed)."""
     publish_sales(local_mesh, tables=3)
     assert len(items(local_mesh)) >= 6
+    append_to(local_mesh, SHARD, 6)  # one shard with at least six records for the tampers
     return local_mesh
 
 
-def test_the_records_of_a_real_flow_form_one_chain_that_verifies(flowed: LocalMesh) -> None:
+def test_the_records_of_a_real_flow_form_chains_that_verify(flowed: LocalMesh) -> None:
     stored = items(flowed)
     dynamodb, table = trail(flowed)
-    assert [int(i["seq"]["N"]) for i in stored] == list(range(1, len(stored) + 1))
-    head = read_head(dynamodb, table)
-    assert head is not None and (head.seq, head.hash) == (len(stored), stored[-1]["hash"]["S"])
+    state = read_heads(dynamodb, table)
+    assert state.shards == 64 and state.record_count == len(stored)
+    for shard, head in state.heads.items():
+        mine = [i for i in stored if i["chain"]["S"] == f"shard-{shard:02d}"]
+        assert [int(i["seq"]["N"]) for i in mine] == list(range(1, head.seq + 1))
+        assert head.hash == mine[-1]["hash"]["S"]
     result = verdict(flowed)
     assert result.ok and result.records_checked == len(stored)
-    # what readers show is what the hash covers, in seq order, as the old readers expect
+    # what readers show is what the hash covers, all shards in the trail's one order, the
+    # order a day's Query returns (time, shard, seq)
     records = list(read_chain(dynamodb, table))
-    assert [r.seq for r in records] == [r.seq for r in flowed.audit_records()]
+    assert [r.record_id for r in records] == [r.record_id for r in flowed.audit_records()]
+    assert [r.order for r in records] == sorted(r.order for r in records)
     assert any(r.entry.action == "glue:CreateTable" for r in records)
 
 
@@ -130,33 +152,60 @@ def test_each_tamper_of_the_stored_items_is_detected_and_named(
     flowed: LocalMesh, name: str
 ) -> None:
     tamper, expected_kind, expected_seq = TAMPERS[name]
-    stored = items(flowed)
+    stored = shard_items(flowed)
     assert verdict(flowed).ok
     tamper(flowed, stored)
     result = verdict(flowed)
     assert not result.ok
     assert result.problem is not None
-    assert (result.problem.kind, result.problem.seq) == (expected_kind, expected_seq(stored)), (
-        result.problem.message
-    )
+    problem = (result.problem.kind, result.problem.shard, result.problem.seq)
+    assert problem == (expected_kind, SHARD, expected_seq(stored)), result.problem.message
 
 
 def test_moving_a_record_by_its_seq_attribute_is_detected(flowed: LocalMesh) -> None:
-    stored = items(flowed)
+    stored = shard_items(flowed)
     put(flowed, reseq(stored[1], len(stored) + 5))
     result = verdict(flowed)
     assert result.problem is not None and result.problem.kind == "reorder"
 
 
-def test_eight_concurrent_writers_never_fork_or_lose_the_chain(local_mesh: LocalMesh) -> None:
-    # Given 8 writers, each with its own boto3 session and client on the same audit table
+def test_a_record_moved_to_another_shard_is_detected(flowed: LocalMesh) -> None:
+    # Given record 3 of shard 5 moved, attributes and all, to the end of shard 9's chain
+    append_to(flowed, 9, 2)
+    moved = shard_items(flowed)[2]
+    delete(flowed, moved)
+    put(flowed, {**moved, "chain": {"S": "shard-09"}, "shard": {"N": "9"}, "seq": {"N": "3"}})
+
+    # Then verify names the hole it left in shard 5 (shard 5 is walked first)
+    result = verdict(flowed)
+    assert result.problem is not None
+    assert (result.problem.kind, result.problem.shard, result.problem.seq) == ("deletion", 5, 3)
+
+
+def test_a_head_or_the_metadata_tampered_with_is_detected(flowed: LocalMesh) -> None:
+    dynamodb, table = trail(flowed)
+    # the metadata gone while heads exist: the verifier cannot know N, and says so
+    meta = {"pk": {"S": "CHAIN"}, "sk": {"S": "META"}}
+    saved = dynamodb.get_item(TableName=table, Key=meta)["Item"]
+    dynamodb.delete_item(TableName=table, Key=meta)
+    result = verdict(flowed)
+    assert result.problem is not None and result.problem.kind == "shards"
+    # the metadata says fewer shards than hold records
+    put(flowed, {**saved, "shards": {"N": "4"}})
+    result = verdict(flowed)
+    assert result.problem is not None and result.problem.kind == "shards"
+
+
+def test_32_concurrent_writers_never_fork_lose_or_queue(local_mesh: LocalMesh) -> None:
+    # Given 32 writers, each with its own boto3 session and client on the same audit table
     dynamodb, table = trail(local_mesh)
     before = len(items(local_mesh))
     credentials = local_mesh.sessions.session(local_mesh.central).get_credentials()
     assert credentials is not None
     frozen = credentials.get_frozen_credentials()
-    writers, appends = 8, 80  # every append races 7 others; the bench runs 8 x 200
+    writers, appends = 32, 8  # the bench runs 32 x 50
     failures: list[BaseException] = []
+    trails: list[DynamoAuditTrail] = []
     start = threading.Barrier(writers)
 
     def write(writer: int) -> None:
@@ -167,6 +216,7 @@ def test_eight_concurrent_writers_never_fork_or_lose_the_chain(local_mesh: Local
             region_name=local_mesh.config.region,
         )
         audit = DynamoAuditTrail(session.client("dynamodb"), table)
+        trails.append(audit)
         start.wait(timeout=60)
         try:
             for n in range(appends):
@@ -188,11 +238,15 @@ def test_eight_concurrent_writers_never_fork_or_lose_the_chain(local_mesh: Local
     for thread in threads:
         thread.join()
 
-    # Then every append is there exactly once, numbered without a gap, and the chain verifies
+    # Then every append is there exactly once, each shard numbered without a gap, the trail
+    # verifies, and a writer rarely had to try twice (it moves to another shard when it loses)
     assert not failures, failures
     stored = items(local_mesh)
     assert len(stored) == before + writers * appends
-    assert [int(i["seq"]["N"]) for i in stored] == list(range(1, len(stored) + 1))
+    for shard, head in read_heads(dynamodb, table).heads.items():
+        seqs = [int(i["seq"]["N"]) for i in stored if i["chain"]["S"] == f"shard-{shard:02d}"]
+        assert seqs == list(range(1, head.seq + 1))
+    assert sum(t.attempts for t in trails) <= 1.5 * writers * appends
     appended = [chain_record(i) for i in stored if '"action":"test:append"' in i["canonical"]["S"]]
     assert len(appended) == writers * appends == len({r.hash for r in appended})
     assert verify_trail(dynamodb, table)[0].ok

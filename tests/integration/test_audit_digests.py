@@ -20,16 +20,18 @@ from meshgov.audit.digests import (
     DigestDocument,
     DigestWriter,
     PreviousDigest,
+    all_heads,
     build_digest,
     claim_key,
     digest_key,
     load_digest_views,
 )
-from meshgov.audit.dynamodb import chain_record, read_chain_items, read_head
+from meshgov.audit.dynamodb import chain_record, read_chain_items, read_heads
 from meshgov.audit.verify import (
     DIGEST_CHAIN,
     DIGEST_KEY,
     DIGEST_SIGNATURE,
+    ChainHead,
     DigestView,
     verify_chain,
 )
@@ -61,16 +63,18 @@ def views(mesh: LocalMesh) -> list[DigestView]:
 
 
 def head_seq(mesh: LocalMesh) -> int:
-    head = read_head(mesh.client(mesh.central, "dynamodb"), mesh.deployment.audit_table_name)
-    assert head is not None
-    return head.seq
+    """How many records the trail's heads say it holds (all shards)."""
+    state = read_heads(mesh.client(mesh.central, "dynamodb"), mesh.deployment.audit_table_name)
+    assert state.heads
+    return state.record_count
 
 
 def verdict(mesh: LocalMesh) -> Any:
     dynamodb = mesh.client(mesh.central, "dynamodb")
     table = mesh.deployment.audit_table_name
+    state = read_heads(dynamodb, table)
     records = (chain_record(item) for item in read_chain_items(dynamodb, table))
-    return verify_chain(records, views(mesh), head=read_head(dynamodb, table))
+    return verify_chain(records, views(mesh), heads=state.heads, shards=state.shards)
 
 
 def as_digest_function(mesh: LocalMesh, service: str) -> Any:
@@ -170,16 +174,18 @@ def test_two_digests_cover_the_trail_verify_and_chain(
     # Then both verify with the trail's key and follow each other, covering the whole trail
     assert (one.key, two.key) == (first, second)
     assert all(v.signature_ok and v.key_trusted and v.chain_ok for v in (one, two))
-    assert one.from_seq == 1
-    assert two.from_seq == one.to_seq + 1
-    assert two.to_seq == head_seq(mesh)
-    assert first == digest_key(one.to_seq)
+    assert one.previous_count == 0 and one.shards == 64 == len(one.heads)
+    assert two.previous_count == one.record_count < two.record_count == head_seq(mesh)
+    assert first == digest_key(one.record_count)
+    # every shard's head is bound, and none went backwards
+    assert [h.shard for h in two.heads] == list(range(64))
+    assert all(b.seq >= a.seq for a, b in zip(one.heads, two.heads, strict=True))
     # And the second names the first and the SHA-256 of its exact bytes
     document = DigestDocument.parse(stored(mesh, second)[0])
     assert document.previous_digest_key == first
     assert document.previous_digest_hash == hashlib.sha256(stored(mesh, first)[0]).hexdigest()
     assert document.trail == mesh.deployment.audit_table_name
-    assert document.record_count == two.to_seq - two.from_seq + 1
+    assert document.record_count == sum(h["seq"] for h in document.heads)
     # And the whole trail verifies against them
     assert verdict(mesh).ok, verdict(mesh).problem
 
@@ -217,6 +223,12 @@ def test_nothing_new_writes_no_digest(mesh: LocalMesh) -> None:
 
 
 def test_an_empty_trail_has_no_digest(local_mesh: LocalMesh) -> None:
+    # Given a trail with no record (the deploy's own, the members registered, taken away)
+    dynamodb = local_mesh.client(local_mesh.central, "dynamodb")
+    table = local_mesh.deployment.audit_table_name
+    for item in dynamodb.scan(TableName=table)["Items"]:
+        dynamodb.delete_item(TableName=table, Key={"pk": item["pk"], "sk": item["sk"]})
+    assert local_mesh.audit_records() == []
     assert local_mesh.write_digest() == {"digest": None}
     assert views(local_mesh) == []
 
@@ -226,7 +238,7 @@ def test_a_writer_with_a_stale_view_does_not_fork_the_digest_chain(mesh: LocalMe
     # that read the bucket before it was written, and that sees more records
     key = writer(mesh).write_digest(NOW)
     assert key is not None
-    n = DigestDocument.parse(stored(mesh, key)[0]).to_seq
+    n = DigestDocument.parse(stored(mesh, key)[0]).record_count
     publish_sales(mesh, tables=1, database="returns")
 
     class Stale(DigestWriter):
@@ -245,7 +257,7 @@ def test_a_writer_with_a_stale_view_does_not_fork_the_digest_chain(mesh: LocalMe
     # When the late writer runs
     again = late.write_digest(NOW + timedelta(minutes=1))
 
-    # Then it finds the range after "no digest" claimed (1..n) and that digest written: it
+    # Then it finds the heads after "no digest" claimed (n records) and that digest written: it
     # writes nothing, the digest is not replaced, and no second "first digest" exists
     assert again == key == digest_key(n)
     assert len(versions(mesh, key)) == 1
@@ -259,21 +271,30 @@ def test_a_writer_with_a_stale_view_does_not_fork_the_digest_chain(mesh: LocalMe
 def test_a_claimed_range_whose_digest_was_never_written_is_written_by_the_next_run(
     mesh: LocalMesh,
 ) -> None:
-    # Given a writer claimed records 1..2 after "no digest" and failed before writing it
+    # Given a writer claimed the head of the trail's first record after "no digest" and failed
+    # before writing it
+    dynamodb = mesh.client(mesh.central, "dynamodb")
+    table = mesh.deployment.audit_table_name
+    earliest = min(
+        (chain_record(i) for i in read_chain_items(dynamodb, table)),
+        key=lambda r: json.loads(r.canonical)["recorded_at"],
+    )
+    assert earliest.seq == 1
+    early = {earliest.shard: ChainHead(1, earliest.hash)}
     s3(mesh).put_object(
         Bucket=bucket(mesh),
         Key=claim_key(0),
-        Body=json.dumps({"from_seq": 1, "to_seq": 2}).encode(),
+        Body=json.dumps({"heads": all_heads(64, early)}).encode(),
         ChecksumAlgorithm="SHA256",
     )
 
     # When the schedule runs (with more records in the trail than that)
     key = mesh.write_digest()["digest"]
 
-    # Then the claimed range is written exactly, and the next run covers the rest
-    assert key == digest_key(2)
+    # Then the claimed heads are written exactly, and the next run covers the rest
+    assert key == digest_key(1)
     (view,) = views(mesh)
-    assert (view.from_seq, view.to_seq, view.chain_ok) == (1, 2, True)
+    assert (view.previous_count, view.record_count, view.chain_ok) == (0, 1, True)
     rest = mesh.write_digest()["digest"]
     assert rest == digest_key(head_seq(mesh))
     assert verdict(mesh).ok
@@ -330,7 +351,7 @@ def test_an_edited_digest_put_as_a_new_version_fails_its_signature(
     # Object Lock only keeps the locked version from being deleted or overwritten in place)
     first, _ = two_digests
     body, metadata = stored(mesh, first)
-    edited = body.replace(b'"from_seq":1', b'"from_seq":2')
+    edited = body.replace(b'"previous_record_count":0', b'"previous_record_count":1')
     assert edited != body
     put_version(mesh, first, edited, metadata)
 
@@ -391,20 +412,17 @@ def test_a_digest_that_does_not_follow_the_previous_breaks_the_digest_chain(
     publish_sales(mesh, tables=1, database="returns")
     dynamodb = mesh.client(mesh.central, "dynamodb")
     table = mesh.deployment.audit_table_name
-    head = read_head(dynamodb, table)
-    assert head is not None
+    state = read_heads(dynamodb, table)
     key_arn = kms(mesh).describe_key(KeyId=mesh.deployment.digest_key_id)["KeyMetadata"]["Arn"]
     rogue = build_digest(
         trail=table,
-        from_seq=1,
-        to_seq=head.seq,
-        first_prev_hash="0" * 64,
-        last_hash=head.hash,
+        shards=64,
+        heads=all_heads(64, state.heads),
         previous=None,
         created_at=NOW + timedelta(hours=1),
         key_id=key_arn,
     ).canonical()
-    rogue_key = digest_key(head.seq)
+    rogue_key = digest_key(state.record_count)
     signer = as_digest_function(mesh, "kms")  # only the digest role may sign with the key
     put_version(mesh, rogue_key, rogue, signed_metadata(mesh, rogue, key_arn, signer))
 

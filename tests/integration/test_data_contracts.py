@@ -19,6 +19,8 @@ from meshgov.contracts.data_contract_events import (
 )
 from meshgov.contracts.glue_events import CATALOG_SOURCE
 from meshgov.contracts_odcs.store import BREACHED, OK, ContractHead, ContractStore
+from meshgov.lineage.events import DETAIL_TYPE as LINEAGE_RUN
+from meshgov.lineage.events import SOURCE as LINEAGE_SOURCE
 from meshgov_local.config import MemberAccount, MemberKind, MeshConfig
 from meshgov_local.emulator import controls
 from meshgov_local.mesh import LocalMesh
@@ -27,6 +29,7 @@ from tests.integration.access_helpers import (
     HR,
     SALES,
     Inbox,
+    analyst_arn,
     audit,
     create_role,
     decide,
@@ -35,6 +38,7 @@ from tests.integration.access_helpers import (
     request_id,
 )
 from tests.integration.helpers import columns, table_input
+from tests.integration.test_lineage import arn, glue, run_event
 from tests.meshes import MESHES
 
 CONSUMER2 = "555555555555"
@@ -166,6 +170,11 @@ def test_a_breach_reaches_exactly_the_consumers_holding_grants_and_the_producer(
     approved(mesh, CONSUMER2, "c2", ["t1"])
     inboxes = {a: Inbox(mesh, a) for a in (CONSUMER, CONSUMER2)}
     producer = CatalogInbox(mesh, SALES)
+    # And producer HR derives its own table people.headcount from t0 (an OpenLineage run)
+    derive = run_event("headcount", [glue(mesh, SALES, "orders", "t0")],
+                       [glue(mesh, HR, "people", "headcount")])  # fmt: skip
+    mesh.put_event(HR, LINEAGE_SOURCE, LINEAGE_RUN, derive)
+    mesh.settle()
     # When the producer adds a column (not contracted: nothing is bumped, nobody told)
     set_table(mesh, "t0", [*COLUMNS, "note:string"], **{"meshgov:contract": location})
     assert versions(mesh) == ["1.0.0"] and heads(mesh)["t0"].status == OK
@@ -184,8 +193,23 @@ def test_a_breach_reaches_exactly_the_consumers_holding_grants_and_the_producer(
         "1.0.0",
     )
     assert inboxes[CONSUMER2].details(CONTRACT_BREACHED) == []
-    # And the producer is told too, the head records the breach, and it is audited once
+    # And the news names what the breach reaches downstream: the central table, HR's derived
+    # table through its job, consumer 1's link and its principal (not consumer 2's t1),
+    # nearest first, then by name
+    central, link = arn(mesh, mesh.central, DB, "t0"), arn(mesh, CONSUMER, DB, "t0")
+    assert told[0]["downstream"] == [
+        {"node": central, "kind": "central table", "distance": 1, "via": "catalog"},
+        {"node": "job:etl/headcount", "kind": "job", "distance": 1, "via": "openlineage"},
+        {"node": link, "kind": "table", "distance": 2, "via": "grant"},
+        {"node": arn(mesh, HR, "people", "headcount"), "kind": "producer table",
+         "distance": 2, "via": "openlineage"},
+        {"node": analyst_arn(CONSUMER), "kind": "principal", "distance": 3, "via": "grant"},
+    ]  # fmt: skip
+    assert told[0]["downstreamTruncated"] is False
+    # And the producer is told too (with the same reach), the head records the breach, and
+    # it is audited once
     assert [d["table"] for d in producer.details(CONTRACT_BREACHED)] == ["t0"]
+    assert producer.details(CONTRACT_BREACHED)[0]["downstream"] == told[0]["downstream"]
     head = heads(mesh)["t0"]
     assert head.status == BREACHED and head.last_breach is not None
     assert len(audit(mesh, "contract:breached")) == 1

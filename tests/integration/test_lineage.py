@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 
 from meshgov.aws.arns import Arns
+from meshgov.discovery import FindQuery, find_products
 from meshgov.lineage.events import DETAIL_TYPE, SOURCE
 from meshgov.lineage.graph import Direction, Walk
 from meshgov.lineage.known import MeshEdges
+from meshgov.lineage.neighbours import ProductLineage
 from meshgov.lineage.query import lineage
 from meshgov.lineage.store import LineageStore
 from meshgov_local.mesh import LocalMesh
@@ -161,6 +163,72 @@ def test_upstream_of_a_consumer_report_reaches_the_producer_job_and_its_raw_data
     }
     # And a central table is named as the catalog names it
     assert ask(mesh, "sales_orders.t0", Direction.UPSTREAM).distances[RAW] == 3
+
+
+def test_find_lists_each_products_lineage_neighbours_with_one_lineage_read(
+    mesh: LocalMesh,
+) -> None:
+    # Given the lineage table read through a counter of its Queries
+    arns = Arns.for_region(mesh.config.region)
+    producers = {m.account_id: m.domain for m in mesh.config.members if m.domain}
+    dynamodb = mesh.client(mesh.central, "dynamodb")
+    queries: list[str] = []
+    dynamodb.meta.events.register(
+        "provide-client-params.dynamodb.Query",
+        lambda params, **_: queries.append(params["TableName"]),
+    )
+    table = store(mesh)._table
+    lineage_view = ProductLineage(
+        LineageStore(dynamodb, table),
+        MeshEdges(mesh.client(mesh.central, "glue"), mesh.request_store(), mesh.central,
+                  producers, arns),
+        mesh.central, producers, arns,
+    )  # fmt: skip
+    # When every product is found, with its lineage
+    [product] = find_products(
+        mesh.client(mesh.central, "glue"),
+        mesh.client(mesh.central, "lakeformation"),
+        mesh.central,
+        FindQuery(),
+        lineage=lineage_view,
+    )
+    # Then upstream: the producer's table and the job loading it; downstream: the consumer's
+    # link and the principal reading it
+    assert product.as_dict()["lineage"] == {
+        "upstream": [
+            {"node": arn(mesh, mesh.producer, "orders", "t0"), "kind": "producer table",
+             "via": "catalog"},
+            {"node": "job:etl/load_orders", "kind": "job", "via": "openlineage"},
+        ],
+        "downstream": [
+            {"node": arn(mesh, mesh.consumer, "sales_orders", "t0"), "kind": "table",
+             "via": "grant"},
+            {"node": f"arn:aws:iam::{mesh.consumer}:role/analyst", "kind": "principal",
+             "via": "grant"},
+        ],
+    }  # fmt: skip
+    # And the lineage table was read once for the product
+    assert queries.count(table) == 1
+
+
+def test_find_says_lineage_unknown_without_a_lineage_table(mesh: LocalMesh) -> None:
+    arns = Arns.for_region(mesh.config.region)
+    dynamodb = mesh.client(mesh.central, "dynamodb")
+    known = MeshEdges(
+        mesh.client(mesh.central, "glue"), mesh.request_store(), mesh.central, {}, arns
+    )
+    lineage_view = ProductLineage(LineageStore(dynamodb, "no-such-table"), known, mesh.central,
+                                  {}, arns)  # fmt: skip
+
+    [product] = find_products(
+        mesh.client(mesh.central, "glue"),
+        mesh.client(mesh.central, "lakeformation"),
+        mesh.central,
+        FindQuery(),
+        lineage=lineage_view,
+    )
+
+    assert product.lineage is None and product.name == "sales_orders.t0"
 
 
 def test_depth_limits_the_walk(mesh: LocalMesh) -> None:

@@ -11,9 +11,9 @@ from typing import Any
 from meshgov.audit import AuditOutcome
 from meshgov.discovery.find import FindQuery, find_products
 from meshgov.quality.store import QualityHistory
-from meshgov_local.emulator.iam_bootstrap import ADMIN_ROLE_NAME
 from meshgov_local.mesh import LocalMesh, differences
 from meshgov_local.parquet_data import write_table_data
+from meshgov_local.quality_runs import run_quality_check
 from tests.integration.helpers import columns, create_published_database, table_input
 
 ROWS = 300
@@ -38,16 +38,10 @@ def producer_table(mesh: LocalMesh, database: str = "sales", published: bool = T
 
 
 def run_ruleset(mesh: LocalMesh, database: str = "sales", name: str = "orders-checks") -> str:
-    glue = mesh.client(mesh.producer, "glue")
-    glue.create_data_quality_ruleset(
-        Name=name, Ruleset=RULESET, TargetTable={"DatabaseName": database, "TableName": "orders"}
+    run = run_quality_check(
+        mesh, database=database, table="orders", ruleset_name=name, ruleset=RULESET
     )
-    run = glue.start_data_quality_ruleset_evaluation_run(
-        DataSource={"GlueTable": {"DatabaseName": database, "TableName": "orders"}},
-        Role=f"arn:aws:iam::{mesh.producer}:role/{ADMIN_ROLE_NAME}",
-        RulesetNames=[name],
-    )
-    return str(run["RunId"])
+    return run.run_id
 
 
 def central_parameters(mesh: LocalMesh) -> dict[str, str]:
@@ -194,3 +188,87 @@ def test_a_scored_table_still_equals_its_source_for_the_oracle(local_mesh: Local
     # Then the independent oracle (meshgov demo's last step, `meshgov mesh verify`) sees no
     # difference: the score is central's own, not the source's
     assert differences(local_mesh) == []
+
+
+CONTRACT_KEY = "meshgov-contracts/orders-1.0.0.json"
+
+
+def contract_with_quality_rules() -> dict[str, Any]:
+    """ODCS v3: orders' id must hold no null (a v3.0 ``nullCheck``) and orders more than 1000
+    rows (a ``rowCount`` metric); a ``sql`` rule meshgov cannot run is listed, not dropped."""
+    return {
+        "apiVersion": "v3.0.2",
+        "kind": "DataContract",
+        "id": "urn:sales:orders",
+        "version": "1.0.0",
+        "status": "active",
+        "schema": [
+            {
+                "name": "orders",
+                "physicalType": "table",
+                "quality": [
+                    {"metric": "rowCount", "mustBeGreaterThan": 1000},
+                    {"type": "sql", "query": "SELECT 1", "mustBe": 1, "name": "custom-sql"},
+                ],
+                "properties": [
+                    {
+                        "name": "id",
+                        "physicalType": "bigint",
+                        "quality": [{"rule": "nullCheck", "name": "id-not-null"}],
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def test_a_run_checks_the_published_contracts_quality_rules_on_the_data(
+    local_mesh: LocalMesh,
+) -> None:
+    # Given a published table of 300 rows (no null id) under a contract promising non-null ids
+    # and more than 1000 rows
+    producer_table(local_mesh)
+    s3, glue = (
+        local_mesh.client(local_mesh.producer, "s3"),
+        local_mesh.client(local_mesh.producer, "glue"),
+    )
+    s3.put_object(
+        Bucket="producer-data", Key=CONTRACT_KEY, Body=json.dumps(contract_with_quality_rules())
+    )
+    table = glue.get_table(DatabaseName="sales", Name="orders")["Table"]
+    contracted = table_input(
+        "orders",
+        columns("id:bigint", "country:string", "amount:double"),
+        **{"meshgov:contract": f"s3://producer-data/{CONTRACT_KEY}"},
+    )
+    glue.update_table(DatabaseName="sales", TableInput={**contracted, "Name": table["Name"]})
+    local_mesh.settle()
+    # When the producer runs a quality check, naming a ruleset of its own
+    run = run_quality_check(
+        local_mesh, database="sales", table="orders", ruleset_name="orders-contract",
+        ruleset=RULESET,
+    )  # fmt: skip
+    local_mesh.settle()
+    # Then the contract's rules ran, not the given ruleset, and the rule meshgov cannot run is
+    # listed with its reason
+    assert run.contract == "urn:sales:orders 1.0.0"
+    assert run.ruleset == 'Rules = [ RowCount > 1000, IsComplete "id" ]'
+    assert [(u.where, u.rule) for u in run.untranslated] == [("orders", "custom-sql")]
+    # ... computed on the Parquet data: 1 passed (no null id), 1 failed (300 rows)
+    result_id = glue.get_data_quality_ruleset_evaluation_run(RunId=run.run_id)["ResultIds"][0]
+    outcomes = {
+        r["Description"]: r["Result"]
+        for r in glue.get_data_quality_result(ResultId=result_id)["RuleResults"]
+    }
+    assert outcomes == {"RowCount > 1000": "FAIL", 'IsComplete "id"': "PASS"}
+    # ... and central stores the result naming the ruleset
+    params = central_parameters(local_mesh)
+    assert (params["meshgov:quality_rules_passed"], params["meshgov:quality_rules_failed"]) == (
+        "1",
+        "1",
+    )
+    assert params["meshgov:quality_rulesets"] == "orders-contract"
+    kept = list(history(local_mesh).of_table("sales_sales.orders"))
+    assert [(k["run_id"], k["rules_passed"], k["rules_failed"]) for k in kept] == [
+        (run.run_id, 1, 1)
+    ]

@@ -161,6 +161,7 @@ def test_central_holds_the_bus_rules_queues_and_tables(
         deployed_mesh.usage_table_name,
         default_physical_name("LineageTable"),
         default_physical_name("QualityResultsTable"),
+        deployed_mesh.registry_table_name,
     }
 
 
@@ -512,7 +513,7 @@ def test_every_function_has_a_binding_with_resolved_environment(
         assert binding.environment["AUDIT_TABLE_NAME"] == deployed_mesh.audit_table_name
         assert binding.environment["LEDGER_TABLE_NAME"] == deployed_mesh.ledger_table_name
         assert binding.environment["CENTRAL_BUS_NAME"] == deployed_mesh.bus_name
-        assert binding.environment["PRODUCER_DOMAINS"] == f"{PRODUCER}=sales"
+        assert binding.environment["REGISTRY_TABLE_NAME"] == deployed_mesh.registry_table_name
         assert binding.environment["READER_ROLE_NAME"] == "meshgov-catalog-reader"
         assert binding.environment["POWERTOOLS_LOG_LEVEL"] == "INFO"
     sync = deployed_mesh.functions["CatalogSyncFunction"]

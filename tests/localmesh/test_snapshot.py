@@ -195,6 +195,7 @@ def test_what_one_test_changes_the_next_restored_mesh_does_not_see(
     with mock_aws():
         first = snapshots.mesh()
         pristine = state_digest()
+        registered = first.audit_records()  # the deploy's registration of the members
         first.create_consumer_role(first.consumer, "analyst")
         first.client(first.producer, "glue").create_database(
             DatabaseInput={"Name": "sales", "Parameters": {"meshgov:publish": "true"}}
@@ -211,12 +212,14 @@ def test_what_one_test_changes_the_next_restored_mesh_does_not_see(
     controls.reset()
     with mock_aws():
         second = snapshots.mesh()
-        # Then it starts from the deployed state: no role, no database, no record
+        # Then it starts from the deployed state: no role, no database, no record but the
+        # deploy's own (the members registered)
         assert state_digest() == pristine
         iam = second.client(second.consumer, "iam")
         assert "analyst" not in {r["RoleName"] for r in iam.list_roles()["Roles"]}
         assert second.client(second.central, "glue").get_databases()["DatabaseList"] == []
-        assert second.audit_records() == []
+        assert second.audit_records() == registered
+        assert {r.entry.action for r in registered} == {"registry:add"}
         # And its own changes work as on a deployed mesh (the snapshot is not consumed): a
         # published table's bucket is registered, and verified readable by the location role
         # (which needs moto's S3 bucket -> account index, kept beside the backends)

@@ -223,7 +223,7 @@ def test_functions_carry_globals_handler_and_event_sources(mesh_template: Templa
         assert spec.layers == ("MeshgovLayer", *extra)
     access, member = functions["AccessRequestsFunction"], functions["MemberAccessFunction"]
     assert (access.sqs_queue, access.batch_size) == ("AccessEventsQueue", 10)
-    assert {"REQUESTS_TABLE_NAME", "AUDIT_TABLE_NAME", "PRODUCER_DOMAINS"} <= set(
+    assert {"REQUESTS_TABLE_NAME", "AUDIT_TABLE_NAME", "REGISTRY_TABLE_NAME"} <= set(
         access.environment_names
     )
     assert (member.sqs_queue, member.schedule) == (
@@ -242,7 +242,7 @@ def test_functions_carry_globals_handler_and_event_sources(mesh_template: Templa
             "AUDIT_TABLE_NAME",
             "LEDGER_TABLE_NAME",
             "CENTRAL_BUS_NAME",
-            "PRODUCER_DOMAINS",
+            "REGISTRY_TABLE_NAME",
             "READER_ROLE_NAME",
         } <= set(spec.environment_names)
         assert spec.layers == ("MeshgovLayer",)
@@ -415,6 +415,7 @@ def test_the_reader_role_is_named_per_region_and_central_may_assume_its_regions_
             "AUDIT_TABLE_NAME": "audit",
             "LEDGER_TABLE_NAME": "ledger",
             "CENTRAL_BUS_NAME": "meshgov",
+            "REGISTRY_TABLE_NAME": "registry",
             "READER_ROLE_NAME": str(member_values["ReaderRoleName"]),
         }
     )

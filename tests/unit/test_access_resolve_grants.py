@@ -555,7 +555,7 @@ ACCESS_ENV = {
     "CENTRAL_ACCOUNT_ID": CENTRAL,
     "AUDIT_TABLE_NAME": "audit",
     "REQUESTS_TABLE_NAME": "requests",
-    "PRODUCER_DOMAINS": f"{SALES}=sales",
+    "REGISTRY_TABLE_NAME": "registry",
 }
 
 
@@ -564,7 +564,7 @@ def test_access_settings_defaults_and_parsing() -> None:
     assert (settings.max_duration_days, settings.expiry_warning_hours) == (90, 24)
     assert settings.auto_approve_classifications == frozenset()
     assert settings.member_bus_name == "meshgov"
-    assert settings.producer_domains == {SALES: "sales"}
+    assert settings.registry_table_name == "registry"
     tuned = AccessSettings.from_env(
         {
             **ACCESS_ENV,
@@ -584,7 +584,7 @@ def test_access_settings_defaults_and_parsing() -> None:
         ({"AUDIT_TABLE_NAME": ""}, "audit_table_name"),
         ({"REQUESTS_TABLE_NAME": ""}, "requests_table_name"),
         ({"AWS_REGION": ""}, "region"),
-        ({"PRODUCER_DOMAINS": "sales"}, "PRODUCER_DOMAINS"),
+        ({"REGISTRY_TABLE_NAME": ""}, "registry_table_name"),
         ({"MAX_DURATION_DAYS": "ninety"}, "ninety"),
         ({"EXPIRY_WARNING_HOURS": "1.5"}, "1.5"),
     ],

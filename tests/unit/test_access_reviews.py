@@ -134,6 +134,7 @@ BASE = {
     "CENTRAL_ACCOUNT_ID": "111111111111",
     "AUDIT_TABLE_NAME": "audit",
     "REQUESTS_TABLE_NAME": "requests",
+    "REGISTRY_TABLE_NAME": "registry",
 }
 
 

@@ -61,6 +61,7 @@ def test_a_record_hashes_the_jcs_form_of_its_fields() -> None:
     # When its canonical text is compared with rfc8785's serialization of the same fields
     fields = {
         "seq": 1,
+        "shard": 0,
         "record_id": record.record_id,
         "recorded_at": "2026-11-25T12:00:00.000000+00:00",
         "action": "access:granted",
@@ -86,6 +87,7 @@ def test_digests_and_the_chain_write_the_same_form() -> None:
     # Given one mapping with non-ASCII text and numbers, canonicalized by each side
     fields = {
         "seq": 4,
+        "shard": 0,
         "record_id": "r",
         "recorded_at": "2026-11-25T12:00:00.000000+00:00",
         "action": "a",
@@ -98,10 +100,8 @@ def test_digests_and_the_chain_write_the_same_form() -> None:
     }
     document = build_digest(
         trail="piste-d'audit-é",
-        from_seq=1,
-        to_seq=4,
-        first_prev_hash=ZERO_HASH,
-        last_hash="a" * 64,
+        shards=2,
+        heads=[{"shard": 0, "seq": 4, "hash": "a" * 64}, {"shard": 1, "seq": 0, "hash": ZERO_HASH}],
         previous=None,
         created_at=T0,
         key_id="arn:aws:kms:eu-west-1:111111111111:key/k",

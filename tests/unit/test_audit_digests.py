@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -24,13 +25,19 @@ KEY = "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890
 NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
 
 
-def first(to_seq: int = 3, last_hash: str = "a" * 64) -> DigestDocument:
+def heads(*seqs: int, hash_: str = "a" * 64) -> list[dict[str, object]]:
+    """One head per shard: shard k at seqs[k] (seq 0: GENESIS)."""
+    return [
+        {"shard": k, "seq": seq, "hash": hash_ if seq else ZERO_HASH} for k, seq in enumerate(seqs)
+    ]
+
+
+def first(*seqs: int, hash_: str = "a" * 64) -> DigestDocument:
+    bound = heads(*(seqs or (2, 0, 1)), hash_=hash_)
     return build_digest(
         trail="meshgov-audit-table",
-        from_seq=1,
-        to_seq=to_seq,
-        first_prev_hash=ZERO_HASH,
-        last_hash=last_hash,
+        shards=len(bound),
+        heads=bound,
         previous=None,
         created_at=NOW,
         key_id=KEY,
@@ -40,17 +47,19 @@ def first(to_seq: int = 3, last_hash: str = "a" * 64) -> DigestDocument:
 def previous_of(document: DigestDocument) -> PreviousDigest:
     body = document.canonical()
     return PreviousDigest(
-        digest_key(document.to_seq), digest_hash(body), document.to_seq, document.last_hash
+        digest_key(document.record_count),
+        digest_hash(body),
+        document.record_count,
+        document.shard_heads(),
     )
 
 
-def second(after: DigestDocument, to_seq: int = 7) -> DigestDocument:
+def second(after: DigestDocument, *seqs: int) -> DigestDocument:
+    bound = heads(*(seqs or (4, 1, 2)), hash_="b" * 64)
     return build_digest(
         trail="meshgov-audit-table",
-        from_seq=after.to_seq + 1,
-        to_seq=to_seq,
-        first_prev_hash=after.last_hash,
-        last_hash="b" * 64,
+        shards=len(bound),
+        heads=bound,
         previous=previous_of(after),
         created_at=NOW + timedelta(hours=1),
         key_id=KEY,
@@ -75,13 +84,16 @@ def test_the_canonical_form_is_sorted_compact_utf8_json() -> None:
     assert body == json.dumps(data, sort_keys=True, separators=(",", ":")).encode("utf-8")
     assert b" " not in body and b"\n" not in body
     assert data == {
-        "version": 2,
+        "version": 3,
         "trail": "meshgov-audit-table",
-        "from_seq": 1,
-        "to_seq": 3,
-        "first_prev_hash": ZERO_HASH,
-        "last_hash": "a" * 64,
+        "shards": 3,
+        "heads": [
+            {"shard": 0, "seq": 2, "hash": "a" * 64},
+            {"shard": 1, "seq": 0, "hash": ZERO_HASH},
+            {"shard": 2, "seq": 1, "hash": "a" * 64},
+        ],
         "record_count": 3,
+        "previous_record_count": 0,
         "previous_digest_key": None,
         "previous_digest_hash": ZERO_HASH,
         "created_at": "2026-11-25T12:00:00Z",
@@ -113,30 +125,30 @@ def test_created_at_is_utc_whatever_the_clock_zone() -> None:
 
     # When / Then the digest states the UTC time
     document = build_digest(
-        trail="t",
-        from_seq=1,
-        to_seq=1,
-        first_prev_hash=ZERO_HASH,
-        last_hash="a" * 64,
-        previous=None,
-        created_at=local,
-        key_id=KEY,
+        trail="t", shards=1, heads=heads(1), previous=None, created_at=local, key_id=KEY
     )
     assert document.created_at == "2026-11-25T12:00:00Z"
 
 
-def test_an_empty_range_is_no_digest() -> None:
-    with pytest.raises(ValueError, match="empty range"):
+def test_nothing_new_is_no_digest_and_every_shard_is_bound_in_order() -> None:
+    one = first()
+    with pytest.raises(ValueError, match="nothing new"):
+        second(one, 2, 0, 1)
+    with pytest.raises(ValueError, match="one head per shard"):
         build_digest(
             trail="t",
-            from_seq=5,
-            to_seq=4,
-            first_prev_hash=ZERO_HASH,
-            last_hash="a" * 64,
+            shards=3,
+            heads=heads(1, 2, 3)[:2],
             previous=None,
             created_at=NOW,
             key_id=KEY,
         )
+
+
+def test_an_earlier_version_is_not_read() -> None:
+    old = json.dumps({**json.loads(first().canonical()), "version": 2}).encode()
+    with pytest.raises(ValueError, match="version 3"):
+        DigestDocument.parse(old)
 
 
 def test_keys_are_zero_padded_so_they_list_in_seq_order() -> None:
@@ -165,7 +177,7 @@ def test_the_next_digest_carries_the_sha256_of_the_previous_digests_bytes() -> N
     # Then the second names the first and the SHA-256 of its exact bytes, and continues its range
     assert two.previous_digest_key == "digests/00000000000000000003.json"
     assert two.previous_digest_hash == hashlib.sha256(one.canonical()).hexdigest()
-    assert (two.from_seq, two.first_prev_hash, two.record_count) == (4, one.last_hash, 4)
+    assert (two.previous_record_count, two.record_count) == (3, 7)
     assert follows(two, previous_of(one))
 
 
@@ -174,7 +186,7 @@ def test_any_change_to_the_previous_digests_bytes_breaks_the_link() -> None:
     one = first()
     two = second(one)
     changed = one.canonical().replace(b'"record_count":3', b'"record_count":4')
-    altered = PreviousDigest(digest_key(3), digest_hash(changed), 3, one.last_hash)
+    altered = PreviousDigest(digest_key(3), digest_hash(changed), 3, one.shard_heads())
 
     # When / Then the second digest no longer follows it
     assert digest_hash(changed) != digest_hash(one.canonical())
@@ -185,9 +197,9 @@ def test_any_change_to_the_previous_digests_bytes_breaks_the_link() -> None:
     "previous",
     [
         None,  # the second digest is not a first one
-        PreviousDigest(digest_key(2), "f" * 64, 2, "a" * 64),  # another digest
-        PreviousDigest(digest_key(3), "f" * 64, 3, "a" * 64),  # same key, other bytes
-        PreviousDigest(digest_key(3), "", 1, "a" * 64),  # a gap: records 2..3 not covered
+        PreviousDigest(digest_key(2), "f" * 64, 2),  # another digest
+        PreviousDigest(digest_key(3), "f" * 64, 3),  # same key, other bytes
+        PreviousDigest(digest_key(3), "", 1),  # another count than the one it names
     ],
 )
 def test_a_digest_follows_only_the_digest_it_names(previous: PreviousDigest | None) -> None:
@@ -195,15 +207,6 @@ def test_a_digest_follows_only_the_digest_it_names(previous: PreviousDigest | No
     assert not follows(two, previous)
 
 
-def test_a_first_digest_must_start_at_the_first_record() -> None:
-    late = build_digest(
-        trail="t",
-        from_seq=2,
-        to_seq=3,
-        first_prev_hash="c" * 64,
-        last_hash="a" * 64,
-        previous=None,
-        created_at=NOW,
-        key_id=KEY,
-    )
+def test_a_first_digest_names_no_previous_one() -> None:
+    late = replace(first(), previous_record_count=3)
     assert not follows(late, None)

@@ -64,6 +64,7 @@ def test_the_data_location_role_must_be_a_role_of_the_central_account() -> None:
         "CENTRAL_ACCOUNT_ID": "111111111111",
         "AUDIT_TABLE_NAME": "audit",
         "LEDGER_TABLE_NAME": "ledger",
+        "REGISTRY_TABLE_NAME": "registry",
         "CENTRAL_BUS_NAME": "meshgov",
     }
     assert CatalogSettings.from_env({**env, "DATA_LOCATION_ROLE_ARN": MINE}).data_location_role_arn

@@ -329,6 +329,7 @@ def test_a_product_as_json() -> None:
         "consumers": None,  # usage not read
         "quality": None,  # never scored
         "contract": None,  # no contract store asked
+        "lineage": None,  # no lineage asked
     }
 
 

@@ -10,7 +10,7 @@ import pytest
 from meshgov.catalog.messages import WorkItem, parse_event, parse_partitions
 from meshgov.catalog.naming import Producer
 from meshgov.errors import EventMalformedError, ProducerUnknownError, SettingsInvalidError
-from meshgov.settings import CatalogSettings, parse_producer_domains
+from meshgov.settings import CatalogSettings
 
 PRODUCERS = {"222222222222": Producer("222222222222", "sales")}
 
@@ -131,25 +131,12 @@ def test_settings_from_env() -> None:
         "AUDIT_TABLE_NAME": "audit",
         "LEDGER_TABLE_NAME": "ledger",
         "CENTRAL_BUS_NAME": "meshgov",
-        "PRODUCER_DOMAINS": "222222222222=sales, 444444444444=hr",
+        "REGISTRY_TABLE_NAME": "registry",
     }
     settings = CatalogSettings.from_env(env)
-    assert settings.producer_domains == {"222222222222": "sales", "444444444444": "hr"}
+    assert settings.registry_table_name == "registry"
     with pytest.raises(SettingsInvalidError, match="audit_table_name"):
         CatalogSettings.from_env({**env, "AUDIT_TABLE_NAME": ""})
-
-
-@pytest.mark.parametrize(
-    "raw",
-    [
-        "222222222222",
-        "22=sales",
-        "222222222222=Sales",
-        "222222222222=a_b",
-        "222222222222=a,222222222222=b",
-        "222222222222=a,333333333333=a",
-    ],
-)
-def test_bad_producer_domains_are_refused(raw: str) -> None:
-    with pytest.raises(SettingsInvalidError):
-        parse_producer_domains(raw)
+    # Producers are registered in central storage, never read from the environment.
+    with pytest.raises(SettingsInvalidError, match="registry_table_name"):
+        CatalogSettings.from_env({**env, "REGISTRY_TABLE_NAME": ""})

@@ -32,7 +32,7 @@ def catalog_env(region: str, **extra: str) -> dict[str, str]:
         "AUDIT_TABLE_NAME": "audit",
         "LEDGER_TABLE_NAME": "ledger",
         "CENTRAL_BUS_NAME": "meshgov",
-        "PRODUCER_DOMAINS": "222222222222=sales",
+        "REGISTRY_TABLE_NAME": "registry",
         **extra,
     }
 

@@ -14,38 +14,15 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
-    field_validator,
     model_validator,
 )
 
 from meshgov.access.policy import UnansweredReview
 from meshgov.aws.arns import Arns, partition_for_region, regional_role_name
+from meshgov.contracts.registry_events import ACCOUNT_PATTERN
 from meshgov.errors import SettingsInvalidError
 
-ACCOUNT_ID = re.compile(r"^\d{12}$")
-# Domains prefix central database names (``<domain>_<database>``). No underscore is allowed in a
-# domain, so the first underscore of a central name always separates domain from database and two
-# producers can never collide (docs/adr/0003-central-naming.md).
-DOMAIN = re.compile(r"^[a-z][a-z0-9]{0,31}$")
-
-
-def parse_producer_domains(raw: str) -> dict[str, str]:
-    """Parse ``"222222222222=sales,444444444444=hr"`` into ``{account: domain}``."""
-    result: dict[str, str] = {}
-    for item in filter(None, (part.strip() for part in raw.split(","))):
-        account, sep, domain = item.partition("=")
-        account, domain = account.strip(), domain.strip()
-        if not sep or not ACCOUNT_ID.match(account) or not DOMAIN.match(domain):
-            raise SettingsInvalidError(
-                f"PRODUCER_DOMAINS entry {item!r} must be '<12-digit account>=<domain>', "
-                "domain matching [a-z][a-z0-9]{0,31}"
-            )
-        if account in result:
-            raise SettingsInvalidError(f"PRODUCER_DOMAINS lists account {account} twice")
-        if domain in result.values():
-            raise SettingsInvalidError(f"PRODUCER_DOMAINS gives domain {domain!r} to two accounts")
-        result[account] = domain
-    return result
+ACCOUNT_ID = re.compile(ACCOUNT_PATTERN)
 
 
 # What several functions read alike from their environment, by settings field: one home for
@@ -56,7 +33,7 @@ _SHARED: dict[str, Callable[[Mapping[str, str]], Any]] = {
     "region": lambda env: env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "",
     "central_account_id": lambda env: env.get("CENTRAL_ACCOUNT_ID", ""),
     "audit_table_name": lambda env: env.get("AUDIT_TABLE_NAME", ""),
-    "producer_domains": lambda env: parse_producer_domains(env.get("PRODUCER_DOMAINS", "")),
+    "registry_table_name": lambda env: env.get("REGISTRY_TABLE_NAME", ""),
     "dead_letter_queue_url": lambda env: env.get("DEAD_LETTER_QUEUE_URL") or None,
     "member_bus_name": lambda env: env.get("MEMBER_BUS_NAME") or "meshgov",
 }
@@ -64,8 +41,7 @@ _SHARED: dict[str, Callable[[Mapping[str, str]], Any]] = {
 
 def shared_settings(env: Mapping[str, str], *fields: str) -> dict[str, Any]:
     """The named shared fields (:data:`_SHARED`) read from ``env``, as keyword arguments of a
-    settings class; raises :class:`SettingsInvalidError` for ``PRODUCER_DOMAINS`` it cannot
-    parse."""
+    settings class."""
     return {name: _SHARED[name](env) for name in fields}
 
 
@@ -101,7 +77,9 @@ class CatalogSettings(RegionalSettings):
     audit_table_name: str
     ledger_table_name: str
     central_bus_name: str
-    producer_domains: dict[str, str]
+    # The registry of member accounts (template.yaml RegistryTable; meshgov.registry): the
+    # producers central serves are read from it at run time, never from the environment.
+    registry_table_name: str
     # The base name of the members' reader roles (template parameter ReaderRoleName); each
     # member names its role per Region (:meth:`reader_role_arn`).
     reader_role_name: str = "meshgov-catalog-reader"
@@ -114,6 +92,11 @@ class CatalogSettings(RegionalSettings):
     # The history of data quality results (template.yaml QualityResultsTable; meshgov.quality).
     # Empty: quality results are not recorded (the sweep never needs it).
     quality_table_name: str = ""
+    # The lineage graph and the access requests (template.yaml LineageTable,
+    # AccessRequestsTable), read to name what a breaking change or a contract breach reaches
+    # downstream (meshgov.lineage.reach). Either empty: the events say downstream unknown.
+    lineage_table_name: str = ""
+    requests_table_name: str = ""
 
     def reader_role_arn(self, account_id: str) -> str:
         """The reader role central assumes in ``account_id``: the member's role of central's own
@@ -122,14 +105,6 @@ class CatalogSettings(RegionalSettings):
             account_id, regional_role_name(self.reader_role_name, self.region)
         )
 
-    @field_validator("producer_domains")
-    @classmethod
-    def _domains_valid(cls, value: dict[str, str]) -> dict[str, str]:
-        for account, domain in value.items():
-            if not ACCOUNT_ID.match(account) or not DOMAIN.match(domain):
-                raise ValueError(f"invalid producer {account}={domain}")
-        return value
-
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Self:
         try:
@@ -137,11 +112,13 @@ class CatalogSettings(RegionalSettings):
                 **shared_settings(env, "region", "central_account_id", "audit_table_name"),
                 ledger_table_name=env.get("LEDGER_TABLE_NAME", ""),
                 central_bus_name=env.get("CENTRAL_BUS_NAME", ""),
-                **shared_settings(env, "producer_domains"),
+                **shared_settings(env, "registry_table_name"),
                 reader_role_name=env.get("READER_ROLE_NAME") or "meshgov-catalog-reader",
                 **shared_settings(env, "dead_letter_queue_url", "member_bus_name"),
                 data_location_role_arn=env.get("DATA_LOCATION_ROLE_ARN", ""),
                 quality_table_name=env.get("QUALITY_TABLE_NAME", ""),
+                lineage_table_name=env.get("LINEAGE_TABLE_NAME", ""),
+                requests_table_name=env.get("REQUESTS_TABLE_NAME", ""),
             )._checked()
         except ValidationError as exc:
             raise SettingsInvalidError(str(exc)) from exc
@@ -155,6 +132,7 @@ class CatalogSettings(RegionalSettings):
                 "audit_table_name",
                 "ledger_table_name",
                 "central_bus_name",
+                "registry_table_name",
             ),
         )
         try:
@@ -203,7 +181,7 @@ class AccessSettings(RegionalSettings):
     central_account_id: str
     audit_table_name: str
     requests_table_name: str
-    producer_domains: dict[str, str]
+    registry_table_name: str
     member_bus_name: str = "meshgov"
     max_duration_days: int = 90
     auto_approve_classifications: frozenset[str] = frozenset()
@@ -235,7 +213,7 @@ class AccessSettings(RegionalSettings):
                 revoke_unused_days=int(env.get("REVOKE_UNUSED_DAYS") or 0),
                 unused_warning_days=int(env.get("UNUSED_WARNING_DAYS") or 7),
                 usage_table_name=env.get("USAGE_TABLE_NAME", ""),
-                **shared_settings(env, "producer_domains", "member_bus_name"),
+                **shared_settings(env, "registry_table_name", "member_bus_name"),
                 max_duration_days=int(env.get("MAX_DURATION_DAYS") or 90),
                 auto_approve_classifications=_labels(env.get("AUTO_APPROVE_CLASSIFICATIONS")),
                 filter_required_classifications=_labels(env.get("FILTER_REQUIRED_CLASSIFICATIONS")),
@@ -245,7 +223,14 @@ class AccessSettings(RegionalSettings):
         except (ValidationError, ValueError) as exc:
             raise SettingsInvalidError(str(exc)) from exc
         _missing(
-            settings, ("region", "central_account_id", "audit_table_name", "requests_table_name")
+            settings,
+            (
+                "region",
+                "central_account_id",
+                "audit_table_name",
+                "requests_table_name",
+                "registry_table_name",
+            ),
         )
         if settings.revoke_unused_days and not settings.usage_table_name:
             # Without usage every grant looks unused: refuse to start rather than revoke them.
@@ -311,7 +296,7 @@ class UsageSettings(RegionalSettings):
     central_account_id: str
     audit_table_name: str
     usage_table_name: str
-    producer_domains: dict[str, str]
+    registry_table_name: str
     # Usage items expire this many days after their day; older events are refused (UsageTooOld).
     retention_days: int = 400
 
@@ -321,12 +306,21 @@ class UsageSettings(RegionalSettings):
             settings = cls(
                 **shared_settings(env, "region", "central_account_id", "audit_table_name"),
                 usage_table_name=env.get("USAGE_TABLE_NAME", ""),
-                **shared_settings(env, "producer_domains"),
+                **shared_settings(env, "registry_table_name"),
                 retention_days=int(env.get("USAGE_RETENTION_DAYS") or 400),
             )
         except (ValidationError, ValueError) as exc:
             raise SettingsInvalidError(str(exc)) from exc
-        _missing(settings, ("region", "central_account_id", "audit_table_name", "usage_table_name"))
+        _missing(
+            settings,
+            (
+                "region",
+                "central_account_id",
+                "audit_table_name",
+                "usage_table_name",
+                "registry_table_name",
+            ),
+        )
         _central_account_valid(settings.central_account_id)
         if settings.retention_days < 1:
             raise SettingsInvalidError("USAGE_RETENTION_DAYS must be at least 1")

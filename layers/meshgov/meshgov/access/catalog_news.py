@@ -58,6 +58,9 @@ class SchemaChanges:
                             "table": detail.table,
                             "removedColumns": _names(change.get("removed_columns")),
                             "changedColumns": _names(change.get("retyped_columns")),
+                            **detail.model_dump(
+                                by_alias=True, include={"downstream", "downstream_truncated"}
+                            ),
                         },
                         record,
                     )

@@ -13,7 +13,7 @@ retry (or the next sweep) finishes the work.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -78,6 +78,9 @@ class AccessContext:
     expiry_warning: timedelta = timedelta(hours=24)
     table_tags: TableTagsReader | None = None
     usage: UsageReader | None = None
+    # Every registered member account, producers and consumers (meshgov.registry); None: not
+    # checked (a context without a registry).
+    members: Callable[[], Collection[str]] | None = None
 
     @classmethod
     def create(
@@ -94,6 +97,7 @@ class AccessContext:
         expiry_warning: timedelta = timedelta(hours=24),
         table_tags: TableTagsReader | None = None,
         usage: UsageReader | None = None,
+        members: Callable[[], Collection[str]] | None = None,
     ) -> AccessContext:
         """The context of a function acting as ``actor`` (its audit records say so)."""
         return cls(
@@ -103,11 +107,12 @@ class AccessContext:
             audit_trail=audit,
             auditor=Auditor(audit, actor),
             policy=policy,
-            producers=dict(producers),
+            producers=producers,
             clock=clock,
             expiry_warning=expiry_warning,
             table_tags=table_tags,
             usage=usage,
+            members=members,
         )
 
     @property

@@ -120,6 +120,14 @@ class Intake:
                 f"the request names consumer {detail.consumer_account} but came from account "
                 f"{envelope.account}: only a consumer account can ask for itself",
             )
+        members = self._ctx.members
+        if members is not None and detail.consumer_account not in members():
+            # The central bus admits the whole organization; the registry says who is a member.
+            raise AccessRequestRefusedError(
+                "ConsumerNotRegistered",
+                f"account {detail.consumer_account} is not a registered member of the mesh: the "
+                "platform team registers it (meshgov accounts add ACCOUNT --consumer)",
+            )
         # The contract accepts a role of any partition; the consumer's account is in the mesh's
         # own ("each AWS account is scoped to one partition",
         # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html).

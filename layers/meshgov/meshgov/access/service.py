@@ -19,7 +19,8 @@ Where each rule lives (one hop from here):
   :mod:`meshgov.access.contract_news`;
   ``Database Published`` and producer ownership:
   :mod:`meshgov.access.ownership`; ``Access Reviewed`` and the review sweep:
-  :mod:`meshgov.access.review_sweep`;
+  :mod:`meshgov.access.review_sweep`; ``Member Add Requested`` and ``Member Remove Requested``
+  (the platform team's registry changes): :mod:`meshgov.registry.members`;
 - the sweep (:mod:`meshgov.access.sweep`): expiry in :mod:`meshgov.access.expiry`, re-sharing in
   :mod:`meshgov.access.reshare`, unpublished data in :mod:`meshgov.access.unpublished`.
 """
@@ -59,7 +60,14 @@ from meshgov.contracts.access_events import (
 )
 from meshgov.contracts.data_contract_events import CONTRACT_BREACHED, FRESHNESS_SLA_BREACHED
 from meshgov.contracts.glue_events import BREAKING_SCHEMA_CHANGE, CATALOG_SOURCE, DATABASE_PUBLISHED
+from meshgov.contracts.registry_events import (
+    MEMBER_ADD_REQUESTED,
+    MEMBER_REMOVE_REQUESTED,
+    REGISTRY_SOURCE,
+)
 from meshgov.errors import EventMalformedError
+from meshgov.registry.members import MemberRegistry
+from meshgov.registry.store import RegistryStore
 
 Handler = Callable[[Envelope], Outcome]
 
@@ -68,7 +76,9 @@ class AccessService:
     """Everything the central access functions do (the requests function and the sweep),
     composed of one collaborator per job over one shared :class:`AccessContext`."""
 
-    def __init__(self, ctx: AccessContext) -> None:
+    def __init__(self, ctx: AccessContext, registry: RegistryStore | None = None) -> None:
+        """``registry``: the member registry, whose events (``meshgov.registry``) this function
+        handles too; None: they are refused as events it does not handle."""
         self.context = ctx
         transitions = Transitions(ctx)
         filters = RequestFilters(ctx)
@@ -101,6 +111,10 @@ class AccessService:
             (CATALOG_SOURCE, CONTRACT_BREACHED): contract_news.breached,
             (CATALOG_SOURCE, FRESHNESS_SLA_BREACHED): contract_news.freshness_breached,
         }
+        if registry is not None:
+            members = MemberRegistry(ctx, registry, self._withdrawal)
+            self._handlers[(REGISTRY_SOURCE, MEMBER_ADD_REQUESTED)] = members.add_requested
+            self._handlers[(REGISTRY_SOURCE, MEMBER_REMOVE_REQUESTED)] = members.remove_requested
 
     @property
     def central(self) -> str:

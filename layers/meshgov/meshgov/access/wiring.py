@@ -36,6 +36,8 @@ from meshgov.aws.sqs_batch import (
 from meshgov.catalog.central import CentralCatalog
 from meshgov.catalog.tags import TagMap
 from meshgov.errors import EventRejectedError, MeshgovError
+from meshgov.registry.directory import RegisteredProducers
+from meshgov.registry.store import RegistryStore
 from meshgov.settings import AccessSettings, MemberSettings
 from meshgov.usage.store import UsageStore
 
@@ -49,6 +51,8 @@ def _now() -> datetime:
 def build_access_service(
     settings: AccessSettings, sessions: AwsSessions, actor: str, clock: Clock = _now
 ) -> AccessService:
+    registry = RegistryStore(sessions.client("dynamodb"), settings.registry_table_name)
+    producers = RegisteredProducers(registry)
     context = AccessContext.create(
         catalog=CentralAccessCatalog(
             sessions.client("glue"), sessions.client("lakeformation"), settings.central_account_id
@@ -66,7 +70,8 @@ def build_access_service(
             revoke_unused_days=settings.revoke_unused_days,
             unused_warning_days=settings.unused_warning_days,
         ),
-        producers=settings.producer_domains,
+        producers=producers,
+        members=lambda: {m.account for m in producers.members()},
         actor=actor,
         clock=clock,
         expiry_warning=timedelta(hours=settings.expiry_warning_hours),
@@ -83,7 +88,7 @@ def build_access_service(
             else None
         ),
     )
-    return AccessService(context)
+    return AccessService(context, registry)
 
 
 def central_table_tags(catalog: CentralCatalog) -> TableTagsReader:

@@ -1,27 +1,32 @@
-"""Signed digests of the audit chain, in the spirit of CloudTrail log-file integrity validation.
+"""Signed digests of the audit trail, in the spirit of CloudTrail log-file integrity validation.
 
-On a schedule, a digest covers the records appended since the previous digest (``from_seq`` to
-``to_seq``, the hash of record ``to_seq``), names the previous digest and carries the SHA-256 of
-its bytes, so digests form their own chain (docs/adr/0006-audit-hash-chain.md). The digest is
-signed with a KMS asymmetric key (``ECDSA_SHA_256``) and written to an S3 bucket with Object Lock
-in compliance mode. As CloudTrail does, the signature travels in the object's metadata, not in
-the body: "The signature for the current digest file is stored in the metadata properties of the
-digest file object" (x-amz-meta-signature;
+On a schedule, a digest binds the head (seq and hash of the last record) of *every* shard of the
+trail (docs/adr/0019-sharded-audit-trail.md): the records it covers are, in each shard, those up
+to that head. It names the previous digest and carries the SHA-256 of its bytes, so digests form
+one chain of their own over all shards, as CloudTrail keeps one digest chain per Region and
+account over all its log files ("Each digest file contains the names of the log files that were
+delivered ... the hash values for those log files, and the digital signature of the previous
+digest file"). The digest is signed with a KMS asymmetric key (``ECDSA_SHA_256``) and written to
+an S3 bucket with Object Lock in compliance mode. As CloudTrail does, the signature travels in
+the object's metadata, not in the body: "The signature for the current digest file is stored in
+the metadata properties of the digest file object" (x-amz-meta-signature;
 https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-validation-digest-file-structure.html,
 https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-custom-validation.html).
 
 Layout of the bucket:
 
-- ``digests/<to_seq, 20 digits>.json``: the digest's canonical JSON (RFC 8785, the one form of
+- ``digests/<record count, 20 digits>.json``: the digest's canonical JSON (RFC 8785, the one form of
   the trail: :mod:`meshgov.audit.canonical`); metadata ``signature`` (base64 of the DER ECDSA
   signature of the body's SHA-256), ``signing-algorithm`` and ``key-id`` (the signing key's
-  ARN). Keys sort in ``to_seq`` order, so the latest digest is the last key listed: the
-  previous digest is found in the bucket itself, no pointer item is kept anywhere else.
-- ``claims/<previous to_seq, 20 digits>.json``: which range the successor of a digest covers.
+  ARN). The record count (the sum of the heads' seqs) only grows, as every shard's head only
+  moves forward, so keys sort in digest order and the latest digest is the last key listed:
+  the previous digest is found in the bucket itself, no pointer item is kept anywhere else.
+- ``claims/<previous record count, 20 digits>.json``: which heads the successor of a digest
+  binds.
   Created with ``If-None-Match: *``, so two writers racing (a duplicated scheduled invocation)
   cannot both extend the digest chain from the same digest and fork it: the loser finishes the
   winner's digest instead (or finds it written). A writer that failed after its claim leaves
-  the digest for the next run to write, over exactly the claimed range.
+  the digest for the next run to write, over exactly the claimed heads.
 
 Writing is idempotent: the digest for a ``to_seq`` that exists is left alone. Verification reads
 the *latest* version of each digest (what anyone reading the key gets): Object Lock keeps the
@@ -43,8 +48,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from meshgov.audit.canonical import canonical_json
 from meshgov.audit.chain import GENESIS, seq_key
-from meshgov.audit.dynamodb import read_chain_items, read_head
-from meshgov.audit.verify import DigestView
+from meshgov.audit.dynamodb import read_heads, read_shard_items
+from meshgov.audit.verify import ChainHead, DigestView, ShardHead
 from meshgov.aws.session import error_code
 from meshgov.errors import DigestReadError, DigestWriteError
 
@@ -52,9 +57,9 @@ if TYPE_CHECKING:
     from meshgov.aws.session import AwsSessions
     from meshgov.settings import AuditDigestSettings
 
-# 2: the digest, and the records it covers, are in RFC 8785 canonical JSON (issue 17); 1 was
-# Python's sorted compact json.dumps (docs/adr/0006-audit-hash-chain.md). Both are read.
-DIGEST_VERSION = 2
+# 3: one head per shard (docs/adr/0019-sharded-audit-trail.md). 2 (one chain, RFC 8785) and 1
+# (one chain, json.dumps) covered the single chain of ADR 0006 and are not read any more.
+DIGEST_VERSION = 3
 SIGNING_ALGORITHM = "ECDSA_SHA_256"
 ZERO_HASH = GENESIS  # 64 zeros: the previous digest hash of the first digest
 DIGEST_PREFIX = "digests/"
@@ -77,11 +82,10 @@ class DigestDocument:
 
     version: int
     trail: str  # the audit table's name
-    from_seq: int
-    to_seq: int
-    first_prev_hash: str  # prev_hash of record from_seq (links the range to what came before)
-    last_hash: str  # hash of record to_seq
-    record_count: int
+    shards: int  # the trail's N
+    heads: list[dict[str, Any]]  # one {"shard", "seq", "hash"} per shard, in shard order
+    record_count: int  # sum of the heads' seqs: every record the digest covers
+    previous_record_count: int  # the previous digest's record_count; 0 for the first
     previous_digest_key: str | None  # None for the first digest
     previous_digest_hash: str  # SHA-256 of the previous digest's bytes; 64 zeros for the first
     created_at: str  # UTC, ISO 8601 with a Z
@@ -91,14 +95,28 @@ class DigestDocument:
     def canonical(self) -> bytes:
         return canonical_json(asdict(self))
 
+    def shard_heads(self) -> tuple[ShardHead, ...]:
+        """The heads as the verifier reads them; :class:`ValueError` if one is malformed."""
+        try:
+            return tuple(
+                ShardHead(int(h["shard"]), int(h["seq"]), str(h["hash"])) for h in self.heads
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"not a digest's heads: {exc}") from exc
+
     @classmethod
     def parse(cls, body: bytes) -> DigestDocument:
-        """The document stored as ``body``; :class:`ValueError` if it is not one."""
+        """The document stored as ``body``; :class:`ValueError` if it is not one (an earlier
+        version's included)."""
         try:
             data = json.loads(body.decode("utf-8"))
-            return cls(**data)
+            document = cls(**data)
         except (UnicodeDecodeError, json.JSONDecodeError, TypeError) as exc:
             raise ValueError(f"not a digest document: {exc}") from exc
+        if document.version != DIGEST_VERSION or not isinstance(document.heads, list):
+            raise ValueError(f"not a version {DIGEST_VERSION} digest document")
+        document.shard_heads()
+        return document
 
 
 def digest_hash(body: bytes) -> str:
@@ -106,12 +124,12 @@ def digest_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def digest_key(to_seq: int) -> str:
-    return f"{DIGEST_PREFIX}{seq_key(to_seq)}.json"
+def digest_key(record_count: int) -> str:
+    return f"{DIGEST_PREFIX}{seq_key(record_count)}.json"
 
 
-def claim_key(previous_to_seq: int) -> str:
-    return f"{CLAIM_PREFIX}{seq_key(previous_to_seq)}.json"
+def claim_key(previous_count: int) -> str:
+    return f"{CLAIM_PREFIX}{seq_key(previous_count)}.json"
 
 
 def created_text(moment: datetime) -> str:
@@ -120,36 +138,50 @@ def created_text(moment: datetime) -> str:
 
 @dataclass(frozen=True)
 class PreviousDigest:
-    """The digest a new one follows: its key, its bytes' hash and the range it ended."""
+    """The digest a new one follows: its key, its bytes' hash and the records it covers."""
 
     key: str
     hash: str
-    to_seq: int
-    last_hash: str
+    record_count: int
+    heads: tuple[ShardHead, ...] = ()
+
+
+def all_heads(shards: int, heads: dict[int, ChainHead]) -> list[dict[str, Any]]:
+    """One head per shard ``0..shards-1`` (seq 0 and GENESIS for a shard without records)."""
+    return [
+        {
+            "shard": shard,
+            "seq": heads[shard].seq if shard in heads else 0,
+            "hash": heads[shard].hash if shard in heads else GENESIS,
+        }
+        for shard in range(shards)
+    ]
 
 
 def build_digest(
     *,
     trail: str,
-    from_seq: int,
-    to_seq: int,
-    first_prev_hash: str,
-    last_hash: str,
+    shards: int,
+    heads: list[dict[str, Any]],
     previous: PreviousDigest | None,
     created_at: datetime,
     key_id: str,
 ) -> DigestDocument:
-    """The digest of records ``from_seq``..``to_seq``, chained to ``previous``."""
-    if to_seq < from_seq:
-        raise ValueError(f"empty range {from_seq}..{to_seq}")
+    """The digest binding ``heads`` (one per shard, :func:`all_heads`), chained to
+    ``previous``."""
+    if [h["shard"] for h in heads] != list(range(shards)):
+        raise ValueError(f"a digest binds one head per shard 0..{shards - 1}, in order")
+    count = sum(int(h["seq"]) for h in heads)
+    previous_count = previous.record_count if previous else 0
+    if count <= previous_count:
+        raise ValueError(f"nothing new: {count} record(s), {previous_count} already digested")
     return DigestDocument(
         version=DIGEST_VERSION,
         trail=trail,
-        from_seq=from_seq,
-        to_seq=to_seq,
-        first_prev_hash=first_prev_hash,
-        last_hash=last_hash,
-        record_count=to_seq - from_seq + 1,
+        shards=shards,
+        heads=heads,
+        record_count=count,
+        previous_record_count=previous_count,
         previous_digest_key=previous.key if previous else None,
         previous_digest_hash=previous.hash if previous else ZERO_HASH,
         created_at=created_text(created_at),
@@ -160,21 +192,20 @@ def build_digest(
 def follows(document: DigestDocument, previous: PreviousDigest | None) -> bool:
     """Whether ``document`` is the digest that comes right after ``previous`` (None: the first).
 
-    It must name the previous digest and its hash, and cover the records right after it: starting
-    at the next ``seq`` and linking to the hash the previous digest ended with.
+    It must name the previous digest, its hash and its record count, and cover more records.
+    (That no shard went backwards is the verifier's check, with both digests' heads.)
     """
     if previous is None:
         return (
             document.previous_digest_key is None
             and document.previous_digest_hash == ZERO_HASH
-            and document.from_seq == 1
-            and document.first_prev_hash == ZERO_HASH
+            and document.previous_record_count == 0
         )
     return (
         document.previous_digest_key == previous.key
         and document.previous_digest_hash == previous.hash
-        and document.from_seq == previous.to_seq + 1
-        and document.first_prev_hash == previous.last_hash
+        and document.previous_record_count == previous.record_count
+        and document.record_count > previous.record_count
     )
 
 
@@ -208,30 +239,32 @@ class DigestWriter:
         )
 
     def write_digest(self, now: datetime) -> str | None:
-        """Write the digest of the records appended since the previous one; its key, or None
-        when there is nothing new. Raises :class:`DigestWriteError` when AWS refuses."""
+        """Write the digest binding every shard's head, when any moved since the previous
+        digest; its key, or None when there is nothing new. Raises :class:`DigestWriteError`
+        when AWS refuses, or when the trail contradicts itself or the previous digest."""
         try:
-            head = read_head(self._dynamodb, self._table, consistent=True)
-            previous = self._previous()
-            previous_to = previous.to_seq if previous else 0
-            if head is None or head.seq <= previous_to:
+            state = read_heads(self._dynamodb, self._table, consistent=True)
+            if state.shards is None:
+                if state.heads:
+                    raise DigestWriteError(
+                        "the audit trail's metadata (how many shards) is gone while shard heads "
+                        "exist: the trail was changed, no digest is signed over it"
+                    )
                 return None
-            to_seq = self._claim(previous_to, head.seq)
-            key = digest_key(to_seq)
+            previous = self._previous()
+            heads = all_heads(state.shards, state.heads)
+            if sum(h["seq"] for h in heads) <= (previous.record_count if previous else 0):
+                return None
+            heads = self._claim(previous, heads)
+            count = sum(int(h["seq"]) for h in heads)
+            key = digest_key(count)
             if self._exists(key):
                 return key
-            last = self._record(to_seq)
-            if to_seq == head.seq and last["hash"] != head.hash:
-                raise DigestWriteError(
-                    f"audit record {to_seq} does not have the hash the chain's head holds: "
-                    "the trail was changed, no digest is signed over it"
-                )
+            self._check_heads(heads, previous)
             document = build_digest(
                 trail=self._table,
-                from_seq=previous_to + 1,
-                to_seq=to_seq,
-                first_prev_hash=self._record(previous_to + 1)["prev_hash"],
-                last_hash=last["hash"],
+                shards=len(heads),
+                heads=heads,
                 previous=previous,
                 created_at=now,
                 key_id=self._key_arn(),
@@ -242,12 +275,26 @@ class DigestWriter:
             raise DigestWriteError(f"digest not written to {self._bucket}: {exc}") from exc
 
     # --- reads ---------------------------------------------------------------------------------
-    def _record(self, seq: int) -> dict[str, str]:
-        """``hash`` and ``prev_hash`` of record ``seq`` (through the ``by-seq`` index)."""
-        items = list(read_chain_items(self._dynamodb, self._table, seq, seq))
-        if len(items) != 1:
-            raise DigestWriteError(f"audit record {seq} found {len(items)} times, not once")
-        return {"hash": items[0]["hash"]["S"], "prev_hash": items[0]["prev_hash"]["S"]}
+    def _check_heads(self, heads: list[dict[str, Any]], previous: PreviousDigest | None) -> None:
+        """Refuse to sign heads that contradict the previous digest (a shard behind it) or the
+        records (a moved head whose record does not have its hash): the trail was changed."""
+        before = {h.shard: h for h in previous.heads} if previous else {}
+        for head in heads:
+            shard, seq, hash_ = int(head["shard"]), int(head["seq"]), str(head["hash"])
+            old = before.get(shard)
+            if old is not None and (seq < old.seq or (seq == old.seq and hash_ != old.hash)):
+                raise DigestWriteError(
+                    f"shard {shard}'s head (seq {seq}) is behind the previous digest's (seq "
+                    f"{old.seq}): the trail was changed, no digest is signed over it"
+                )
+            if seq == 0 or (old is not None and seq == old.seq):
+                continue
+            items = list(read_shard_items(self._dynamodb, self._table, shard, seq, seq))
+            if len(items) != 1 or items[0]["hash"]["S"] != hash_:
+                raise DigestWriteError(
+                    f"audit record {seq} of shard {shard} is not there once with the hash the "
+                    "shard's head holds: the trail was changed, no digest is signed over it"
+                )
 
     def _previous(self) -> PreviousDigest | None:
         # Versions, not the listing: a digest hidden by a delete marker is still the last one.
@@ -257,8 +304,11 @@ class DigestWriter:
         key, version, _ = found[-1]
         obj = self._s3.get_object(Bucket=self._bucket, Key=key, VersionId=version)
         body = obj["Body"].read()
-        document = DigestDocument.parse(body)
-        return PreviousDigest(key, digest_hash(body), document.to_seq, document.last_hash)
+        try:
+            document = DigestDocument.parse(body)
+        except ValueError as exc:
+            raise DigestWriteError(f"the last digest {key} cannot be read: {exc}") from exc
+        return PreviousDigest(key, digest_hash(body), document.record_count, document.shard_heads())
 
     def _exists(self, key: str) -> bool:
         try:
@@ -273,11 +323,13 @@ class DigestWriter:
         return str(self._kms.describe_key(KeyId=self._key_id)["KeyMetadata"]["Arn"])
 
     # --- writes ---------------------------------------------------------------------------------
-    def _claim(self, previous_to: int, head: int) -> int:
-        """Claim the range after digest ``previous_to`` up to ``head``; the range's end that
-        holds (another writer's, when it claimed first)."""
-        key = claim_key(previous_to)
-        body = canonical_json({"from_seq": previous_to + 1, "to_seq": head})
+    def _claim(
+        self, previous: PreviousDigest | None, heads: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Claim ``heads`` as what the successor of ``previous`` binds; the heads that hold
+        (another writer's, when it claimed first)."""
+        key = claim_key(previous.record_count if previous else 0)
+        body = canonical_json({"heads": heads})
         try:
             self._s3.put_object(
                 Bucket=self._bucket,
@@ -291,8 +343,12 @@ class DigestWriter:
             if error_code(exc) not in {"PreconditionFailed", "ConditionalRequestConflict"}:
                 raise
             claimed = self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()
-            return int(json.loads(claimed)["to_seq"])
-        return head
+            try:
+                held: list[dict[str, Any]] = list(json.loads(claimed)["heads"])
+            except (ValueError, KeyError, TypeError) as bad:
+                raise DigestWriteError(f"the claim {key} cannot be read: {bad}") from bad
+            return held
+        return heads
 
     def _put_signed(self, key: str, body: bytes) -> None:
         signed = self._kms.sign(
@@ -326,7 +382,7 @@ class DigestWriter:
 
 
 def load_digest_views(s3: Any, kms: Any, bucket: str, trusted_key_id: str) -> list[DigestView]:
-    """Every digest in ``to_seq`` order, each with its signature checked by KMS, whether the
+    """Every digest in key (record count) order, each with its signature checked by KMS, whether the
     trail's key (``trusted_key_id``: id, ARN or alias) signed it, and whether it follows the
     digest before it. Raises :class:`DigestReadError` when the bucket or the key cannot be read.
 
@@ -349,8 +405,8 @@ def load_digest_views(s3: Any, kms: Any, bucket: str, trusted_key_id: str) -> li
             previous = PreviousDigest(
                 key,
                 digest_hash(body),
-                document.to_seq if document else -1,
-                document.last_hash if document else "",
+                document.record_count if document else -1,
+                document.shard_heads() if document else (),
             )
     except (ClientError, BotoCoreError) as exc:
         raise DigestReadError(f"digests not readable from {bucket}: {exc}") from exc
@@ -370,15 +426,17 @@ def _view(
     signature = metadata.get(META_SIGNATURE, "")
     signature_ok = bool(signed_by) and _verifies(kms, signed_by, body, signature)
     names_trusted = signed_by == trusted and document is not None and document.key_id == trusted
+    heads = document.shard_heads() if document else ()
     return DigestView(
         key=key,
-        from_seq=document.from_seq if document else 0,
-        to_seq=document.to_seq if document else 0,
-        last_hash=document.last_hash if document else "",
+        shards=document.shards if document else 0,
+        heads=heads,
+        previous_count=document.previous_record_count if document else -1,
         signature_ok=signature_ok,
         key_trusted=names_trusted and signature_ok,
         chain_ok=document is not None
-        and key == digest_key(document.to_seq)
+        and key == digest_key(document.record_count)
+        and document.record_count == sum(h.seq for h in heads)
         and follows(document, previous),
     )
 
@@ -426,8 +484,8 @@ def _verifies(kms: Any, key_id: str, body: bytes, signature: str) -> bool:
 
 
 def _digest_versions(s3: Any, bucket: str) -> Iterator[tuple[str, str, bool]]:
-    """``(key, version id, hidden)`` of every digest in ``to_seq`` order (S3 lists keys in UTF-8
-    binary order; the sequence numbers are zero-padded): its newest version that is an object,
+    """``(key, version id, hidden)`` of every digest in record-count order (S3 lists keys in
+    UTF-8 binary order; the counts are zero-padded): its newest version that is an object,
     and whether a delete marker is newer (someone tried to delete it: Object Lock kept it)."""
     versions: dict[str, list[tuple[bool, str, str]]] = {}
     hidden: set[str] = set()

@@ -1,7 +1,8 @@
 """An in-memory trail: for unit tests of decisions that audit, and for dry runs.
 
 It chains its records exactly as :class:`~meshgov.audit.dynamodb.DynamoAuditTrail` does
-(:mod:`meshgov.audit.chain`), one append at a time under a lock.
+(:mod:`meshgov.audit.chain`), one append at a time under a lock: with no contention to spread,
+every record goes to shard 0.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from meshgov.audit.chain import canonical, json_detail, utc_text
+from meshgov.audit.chain import canonical, json_detail, order_key, utc_text
 
 
 class AuditOutcome(StrEnum):
@@ -35,7 +35,8 @@ class AuditEntry:
 @dataclass(frozen=True)
 class AuditRecord:
     """An entry as stored: the entry plus its id and time, assigned by the trail, and its place
-    in the hash chain (``seq``, ``prev_hash``, ``hash``; docs/adr/0006-audit-hash-chain.md)."""
+    in the hash chain of its shard (``shard``, ``seq``, ``prev_hash``, ``hash``;
+    docs/adr/0006-audit-hash-chain.md, docs/adr/0019-sharded-audit-trail.md)."""
 
     record_id: str
     recorded_at: datetime
@@ -43,11 +44,19 @@ class AuditRecord:
     seq: int = 0
     prev_hash: str = ""
     hash: str = ""
+    shard: int = 0
+
+    @property
+    def order(self) -> str:
+        """Its place in the whole trail, all shards together (:func:`~meshgov.audit.chain.
+        order_key`): sort records by it to list them oldest first."""
+        return order_key(utc_text(self.recorded_at), self.shard, self.seq)
 
     def fields(self) -> dict[str, Any]:
         """The hashed fields (:data:`meshgov.audit.chain.FIELDS`) as the canonical form has them."""
         return {
             "seq": self.seq,
+            "shard": self.shard,
             "record_id": self.record_id,
             "recorded_at": utc_text(self.recorded_at),
             "action": self.entry.action,
@@ -74,6 +83,7 @@ class AuditRecord:
             "correlation_id": self.entry.correlation_id,
             "reason": self.entry.reason,
             "detail": json_detail(self.entry.detail),
+            "shard": self.shard,
             "seq": self.seq,
             "prev_hash": self.prev_hash,
             "hash": self.hash,

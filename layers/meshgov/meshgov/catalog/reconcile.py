@@ -56,6 +56,7 @@ from meshgov.contracts_odcs.guard import (
     contract_location,
 )
 from meshgov.errors import MeshgovError, NameInvalidError
+from meshgov.lineage.reach import Reach, downstream_detail
 
 ALL = None  # partition scope meaning "every partition of the table"
 
@@ -136,8 +137,11 @@ class CatalogReconciler:
         clock: Callable[[], datetime],
         locations: DataLocations | None = None,
         contracts: ContractGuard | None = None,
+        downstream: Reach | None = None,
     ) -> None:
         self._source_for = source_for
+        # What a breaking change reaches downstream (meshgov.lineage.reach; None: not wired).
+        self._downstream = downstream
         # Data contracts (meshgov.contracts_odcs): checked where a table's contract digest moved.
         self._contracts = contracts
         # Registers published tables' S3 locations in central Lake Formation (None: not wired).
@@ -253,6 +257,24 @@ class CatalogReconciler:
             "",
             report=report.as_dict(),
         )
+        return report
+
+    def retire(self, producer: Producer, correlation_id: str, why: str) -> ReconcileReport:
+        """Unpublish everything ``producer`` published (it left the registry): each database
+        the ledger holds for it dropped as if its source had deleted it, then any central
+        database still carrying its provenance. Its source is never read (its member stack may
+        be gone); dropping a database is what tells the access sweep to revoke its grants."""
+        report = ReconcileReport()
+        for row in sorted(
+            self._ledger.databases(producer.account_id).values(), key=lambda r: r.source_database
+        ):
+            self._drop(
+                producer, row.source_database, row.central_database, correlation_id, report, why
+            )
+        view = self._central_view(correlation_id, report)
+        if view is not None:
+            for drift in extra_databases(producer, view, []):
+                self._remove_extra_database(producer, drift, correlation_id, report)
         return report
 
     # --- steps -----------------------------------------------------------------------------
@@ -810,17 +832,36 @@ class CatalogReconciler:
         )
 
     def _drop_database(self, ctx: _Context, why: str) -> None:
-        existed = self._central.delete_database(ctx.central_database)
-        self._ledger.forget_database(ctx.producer.account_id, ctx.source_database)
+        self._drop(
+            ctx.producer,
+            ctx.source_database,
+            ctx.central_database,
+            ctx.correlation_id,
+            ctx.report,
+            why,
+        )
+
+    def _drop(
+        self,
+        producer: Producer,
+        source_database: str,
+        central_database: str,
+        correlation_id: str,
+        report: ReconcileReport,
+        why: str,
+    ) -> None:
+        """Unpublish one database: its central copy deleted, its ledger rows forgotten."""
+        existed = self._central.delete_database(central_database)
+        self._ledger.forget_database(producer.account_id, source_database)
         if existed:
-            ctx.report.databases_deleted += 1
+            report.databases_deleted += 1
         else:
-            ctx.report.noops.append(f"database {ctx.central_database} already gone ({why})")
+            report.noops.append(f"database {central_database} already gone ({why})")
         self._auditor.record(
             "glue:DeleteDatabase",
             AuditOutcome.SUCCEEDED if existed else AuditOutcome.SKIPPED,
-            f"database/{ctx.central_database}",
-            ctx.correlation_id,
+            f"database/{central_database}",
+            correlation_id,
             why,
         )
 
@@ -919,6 +960,8 @@ class CatalogReconciler:
             schema_version=(table_input.get("Parameters") or {}).get("meshgov:schema_version"),
             change=summary,
         ).model_dump(by_alias=True)
+        source_arn = self._arns.glue_table(ctx.producer.account_id, ctx.source_database, table)
+        detail.update(downstream_detail(self._downstream, source_arn))
         self._publisher.publish(BREAKING_SCHEMA_CHANGE, detail, [central_arn])
         ctx.report.breaking_changes.append(f"{ctx.central_database}.{table}")
         self._auditor.record(

@@ -7,7 +7,7 @@ producer database so that N events naming one table are one reconcile of it.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -37,9 +37,13 @@ from meshgov.contracts_odcs.publication import ContractPublication, ContractPubl
 from meshgov.contracts_odcs.reader import read_contract
 from meshgov.contracts_odcs.store import ContractStore
 from meshgov.errors import EventRejectedError, MeshgovError
+from meshgov.lineage.reach import build_downstream_reach
 from meshgov.quality.recorder import QualityRecorder
 from meshgov.quality.results import QualityResult
 from meshgov.quality.store import QualityHistory
+from meshgov.registry.directory import RegisteredProducerMap, RegisteredProducers
+from meshgov.registry.retirement import ProducerRetirement
+from meshgov.registry.store import RegistryStore
 from meshgov.settings import CatalogSettings
 
 
@@ -57,15 +61,17 @@ class CatalogSyncService:
         self,
         *,
         reconciler: CatalogReconciler,
-        producers: dict[str, Producer],
+        producers: Mapping[str, Producer],
         audit: AuditTrail,
         dead_letters: DeadLetters | None,
         actor: str,
         quality: QualityRecorder | None = None,
         contracts: ContractPublications | None = None,
         freshness: FreshnessCheck | None = None,
+        retirement: ProducerRetirement | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        self._retirement = retirement
         self._contracts = contracts
         self._freshness = freshness
         self._clock = clock
@@ -94,18 +100,33 @@ class CatalogSyncService:
         return result
 
     def sweep(self, correlation_id: str, now: datetime | None = None) -> ReconcileReport:
-        """Converge every producer, then check each contracted table's freshness SLA as of
-        ``now`` (the schedule's time; :mod:`meshgov.contracts_odcs.freshness_check`)."""
+        """Retire the producers whose removal is due (:mod:`meshgov.registry.retirement`),
+        converge every other registered producer, then check each contracted table's freshness
+        SLA as of ``now`` (the schedule's time; :mod:`meshgov.contracts_odcs.freshness_check`)."""
         self._auditor.record("sweep:started", AuditOutcome.RECEIVED, "catalog", correlation_id)
-        report = self._reconciler.sweep(self._producers.values(), correlation_id)
+        at = now or self._clock()
+        retired: list[str] = []
+        if self._retirement is not None:
+            try:
+                retired = self._retirement.run(at, correlation_id)
+            except MeshgovError as exc:
+                retired = [f"retirement: {type(exc).__name__}: {exc}"]
+        report = self._reconciler.sweep(
+            [p for p in self._producers.values() if not self._retiring(p, at)], correlation_id
+        )
+        report.failed.extend(retired)
         if self._freshness is not None:
             try:
-                checked = self._freshness.run(now or self._clock(), correlation_id)
+                checked = self._freshness.run(at, correlation_id)
             except (MeshgovError, ClientError, BotoCoreError) as exc:
                 report.failed.append(f"freshness: {type(exc).__name__}: {exc}")
             else:
                 report.failed.extend(checked.failed)
         return report
+
+    def _retiring(self, producer: Producer, now: datetime) -> bool:
+        """A producer whose retirement is due but failed: not synced again meanwhile."""
+        return self._retirement is not None and self._retirement.is_due(producer.account_id, now)
 
     def _publish_contract(
         self, event: ContractPublication, message: QueueMessage, result: BatchResult
@@ -265,9 +286,8 @@ def build_catalog_service(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> CatalogSyncService:
     """Wire adapters for one invocation (clients are created lazily, never at import time)."""
-    producers = {
-        account: Producer(account, domain) for account, domain in settings.producer_domains.items()
-    }
+    registry = RegistryStore(sessions.client("dynamodb"), settings.registry_table_name)
+    domains = RegisteredProducers(registry)
     audit = DynamoAuditTrail(sessions.client("dynamodb"), settings.audit_table_name, clock)
 
     def source_for(producer: Producer) -> ProducerCatalog:
@@ -296,6 +316,15 @@ def build_catalog_service(
         return read_contract(reader.client("s3"), location, producer.account_id)
 
     contract_store = ContractStore(sessions.client("dynamodb"), settings.ledger_table_name)
+    downstream = build_downstream_reach(
+        sessions.client("glue"),
+        sessions.client("dynamodb"),
+        lineage_table=settings.lineage_table_name,
+        requests_table=settings.requests_table_name,
+        central_account=settings.central_account_id,
+        producers=domains,
+        arns=settings.arns,
+    )
     guard = ContractGuard(
         store=contract_store,
         read=read_contract_of,
@@ -304,6 +333,7 @@ def build_catalog_service(
         arns=settings.arns,
         central_account=settings.central_account_id,
         clock=clock,
+        downstream=downstream,
     )
     reconciler = CatalogReconciler(
         source_for=source_for,
@@ -312,6 +342,7 @@ def build_catalog_service(
         audit=audit,
         publisher=publisher,
         contracts=guard,
+        downstream=downstream,
         arns=settings.arns,
         actor=actor,
         clock=clock,
@@ -335,11 +366,12 @@ def build_catalog_service(
             auditor=Auditor(audit, actor),
             arns=settings.arns,
             central_account=settings.central_account_id,
-            domains=settings.producer_domains,
+            domains=domains,
         ),
         clock=clock,
         reconciler=reconciler,
-        producers=producers,
+        producers=RegisteredProducerMap(domains),
+        retirement=ProducerRetirement(registry, reconciler, Auditor(audit, actor), domains.members),
         audit=audit,
         dead_letters=dead_letters_for(sessions, settings.dead_letter_queue_url),
         actor=actor,

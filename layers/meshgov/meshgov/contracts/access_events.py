@@ -16,6 +16,7 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from meshgov.aws.arns import PARTITION
+from meshgov.contracts.downstream import DownstreamNode
 from meshgov.contracts.names import GlueName
 
 ACCESS_SOURCE = "meshgov.access"
@@ -268,11 +269,16 @@ class MemberActionsDetail(_Contract):
 
 
 class SharedSchemaChangedDetail(_Contract):
+    """A consumer's copy of a ``Breaking Schema Change``, with what it reaches downstream
+    (:mod:`meshgov.contracts.downstream`)."""
+
     request_id: str = Field(alias="requestId")
     database: str
     table: str
     removed_columns: list[str] = Field(default_factory=list, alias="removedColumns")
     changed_columns: list[str] = Field(default_factory=list, alias="changedColumns")
+    downstream: list[DownstreamNode] | None = None
+    downstream_truncated: bool = Field(default=False, alias="downstreamTruncated")
 
 
 class AccessExpiringDetail(_Contract):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from meshgov.contracts.downstream import DownstreamNode
 from meshgov.contracts.names import GlueName
 
 CONTRACT_PUBLISHED = "Contract Published"
@@ -51,7 +52,8 @@ class ContractBreach(BaseModel):
 
 class ContractBreachedDetail(BaseModel):
     """A published table no longer keeps its contract; ``requestIds`` only in the consumers'
-    copies (their requests holding grants on the table)."""
+    copies (their requests holding grants on the table); ``downstream`` what the breach reaches
+    (:mod:`meshgov.contracts.downstream`; ``downstreamTruncated``: more than it lists)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -63,6 +65,8 @@ class ContractBreachedDetail(BaseModel):
     contract_version: str = Field(alias="contractVersion")
     breaches: list[ContractBreach]
     request_ids: list[str] = Field(default_factory=list, alias="requestIds")
+    downstream: list[DownstreamNode] | None = None
+    downstream_truncated: bool = Field(default=False, alias="downstreamTruncated")
 
 
 class ContractRefusedDetail(BaseModel):

@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from meshgov.contracts.downstream import DownstreamNode
 from meshgov.contracts.names import GlueName
 
 DATABASE_STATE_CHANGE = "Glue Data Catalog Database State Change"
@@ -96,7 +97,8 @@ class EventEnvelope(BaseModel):
 class BreakingSchemaChangeDetail(BaseModel):
     """What meshgov emits (source ``meshgov.catalog``, detail-type ``Breaking Schema Change``)
     on the central bus when a published table loses a column, changes a column's type or its
-    partition keys, so that consumers of that table can be told."""
+    partition keys, so that consumers of that table can be told; ``downstream``: what the change
+    reaches (:mod:`meshgov.contracts.downstream`)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -106,6 +108,8 @@ class BreakingSchemaChangeDetail(BaseModel):
     domain: str
     schema_version: str | None = Field(alias="schemaVersion")
     change: dict[str, object]
+    downstream: list[DownstreamNode] | None = None
+    downstream_truncated: bool = Field(default=False, alias="downstreamTruncated")
 
 
 class DatabasePublishedDetail(BaseModel):

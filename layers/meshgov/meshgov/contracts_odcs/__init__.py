@@ -10,4 +10,6 @@ Not :mod:`meshgov.contracts`, which holds meshgov's *event* schemas. Here:
 - :mod:`.guard`: the catalog's hook (publication, breach, refusal, audit, events).
 - :mod:`.freshness`: the freshness SLA (ODCS ``slaProperties``) and lateness, decided;
   :mod:`.freshness_check`: the catalog sweep's check (breach once, restore, events, audit).
+- :mod:`.quality_rules`: the contract's ODCS ``quality`` rules as a DQDL ruleset (what cannot be
+  translated listed with its reason).
 """

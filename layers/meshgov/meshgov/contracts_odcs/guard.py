@@ -38,6 +38,7 @@ from meshgov.contracts_odcs.document import ContractRefusedError, parse_contract
 from meshgov.contracts_odcs.freshness import sla_of
 from meshgov.contracts_odcs.store import OK, ContractHead, ContractStore
 from meshgov.contracts_odcs.terms import baseline, baseline_shape, breaches, table_shape
+from meshgov.lineage.reach import Reach, downstream_detail
 
 CONTRACT_PARAMETER = "meshgov:contract"
 
@@ -74,7 +75,10 @@ class ContractGuard:
         arns: Arns,
         central_account: str,
         clock: Callable[[], datetime],
+        downstream: Reach | None = None,
     ) -> None:
+        # What a breach reaches downstream (meshgov.lineage.reach; None: not wired).
+        self._downstream = downstream
         self._store = store
         self._read = read
         self._auditor = auditor
@@ -245,6 +249,10 @@ class ContractGuard:
                 "contractId": head.contract_id,
                 "contractVersion": head.version,
                 "breaches": found,
+                **downstream_detail(
+                    self._downstream,
+                    self._arns.glue_table(producer.account_id, head.source_database, head.table),
+                ),
             }
         ).model_dump(by_alias=True)
         self._publisher.publish(CONTRACT_BREACHED, detail, [target])
@@ -258,6 +266,7 @@ class ContractGuard:
             + "; ".join(f"{b['kind']} {b['column']}".strip() for b in found),
             account=producer.account_id,
             breaches=found,
+            downstream=None if detail["downstream"] is None else len(detail["downstream"]),
         )
         return breached
 

@@ -46,6 +46,11 @@ How each part of a :class:`FindQuery` is answered, and why:
   (:func:`meshgov.contracts_odcs.freshness.describe`: ``fresh``, ``late 3h``, ``no SLA``,
   ``unchecked``, from the newest data time the catalog sweep last saw), one Query for every
   product (``ContractStore.heads``: one partition).
+- lineage neighbours (issue 15), when a :class:`meshgov.lineage.neighbours.ProductLineage` is
+  given: each product's direct upstream and downstream nodes (the jobs that write and read the
+  producer's table, the producer's table, the consumers' links and their principals), one
+  lineage-table Query per product. A lineage table that does not exist (a mesh deployed
+  before it) leaves every product's lineage unknown (``None``) and ``find`` answers the rest.
 - consumers (issue 14), when a usage store is given: each product's distinct principals that
   read it within a range of days (the CLI: the last 30), one usage-store query per product found
   (``UsageStore.of_table``: the table is the store's partition key).
@@ -76,6 +81,9 @@ from meshgov.contracts.product_metadata import (
 from meshgov.contracts_odcs.freshness import describe
 from meshgov.contracts_odcs.store import ContractHead, ContractStore
 from meshgov.errors import MeshgovError
+from meshgov.lineage.known import LineageReadError
+from meshgov.lineage.neighbours import Neighbourhood, ProductLineage
+from meshgov.lineage.store import LineageStoreError
 from meshgov.quality.parameters import QualitySummary, summary_of
 from meshgov.usage.report import DayRange, consumers
 from meshgov.usage.store import UsageStore, UsageStoreError
@@ -154,6 +162,8 @@ class DataProduct:
     quality: QualitySummary | None = None
     # The data contract in force (meshgov.contracts_odcs); None: not asked, or no contract.
     contract: ContractView | None = None
+    # Direct lineage neighbours (meshgov.lineage.neighbours); None: not asked, or unknown.
+    lineage: Neighbourhood | None = None
 
     @property
     def name(self) -> str:
@@ -175,6 +185,7 @@ class DataProduct:
             "consumers": None if self.consumers is None else list(self.consumers),
             "quality": None if self.quality is None else self.quality.as_dict(),
             "contract": None if self.contract is None else self.contract.as_dict(),
+            "lineage": None if self.lineage is None else self.lineage.as_dict(),
         }
 
 
@@ -224,6 +235,23 @@ def with_contracts(
         else p
         for p in products
     ]
+
+
+def with_lineage(
+    products: Sequence[DataProduct], tables: Iterable[Mapping[str, Any]], lineage: ProductLineage
+) -> list[DataProduct]:
+    """Each product with its lineage neighbours; all unknown when there is no lineage table."""
+    listed = {(p.database, p.table) for p in products}
+    try:
+        found = lineage.of(t for t in tables if table_ref(t) in listed)
+    except LineageStoreError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, ClientError) and error_code(cause) == "ResourceNotFoundException":
+            return list(products)
+        raise DiscoveryError(f"reading the lineage failed: {exc}") from exc
+    except LineageReadError as exc:
+        raise DiscoveryError(f"reading the lineage failed: {exc}") from exc
+    return [replace(p, lineage=found.get((p.database, p.table))) for p in products]
 
 
 # --------------------------------------------------------------------------------------------
@@ -411,10 +439,12 @@ def find_products(
     span: DayRange | None = None,
     contracts: ContractStore | None = None,
     now: datetime | None = None,
+    lineage: ProductLineage | None = None,
 ) -> list[DataProduct]:
     """Search the central catalog of ``central_account`` (clients of that account); with
     ``usage`` (the central usage store) and ``span``, each product's consumers in that span;
-    with ``contracts`` (the contract store), each product's contract and freshness at ``now``."""
+    with ``contracts`` (the contract store), each product's contract and freshness at ``now``;
+    with ``lineage``, each product's lineage neighbours."""
     if usage is not None and span is None:
         raise ValueError("the consumers of a product need the days to look at (span=)")
     try:
@@ -448,6 +478,8 @@ def find_products(
             products = with_contracts(products, contracts.heads(), now or datetime.now(UTC))
         except MeshgovError as exc:
             raise DiscoveryError(f"reading the data contracts failed: {exc}") from exc
+    if lineage is not None:
+        products = with_lineage(products, found, lineage)
     if usage is None or span is None:
         return products
     try:

@@ -44,6 +44,21 @@ class Walk:
     edges: list[Edge] = field(default_factory=list)
     truncated: bool = False
 
+    def reached(self) -> list[tuple[str, int, str]]:
+        """``(node, distance, via)`` of every node but the start, nearest first (then by name),
+        ``via`` of the edge that first reached it (the walk's news and ``find`` list these)."""
+        via: dict[str, str] = {}
+        for edge in self.edges:
+            near, far = (
+                (edge.source, edge.target)
+                if self.direction is Direction.DOWNSTREAM
+                else (edge.target, edge.source)
+            )
+            if near in self.distances and self.distances.get(far) == self.distances[near] + 1:
+                via.setdefault(far, edge.via)
+        ordered = sorted(self.distances.items(), key=lambda i: (i[1], i[0]))
+        return [(node, hops, via.get(node, "")) for node, hops in ordered if hops > 0]
+
     def as_dict(self, describe: Callable[[str], str]) -> dict[str, Any]:
         return {
             "start": self.start,

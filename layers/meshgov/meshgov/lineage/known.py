@@ -20,7 +20,7 @@ once (one Query per state, the requests table's state index).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -71,6 +71,12 @@ class MeshEdges:
         self._producers = producers
         self._tables: dict[tuple[str, str], Mapping[str, Any] | None] = {}
         self._holding: list[RequestRecord] | None = None
+
+    def know(self, tables: Iterable[Mapping[str, Any]]) -> None:
+        """Central tables the caller has read already (``find``'s search results, which carry
+        their parameters): no ``GetTable`` for them."""
+        for table in tables:
+            self._tables[(str(table["DatabaseName"]).lower(), str(table["Name"]).lower())] = table
 
     def __call__(
         self, level: Sequence[str], direction: Direction

@@ -15,7 +15,7 @@ from typing import Any
 from meshgov.aws.arns import Arns
 from meshgov.errors import MeshgovError
 from meshgov.lineage import nodes
-from meshgov.lineage.graph import MAX_DEPTH, Direction, Neighbours, Walk, walk
+from meshgov.lineage.graph import MAX_DEPTH, MAX_NODES, Direction, Neighbours, Walk, walk
 
 DEFAULT_DEPTH = 5
 
@@ -44,10 +44,13 @@ def lineage(
     sources: list[Neighbours],
     central_account: str,
     arns: Arns,
+    max_nodes: int = MAX_NODES,
 ) -> Walk:
+    """The walk from ``table`` (:func:`start_node`); ``max_nodes`` lower than the graph's own
+    limit keeps an answer that travels in an event small (:mod:`meshgov.lineage.reach`)."""
     if not 1 <= depth <= MAX_DEPTH:
         raise LineageQueryInvalidError(f"--depth must be 1 to {MAX_DEPTH}, not {depth}")
-    return walk(start_node(table, central_account, arns), direction, depth, sources)
+    return walk(start_node(table, central_account, arns), direction, depth, sources, max_nodes)
 
 
 def answer_dict(result: Walk, central_account: str, producers: Mapping[str, str]) -> dict[str, Any]:

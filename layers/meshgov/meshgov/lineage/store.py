@@ -94,13 +94,34 @@ class LineageStore:
                 found[node] = others
         return found
 
+    def adjacent(self, node: str) -> dict[Direction, list[tuple[str, str]]]:
+        """Both directions of ``node`` in one Query (its whole partition: ``in#`` and ``out#``
+        items), for a caller that asks one node both ways (``find``:
+        :class:`meshgov.lineage.neighbours.OneReadPerNode`)."""
+        found: dict[Direction, list[tuple[str, str]]] = {d: [] for d in Direction}
+        for page in self._pages(node, ""):
+            for item in page.get("Items", []):
+                sk = item["sk"]["S"]
+                for direction, prefix in _PREFIX.items():
+                    if sk.startswith(prefix):
+                        found[direction].append((sk[len(prefix) :], OPENLINEAGE))
+        return found
+
     def _pages(self, node: str, prefix: str) -> Any:
+        # No prefix: the whole partition, without begins_with (key attributes take no empty
+        # string, https://aws.amazon.com/about-aws/whats-new/2020/05/amazon-dynamodb-now-supports-empty-values-for-non-key-string-and-binary-attributes-in-dynamodb-tables/)
+        condition, values = "#n = :n", {":n": {"S": node}}
+        if prefix:
+            condition, values = (
+                f"{condition} AND begins_with(#s, :p)",
+                {**values, ":p": {"S": prefix}},
+            )
         try:
             yield from self._dynamodb.get_paginator("query").paginate(
                 TableName=self._table,
-                KeyConditionExpression="#n = :n AND begins_with(#s, :p)",
+                KeyConditionExpression=condition,
                 ExpressionAttributeNames={"#n": "node", "#s": "sk"},
-                ExpressionAttributeValues={":n": {"S": node}, ":p": {"S": prefix}},
+                ExpressionAttributeValues=values,
                 ProjectionExpression="#s",
             )
         except (ClientError, BotoCoreError) as exc:

@@ -5,4 +5,6 @@ Results Available`` event (:mod:`meshgov.contracts.quality_events`) that its mem
 forwards to central; the catalog sync function records it (:mod:`.recorder`): the latest result
 as central table parameters (:mod:`.parameters`), every result in the history table
 (:mod:`.store`). ADR 0017 says why.
+
+:mod:`.dqdl` parses the DQDL subset meshgov writes and the local mesh evaluates.
 """

@@ -35,6 +35,8 @@ from meshgov.aws.session import AwsSessions, error_code, error_text
 from meshgov.aws.sqs_batch import QueueMessage
 from meshgov.catalog.projection import SOURCE_ACCOUNT
 from meshgov.errors import MeshgovError
+from meshgov.registry.directory import RegisteredProducers
+from meshgov.registry.store import RegistryStore
 from meshgov.settings import UsageSettings
 from meshgov.usage import events
 from meshgov.usage.events import Refusal, Twin
@@ -239,7 +241,7 @@ def build_usage_service(
         glue=sessions.client("glue"),
         auditor=Auditor(DynamoAuditTrail(dynamodb, settings.audit_table_name, clock), actor),
         central_account=settings.central_account_id,
-        producers=settings.producer_domains,
+        producers=RegisteredProducers(RegistryStore(dynamodb, settings.registry_table_name)),
         retention_days=settings.retention_days,
         clock=clock,
     )
