@@ -12,7 +12,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import audit, imports, scenarios, sharing
+from bench import audit, imports, paper_model, scenarios, sharing
 from bench import contracts as contracts_bench
 from bench import faults as faults_bench
 from bench import hostile as hostile_bench
@@ -215,7 +215,7 @@ def run(scale: scenarios.Scale, progress: Callable[[str], None] = _progress) -> 
         if k not in (*SECTIONS_APART, *(name for name, *_ in proofs))
     }
     total = round(time.perf_counter() - started, 2)
-    return {
+    report: dict[str, Any] = {
         "propagation": {
             **values,
             "targets": targets,
@@ -332,6 +332,9 @@ def run(scale: scenarios.Scale, progress: Callable[[str], None] = _progress) -> 
             "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         },
     }
+    # Issue 16, item 5: the 200-producer mesh derived from this run's per-operation counts.
+    report["scale"]["paper_model"] = paper_model.from_report(report)
+    return report
 
 
 def main(argv: list[str] | None = None) -> int:

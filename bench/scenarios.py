@@ -103,7 +103,7 @@ def cold_start(mesh: LocalMesh) -> None:
     lambda_runtime.cold_start(mesh.deployment.functions)
 
 
-CATALOG_FUNCTIONS = ("CatalogSyncFunction", "CatalogSweepFunction")
+CATALOG_FUNCTIONS = ("CatalogSyncFunction", "CatalogSweepFunction", "CatalogSweepWorkerFunction")
 
 
 @contextmanager
@@ -221,6 +221,10 @@ def noop_sweep(scale: Scale, progress: Progress) -> dict[str, Any]:
             "seconds": round(first_seconds, 2),
             "catalog_writes": c.CallCounter.total(initial, c.catalog_write),
             "catalog_reads": c.CallCounter.total(initial, c.catalog_read),
+            # per operation (bookkeeping included): what onboarding a producer costs a table,
+            # read by the paper model (bench/paper_model.py)
+            "bookkeeping_calls": c.CallCounter.total(initial, c.bookkeeping),
+            "by_operation": c.CallCounter.breakdown(initial),
         },
     }
 

@@ -1,4 +1,6 @@
-"""CatalogSweep: on a schedule, converge every published database (catches missed events)."""
+"""CatalogSweep: on a schedule, plan the sweep that converges every published database (it
+catches missed events): one work item per registered producer on the SweepQueue, worked by
+CatalogSweepWorker (meshgov.catalog.fanout); without a queue, the whole sweep in this invocation."""
 
 from __future__ import annotations
 
@@ -25,7 +27,12 @@ metrics = Metrics()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = CatalogSettings.from_env(os.environ)
     service = build_catalog_service(settings, AwsSessions(new_session()), "meshgov:catalog-sweep")
-    report = service.sweep(str(event.get("id") or context.aws_request_id), _scheduled_at(event))
+    correlation = str(event.get("id") or context.aws_request_id)
+    if settings.sweep_queue_url:
+        planned = service.plan(correlation, _scheduled_at(event))
+        metrics.add_metric("SweepProducersQueued", MetricUnit.Count, planned.get("producers", 0))
+        return planned
+    report = service.sweep(correlation, _scheduled_at(event))
     metrics.add_metric("SweepFailures", MetricUnit.Count, len(report.failed))
     if report.failed:  # fail the invocation: async retries, then the sweep DLQ
         raise RuntimeError(f"sweep incomplete: {report.failed[:5]}")

@@ -29,7 +29,13 @@ from meshgov_local.accounts import ADMIN_ROLE_NAME, AccountSessions
 from meshgov_local.config import MeshConfig
 from meshgov_local.emulator import ensure_admin_role
 from meshgov_local.query_access import allow_query_engine
-from meshgov_local.template import FunctionSpec, Resolver, Template, TemplateError
+from meshgov_local.template import (
+    FunctionSpec,
+    Resolver,
+    Template,
+    TemplateError,
+    checked_maximum_concurrency,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -92,6 +98,11 @@ class FunctionBinding:
     maximum_retry_attempts: int | None = None
     # The account whose stack holds the function (the central account or a member).
     account_id: str = ""
+    # The SQS event source's ScalingConfig.MaximumConcurrency: the most invocations the source
+    # runs at once. The router runs one batch at a time, so it never exceeds it (>= 2).
+    maximum_concurrency: int | None = None
+    # ReservedConcurrentExecutions: the most invocations of the function at once, from any source.
+    reserved_concurrency: int | None = None
 
 
 @dataclass(frozen=True)
@@ -1049,6 +1060,12 @@ def _binding(stack: _Stack, spec: FunctionSpec) -> FunctionBinding:
         on_failure_queue_url=failure_queue,
         maximum_retry_attempts=invoke.get("MaximumRetryAttempts"),
         account_id=stack.account_id,
+        maximum_concurrency=(
+            None
+            if spec.maximum_concurrency is None
+            else checked_maximum_concurrency(stack.resolve(spec.maximum_concurrency))
+        ),
+        reserved_concurrency=spec.reserved_concurrency,
     )
 
 

@@ -24,9 +24,10 @@ Error and status codes are AWS's common errors ("ThrottlingException ... HTTP St
 "InternalFailure ... 500", https://docs.aws.amazon.com/athena/latest/APIReference/CommonErrors.html,
 the page every service's API reference shares) and S3's
 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ErrorBestPractices.html). The first four
-reach botocore's retry handler as real ones would: meshgov's clients retry in adaptive mode
-(:mod:`meshgov.aws.session`; ``max_attempts`` 8 counts retries, so 9 requests at most) within
-botocore's client-wide retry quota. A crash is not botocore's to retry: the invocation fails
+reach botocore's retry handler as real ones would: meshgov's clients retry, Glue's and Lake
+Formation's in adaptive mode, the others in standard mode (:mod:`meshgov.aws.session`;
+``max_attempts`` 8 counts retries, so 9 requests at most) within botocore's client-wide retry
+quota. A crash is not botocore's to retry: the invocation fails
 and the Lambda service's own retries take over (SQS redelivery, then the queue's redrive policy
 to its DLQ; for schedules two asynchronous retries, then the ``OnFailure`` DLQ), which
 :mod:`meshgov_local.router` emulates.

@@ -16,7 +16,7 @@ from meshgov.access.effective import AccessAnswer
 from meshgov.access.effective_reads import CentralReaders, ConsumerReaders, can_access_through
 from meshgov.access.store import RequestRecord, RequestStore
 from meshgov.audit import Auditor, AuditOutcome, AuditRecord, DynamoAuditTrail
-from meshgov.audit.dynamodb import read_day
+from meshgov.audit.dynamodb import read_correlated, read_day
 from meshgov.aws.arns import Arns
 from meshgov.contracts.registry_events import MEMBER_ADD_REQUESTED
 from meshgov.contracts_odcs.store import ContractStore
@@ -235,7 +235,27 @@ class LocalMesh:
         return self.router.deliver(chaos)
 
     def sweep(self) -> Any:
-        return self.router.run_schedule(SWEEP_FUNCTION)
+        """Run the scheduled catalog sweep to its end: the planner, then every work item it and
+        its workers queue (delivered until the queues are quiet); the sweep's report (summed
+        over its items, as its ``sweep:completed`` record has it), or the planner's answer when
+        it started none (a sweep still running), or None when the planner failed."""
+        planned = self.router.run_schedule(SWEEP_FUNCTION)
+        if not isinstance(planned, Mapping) or "sweep" not in planned:
+            return planned
+        self.settle()
+        sweep_id = str(planned["sweep"])
+        completed = [
+            r.entry
+            for r in read_correlated(
+                self.client(self.central, "dynamodb"), self.deployment.audit_table_name, sweep_id
+            )
+            if r.entry.action == "sweep:completed"
+        ]
+        if not completed:
+            return {"sweep": sweep_id, "completed": False, "failed": ["the sweep did not finish"]}
+        report = dict(completed[-1].detail.get("report") or {})
+        report["failed"] = [*planned.get("failed", []), *report.get("failed", [])]
+        return {**report, "sweep": sweep_id, "completed": True}
 
     def access_sweep(self) -> Any:
         """Run the central access sweep (expiry, warnings, unpublished), then deliver."""

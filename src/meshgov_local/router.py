@@ -14,6 +14,12 @@ A failed invocation is an error the handler raised or a sandbox that died mid-wa
 crash, :mod:`meshgov_local.faults`); either way the whole batch is retried, as on AWS. The
 router keeps a :class:`DeliveryLedger` of what it handed to each function and what succeeded:
 with the dead-letter queues, that is how the fault proof counts what was lost.
+
+Concurrency: the router runs one invocation at a time (:data:`CONCURRENCY`), across all
+functions. An SQS event source's ``ScalingConfig.MaximumConcurrency`` is at least 2
+(https://docs.aws.amazon.com/lambda/latest/dg/API_ScalingConfig.html) and a function's reserved
+concurrency in template.yaml at least 1, so the local mesh never runs more invocations of a
+function at once than AWS would; both values are on :class:`FunctionBinding` for the tests.
 """
 
 from __future__ import annotations
@@ -34,6 +40,9 @@ from meshgov_local.invoke import invoke
 # What the Lambda service sees as a failed invocation: an error the handler raised, or a sandbox
 # that died (an injected crash is not an Exception, so that no handler code can catch it).
 INVOCATION_FAILURES: tuple[type[BaseException], ...] = (Exception, InjectedCrashError)
+
+# How many invocations the router runs at once: one, in the caller's thread.
+CONCURRENCY = 1
 
 
 @dataclass(frozen=True)

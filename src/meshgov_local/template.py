@@ -140,6 +140,11 @@ class FunctionSpec:
     # Raw value of the Schedule event's expression (often {"Ref": "SweepSchedule"}).
     schedule: Any = None
     role: Any = None
+    # The SQS event source's ``ScalingConfig.MaximumConcurrency`` (None: the source has none),
+    # raw: an int, or an intrinsic (``!Ref`` to a Number parameter) the deployment resolves.
+    maximum_concurrency: Any = None
+    # ``ReservedConcurrentExecutions`` (None: the function draws from the account's pool).
+    reserved_concurrency: int | None = None
 
     @property
     def handler_file(self) -> Path:
@@ -156,21 +161,80 @@ class _FunctionEvents:
     sqs_queue: str | None = None
     batch_size: int | None = None
     schedule: Any = None
+    # Raw: an int, or an intrinsic the deployment resolves.
+    maximum_concurrency: Any = None
+
+
+# ``ScalingConfig.MaximumConcurrency`` of an SQS event source: "Valid Range: Minimum value of 2.
+# Maximum value of 1000." (https://docs.aws.amazon.com/lambda/latest/dg/API_ScalingConfig.html,
+# https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html). CloudFormation refuses
+# a value outside it, so the local mesh does too.
+MAXIMUM_CONCURRENCY_RANGE = range(2, 1001)
+
+
+def _integer(value: Any) -> int | None:
+    """An integer property as CloudFormation takes it: a number, or the string a ``Number``
+    parameter resolves to; None for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
+        return int(value)
+    return None
+
+
+def checked_maximum_concurrency(value: Any) -> int:
+    """A resolved ``MaximumConcurrency``; a clear error outside 2..1000, as Lambda gives."""
+    number = _integer(value)
+    if number is None or number not in MAXIMUM_CONCURRENCY_RANGE:
+        raise TemplateError(
+            f"ScalingConfig.MaximumConcurrency must be an integer from 2 to 1000, got {value!r}"
+        )
+    return number
+
+
+def _maximum_concurrency(props: Mapping[str, Any]) -> Any:
+    """The SQS event source's raw maximum concurrency (None without one): a literal is checked
+    here, an intrinsic (``!Ref`` to a parameter) when the deployment resolves it."""
+    scaling = props.get("ScalingConfig")
+    if scaling is None:
+        return None
+    value = scaling.get("MaximumConcurrency") if isinstance(scaling, Mapping) else None
+    return value if isinstance(value, Mapping) else checked_maximum_concurrency(value)
 
 
 def _function_events(events: Mapping[str, Any]) -> _FunctionEvents:
-    """The SQS source (queue logical id, batch size) and schedule of a function's Events."""
+    """The SQS source (queue logical id, batch size, maximum concurrency) and schedule of a
+    function's Events."""
     found = _FunctionEvents()
     for event in events.values():
         props = event.get("Properties", {})
         if event.get("Type") == "SQS":
             queue = props.get("Queue")
             found = _FunctionEvents(
-                _logical_id_of(queue), int(props.get("BatchSize", 10)), found.schedule
+                _logical_id_of(queue),
+                int(props.get("BatchSize", 10)),
+                found.schedule,
+                _maximum_concurrency(props),
             )
         elif event.get("Type") == "Schedule":
-            found = _FunctionEvents(found.sqs_queue, found.batch_size, props.get("Schedule"))
+            found = _FunctionEvents(
+                found.sqs_queue, found.batch_size, props.get("Schedule"), found.maximum_concurrency
+            )
     return found
+
+
+def _reserved_concurrency(props: Mapping[str, Any]) -> int | None:
+    """A function's ``ReservedConcurrentExecutions``, or None. "Valid Range: Minimum value of
+    0" (https://docs.aws.amazon.com/lambda/latest/dg/API_Concurrency.html): 0 stops the function."""
+    value = props.get("ReservedConcurrentExecutions")
+    if value is None:
+        return None
+    number = _integer(value)
+    if number is None or number < 0:
+        raise TemplateError(f"ReservedConcurrentExecutions must be an integer >= 0, got {value!r}")
+    return number
 
 
 def _logical_id_of(reference: Any) -> str:
@@ -301,6 +365,8 @@ class Template:
             batch_size=events.batch_size,
             schedule=events.schedule,
             role=props.get("Role"),
+            maximum_concurrency=events.maximum_concurrency,
+            reserved_concurrency=_reserved_concurrency(props),
         )
 
     def _function_layers(self, entries: list[Any]) -> tuple[tuple[str, ...], tuple[Any, ...]]:

@@ -21,6 +21,7 @@ from meshgov_local.deploy import (
     local_bucket_policy,
 )
 from meshgov_local.emulator.eventbridge_limits import put_service_event
+from meshgov_local.router import CONCURRENCY as ROUTER_CONCURRENCY
 from meshgov_local.template import Template
 
 MEMBERS = (PRODUCER, CONSUMER)
@@ -152,6 +153,8 @@ def test_central_holds_the_bus_rules_queues_and_tables(
         "UsageDLQ",
         "LineageQueue",
         "LineageDLQ",
+        "SweepQueue",
+        "SweepWorkDLQ",
     }
     assert queues == set(deployed_mesh.queue_urls.values())
     assert tables == {
@@ -523,6 +526,31 @@ def test_every_function_has_a_binding_with_resolved_environment(
     assert (sweep.schedule, sweep.source_queue_url) == ("rate(15 minutes)", None)
     assert sweep.on_failure_queue_url == deployed_mesh.queue_urls["SweepDLQ"]
     assert sweep.maximum_retry_attempts == 2
+
+
+def test_bindings_carry_the_concurrency_the_router_stays_within(deployed_mesh: Deployment) -> None:
+    # Given / When the deployment's bindings are read
+    bindings = deployed_mesh.all_functions()
+
+    # Then every queue consumer carries its source's maximum concurrency (and the member's its
+    # own, in every member), the digest function its reserved concurrency of 1
+    consumers = {b.logical_id: b.maximum_concurrency for b in bindings if b.source_queue_url}
+    assert None not in consumers.values(), consumers
+    assert {
+        "CatalogSyncFunction": 12,
+        "AccessRequestsFunction": 8,
+        "UsageFunction": 4,
+        "LineageFunction": 4,
+        "MemberAccessFunction": 2,
+    }.items() <= consumers.items()
+    assert {b.account_id for b in bindings if b.logical_id == "MemberAccessFunction"} == set(
+        MEMBERS
+    )
+    assert deployed_mesh.functions["AuditDigestFunction"].reserved_concurrency == 1
+    # And the router, which runs one invocation at a time, never runs more than either allows
+    for binding in bindings:
+        for limit in (binding.maximum_concurrency, binding.reserved_concurrency):
+            assert limit is None or limit >= ROUTER_CONCURRENCY, binding.logical_id
 
 
 # --------------------------------------------------------------------------------------------

@@ -228,6 +228,7 @@ def test_template_yaml_grants_exactly_what_the_functions_call() -> None:
     assert exercised == {
         "CatalogSyncFunction",
         "CatalogSweepFunction",
+        "CatalogSweepWorkerFunction",
         "AccessRequestsFunction",
         "AccessSweepFunction",
         "AuditDigestFunction",

@@ -18,6 +18,7 @@ from meshgov_local.template import (
     Template,
     TemplateError,
     TemplateResolveError,
+    checked_maximum_concurrency,
     load_template_document,
 )
 
@@ -209,6 +210,7 @@ def test_functions_carry_globals_handler_and_event_sources(mesh_template: Templa
     assert set(functions) == {
         "CatalogSyncFunction",
         "CatalogSweepFunction",
+        "CatalogSweepWorkerFunction",
         "AccessRequestsFunction",
         "AccessSweepFunction",
         "MemberAccessFunction",
@@ -248,11 +250,15 @@ def test_functions_carry_globals_handler_and_event_sources(mesh_template: Templa
         assert spec.layers == ("MeshgovLayer",)
     sync, sweep = functions["CatalogSyncFunction"], functions["CatalogSweepFunction"]
     assert (sync.sqs_queue, sync.batch_size, sync.timeout) == ("CatalogEventsQueue", 10, 60)
+    # the sweep plans (a bounded amount of work); its workers take one item each, 4 at most
     assert (sweep.sqs_queue, sweep.schedule, sweep.timeout) == (
         None,
         {"Ref": "SweepSchedule"},
-        900,
+        300,
     )
+    worker = functions["CatalogSweepWorkerFunction"]
+    assert (worker.sqs_queue, worker.batch_size, worker.maximum_concurrency) == ("SweepQueue", 1, 4)
+    assert "SWEEP_QUEUE_URL" in set(sweep.environment_names) & set(worker.environment_names)
 
 
 def test_every_function_gets_the_powertools_layer_of_the_pinned_release(
@@ -311,6 +317,110 @@ def test_a_function_layer_that_names_no_layer_is_refused(tmp_path: Path) -> None
 
     # When / Then reading the functions says so
     with pytest.raises(TemplateError, match="no layer"):
+        Template.load(path).functions()
+
+
+# --------------------------------------------------------------------------------------------
+# Budgets and limits (issue 16 item 4, docs/adr/0021)
+# --------------------------------------------------------------------------------------------
+
+
+def test_every_sqs_event_source_has_a_maximum_concurrency_lambda_accepts(
+    mesh_template: Template,
+) -> None:
+    # Given every SQS event source of every function, read from the raw Events (a function with
+    # two SQS sources would show them both)
+    sources = {
+        f"{lid}.{name}": event.get("Properties", {})
+        for lid in mesh_template.resources_of_type("AWS::Serverless::Function")
+        for name, event in mesh_template.properties(lid).get("Events", {}).items()
+        if event.get("Type") == "SQS"
+    }
+    assert sources
+
+    # Then each caps its concurrency within Lambda's range, 2..1000 (API_ScalingConfig), with
+    # its parameters at their defaults
+    resolver = central_resolver(mesh_template)
+    for source, props in sources.items():
+        maximum = resolver.resolve(props.get("ScalingConfig", {}).get("MaximumConcurrency"))
+        assert maximum is not None, f"{source} has no ScalingConfig.MaximumConcurrency"
+        assert checked_maximum_concurrency(maximum) in range(2, 1001), source
+
+    # And the budget is the one docs/adr/0021 chose: the catalog writers 16 (12 for events, the
+    # sweep workers' 4), access 8, usage and lineage 4, a member 2 - at most 32 central
+    # invocations from queues append at once, half of the audit trail's 64 shards (ADR 0019)
+    central = {
+        f.logical_id: checked_maximum_concurrency(resolver.resolve(f.maximum_concurrency))
+        for f in mesh_template.functions()
+        if f.condition == "IsCentral" and f.maximum_concurrency is not None
+    }
+    assert {
+        "CatalogSyncFunction": 12,
+        "AccessRequestsFunction": 8,
+        "UsageFunction": 4,
+        "LineageFunction": 4,
+    }.items() <= central.items()
+    assert sum(central.values()) <= 64 // 2, central
+    member = {f.logical_id: f.maximum_concurrency for f in mesh_template.functions()}
+    assert member["MemberAccessFunction"] == 2
+
+
+def test_the_digest_function_runs_one_at_a_time_and_no_queue_consumer_is_throttled(
+    mesh_template: Template,
+) -> None:
+    # Given / When the functions' reserved concurrency is read
+    functions = {f.logical_id: f for f in mesh_template.functions()}
+    resolver = central_resolver(mesh_template)
+
+    # Then the audit digest writer runs one at a time, whatever else runs
+    assert functions["AuditDigestFunction"].reserved_concurrency == 1
+    # And no queue consumer reserves less than its source may invoke at once: "Don't configure
+    # maximum concurrency higher than the function's reserved concurrency", or Lambda throttles
+    # the messages (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html)
+    for spec in functions.values():
+        if spec.reserved_concurrency is not None and spec.maximum_concurrency is not None:
+            maximum = checked_maximum_concurrency(resolver.resolve(spec.maximum_concurrency))
+            assert spec.reserved_concurrency >= maximum, spec.logical_id
+
+
+@pytest.mark.parametrize("value", ["1", "1001", "'many'", "[]"])
+def test_a_maximum_concurrency_lambda_would_refuse_is_refused(tmp_path: Path, value: str) -> None:
+    # Given an SQS event source whose maximum concurrency is outside 2..1000 (or not a number)
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "Resources:\n"
+        "  Q:\n"
+        "    Type: AWS::SQS::Queue\n"
+        "  F:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties:\n"
+        "      CodeUri: f/\n"
+        "      Handler: app.handler\n"
+        "      Events:\n"
+        "        E:\n"
+        "          Type: SQS\n"
+        "          Properties:\n"
+        "            Queue: !GetAtt Q.Arn\n"
+        f"            ScalingConfig: {{MaximumConcurrency: {value}}}\n"
+    )
+
+    # When / Then reading the functions refuses it, naming the range
+    with pytest.raises(TemplateError, match="MaximumConcurrency must be an integer from 2 to 1000"):
+        Template.load(path).functions()
+
+
+def test_a_negative_reserved_concurrency_is_refused(tmp_path: Path) -> None:
+    # Given a function reserving -1 executions (Lambda's range starts at 0)
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "Resources:\n"
+        "  F:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties: {CodeUri: f/, Handler: app.handler, ReservedConcurrentExecutions: -1}\n"
+    )
+
+    # When / Then reading the functions refuses it
+    with pytest.raises(TemplateError, match="ReservedConcurrentExecutions must be an integer"):
         Template.load(path).functions()
 
 

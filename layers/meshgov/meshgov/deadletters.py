@@ -87,13 +87,15 @@ SOURCE_QUEUES = {
     "CatalogEventsDLQ": "CatalogEventsQueue",
     "AccessEventsDLQ": "AccessEventsQueue",
     "MemberEventsDLQ": "MemberEventsQueue",
+    # A fan-out sweep's work item (meshgov.catalog.fanout), after its retries.
+    "SweepWorkDLQ": "SweepQueue",
 }
 SWEEP_DLQ = "SweepDLQ"
 MEMBER_SCHEDULE_DLQ = "MemberScheduleDLQ"
 # DLQs holding Lambda's OnFailure records: replayed by invoking the function again.
 INVOCATION_DLQS = (SWEEP_DLQ, MEMBER_SCHEDULE_DLQ)
 FORWARD_DLQ = "ForwardDLQ"
-CENTRAL_DLQS = ("CatalogEventsDLQ", "AccessEventsDLQ", SWEEP_DLQ)
+CENTRAL_DLQS = ("CatalogEventsDLQ", "AccessEventsDLQ", SWEEP_DLQ, "SweepWorkDLQ")
 MEMBER_DLQS = ("MemberEventsDLQ", MEMBER_SCHEDULE_DLQ, FORWARD_DLQ)
 ALL_DLQS = (*CENTRAL_DLQS, *MEMBER_DLQS)
 HIDE_FOR = 120  # seconds a message stays invisible while being listed or replayed

@@ -97,6 +97,11 @@ class CatalogSettings(RegionalSettings):
     # downstream (meshgov.lineage.reach). Either empty: the events say downstream unknown.
     lineage_table_name: str = ""
     requests_table_name: str = ""
+    # The fan-out sweep (template.yaml SweepQueue; meshgov.catalog.fanout). Empty: the sweep
+    # runs whole in one invocation.
+    sweep_queue_url: str = ""
+    sweep_lease_minutes: int = Field(default=60, ge=1)
+    sweep_page_tables: int = Field(default=50, ge=1)
 
     def reader_role_arn(self, account_id: str) -> str:
         """The reader role central assumes in ``account_id``: the member's role of central's own
@@ -119,8 +124,11 @@ class CatalogSettings(RegionalSettings):
                 quality_table_name=env.get("QUALITY_TABLE_NAME", ""),
                 lineage_table_name=env.get("LINEAGE_TABLE_NAME", ""),
                 requests_table_name=env.get("REQUESTS_TABLE_NAME", ""),
+                sweep_queue_url=env.get("SWEEP_QUEUE_URL", ""),
+                sweep_lease_minutes=int(env.get("SWEEP_LEASE_MINUTES") or 60),
+                sweep_page_tables=int(env.get("SWEEP_PAGE_TABLES") or 50),
             )._checked()
-        except ValidationError as exc:
+        except (ValidationError, ValueError) as exc:
             raise SettingsInvalidError(str(exc)) from exc
 
     def _checked(self) -> Self:

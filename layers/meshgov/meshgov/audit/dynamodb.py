@@ -72,6 +72,8 @@ from meshgov.errors import AuditWriteError
 
 # Against a broken table only: with 64 shards, a writer that lost 100 times in a row saw 100
 # other appends win exactly in the shards it moved to, at the moment it tried.
+# The index of records by correlation id (template.yaml AuditTable).
+CORRELATION_INDEX = "by-correlation"
 MAX_ATTEMPTS = 100
 FREE_MOVES = 4  # moves to another shard without waiting; then jittered, growing waits
 BACKOFF_BASE = 0.005  # seconds: the first wait is at most this
@@ -377,6 +379,21 @@ def chain_record(item: dict[str, Any]) -> ChainRecord:
         copy_agrees=agrees,
         shard=_shard_of_chain(str(item.get("chain", {}).get("S", ""))),
     )
+
+
+def read_correlated(dynamodb: Any, table_name: str, correlation_id: str) -> list[AuditRecord]:
+    """Every record of one correlation id (a request, an event, a sweep), from the
+    ``by-correlation`` index, in the trail's order (what the console and tools look up)."""
+    paginator = dynamodb.get_paginator("query")
+    records: list[AuditRecord] = []
+    for page in paginator.paginate(
+        TableName=table_name,
+        IndexName=CORRELATION_INDEX,
+        KeyConditionExpression="correlation_id = :c",
+        ExpressionAttributeValues={":c": {"S": correlation_id}},
+    ):
+        records.extend(from_item(item) for item in page.get("Items", []))
+    return records
 
 
 def read_day(dynamodb: Any, table_name: str, day: str) -> list[AuditRecord]:

@@ -1,8 +1,22 @@
 """One small factory for boto3 clients, per invocation: own account or an assumed role.
 
-Clients use botocore's adaptive retry mode because Glue throttles per account and Region
-(https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html). Endpoints come
-from the environment (``AWS_ENDPOINT_URL``), so the same code runs against AWS and the local mesh.
+Retries (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html): every
+client retries in ``standard`` mode, the SDKs' recommended one. Glue and Lake Formation clients
+(:data:`PACED_SERVICES`) use ``adaptive`` mode instead: standard mode plus "automatic
+client-side rate limiting", because "AWS Glue API requests are throttled for AWS accounts on a
+per-Region basis" (https://repost.aws/knowledge-center/glue-throttling-rate-exceeded), and the
+Lake Formation calls (grants, revokes, settings) are the other catalog-wide calls every producer's
+work funnels into. Neither publishes its request rates as fixed numbers: a throttle is the
+common ``ThrottlingException`` (https://docs.aws.amazon.com/glue/latest/webapi/CommonErrors.html).
+After a throttle, an adaptive client slows its own sending rate (a token bucket) and backs off.
+
+What that rate limiting holds, and what it does not: botocore keeps the limiter in the client
+object, and this factory makes clients per invocation, so one invocation paces itself and
+nothing more. Across invocations the bound on an account's calls is the function's SQS maximum
+concurrency times one invocation's rate (template.yaml, :mod:`meshgov.aws.pacing`).
+
+Endpoints come from the environment (``AWS_ENDPOINT_URL``), so the same code runs against AWS and
+the local mesh.
 """
 
 from __future__ import annotations
@@ -17,7 +31,22 @@ from botocore.exceptions import ClientError
 
 from meshgov.errors import SourceUnavailableError
 
-CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 8})
+# ``max_attempts`` counts retries (botocore's legacy key: 8 retries, 9 requests at most). Eight
+# ride out most of a throttled minute: botocore's backoff for throttling errors is
+# "rand(0, 1) * min(1 s * 2 ** i, 20 s)", so 8 retries wait about 45 s on average (91 s at most):
+# within the sweeps' 900 s, and for a 60 s queue consumer the rest is SQS's redelivery. Each
+# client also has botocore's retry quota, so a broken service fails fast, not after every retry.
+MAX_RETRIES = 8
+# The per-account, per-Region throttled services whose clients pace themselves.
+PACED_SERVICES = frozenset({"glue", "lakeformation"})
+PACED_CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": MAX_RETRIES})
+CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": MAX_RETRIES})
+
+
+def client_config(service: str) -> Config:
+    """The one retry configuration of a meshgov client of ``service``."""
+    return PACED_CLIENT_CONFIG if service in PACED_SERVICES else CLIENT_CONFIG
+
 
 # Called with every client the factory creates: the benchmarks count calls with it.
 ClientHook = Callable[[Any], None]
@@ -56,7 +85,7 @@ class AwsSessions:
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            client = self._session.client(service, config=CLIENT_CONFIG)  # type: ignore[call-overload]
+            client = self._session.client(service, config=client_config(service))  # type: ignore[call-overload]
             for hook in self._hooks:
                 hook(client)
             self._clients[service] = client

@@ -48,6 +48,8 @@ class QueueMessage:
 
     message_id: str
     body: str
+    # SQS's ApproximateReceiveCount: 1 on the first delivery (a work item's last try is known).
+    receive_count: int = 1
 
 
 class MessageFailedError(MeshgovError):
@@ -128,7 +130,12 @@ def park(
 
 def messages_of(event: Mapping[str, Any]) -> list[QueueMessage]:
     """The messages of Lambda's SQS event, in the order Lambda gave them."""
-    return [QueueMessage(r.message_id, r.body) for r in SQSEvent(dict(event)).records]
+    return [_message(r) for r in SQSEvent(dict(event)).records]
+
+
+def _message(record: SQSRecord) -> QueueMessage:
+    count = record.attributes.approximate_receive_count
+    return QueueMessage(record.message_id, record.body, int(count) if count else 1)
 
 
 def run_each(
@@ -143,7 +150,7 @@ def run_each(
     result = EachResult()
 
     def record_handler(record: SQSRecord) -> None:
-        message = QueueMessage(record.message_id, record.body)
+        message = _message(record)
         try:
             outcome = handle(message)
         except Exception as exc:

@@ -74,6 +74,46 @@ class CentralCatalog:
             raise self._failed("GetDatabases/SearchTables", exc) from exc
         return CentralSnapshot.of(databases, tables)
 
+    def databases(self) -> list[dict[str, Any]]:
+        """Every central database (one ``GetDatabases`` page per 100): what a fan-out sweep's
+        planner reads once, to hand each producer the central databases of its provenance."""
+        try:
+            return [
+                d
+                for page in self._glue.get_paginator("get_databases").paginate(
+                    CatalogId=self.account_id
+                )
+                for d in page.get("DatabaseList", [])
+            ]
+        except ClientError as exc:
+            raise self._failed("GetDatabases", exc) from exc
+
+    def database_snapshot(self, name: str) -> CentralSnapshot:
+        """One central database and its tables, for a fan-out sweep's page of that database:
+        one ``GetDatabase`` and one ``SearchTables`` page per 1,000 tables, filtered on the
+        database (string filters match tokens, "a fuzzy match algorithm",
+        https://docs.aws.amazon.com/glue/latest/webapi/API_SearchTables.html: what comes back
+        is kept only when its database is exactly ``name``); empty when it is not there."""
+        database = self.get_database(name)
+        if database is None:
+            return CentralSnapshot()
+        request: dict[str, Any] = {
+            "CatalogId": self.account_id,
+            "Filters": [{"Key": "DatabaseName", "Value": name}],
+            "MaxResults": SEARCH_TABLES_PAGE,
+        }
+        tables: list[dict[str, Any]] = []
+        try:
+            while True:
+                page = self._glue.search_tables(**request)
+                tables.extend(t for t in page.get("TableList", []) if t.get("DatabaseName") == name)
+                if not page.get("NextToken"):
+                    break
+                request["NextToken"] = page["NextToken"]
+        except ClientError as exc:
+            raise self._failed(f"SearchTables {name}", exc) from exc
+        return CentralSnapshot.of([database], tables)
+
     # --- databases -------------------------------------------------------------------------
     def get_database(self, name: str) -> dict[str, Any] | None:
         try:

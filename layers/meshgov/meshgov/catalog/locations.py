@@ -32,7 +32,7 @@ cannot know what those use), never a registration made with another role (someon
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,6 +134,19 @@ class DataLocations:
         self._auditor = auditor
         self._arns = arns
         self._seen = _Seen()
+
+    def published(self, tables: Iterable[Mapping[str, Any]]) -> None:
+        """The buckets central's tables use, as in use: a fan-out sweep's last step learns
+        them from central (its items saw them in other invocations), so that a complete sweep
+        deregisters only what no published table uses."""
+        for table in tables:
+            location = (table.get("StorageDescriptor") or {}).get("Location")
+            try:
+                bucket = bucket_of(location)
+            except LocationRefusedError:
+                continue  # never registered, so never deregistered
+            if bucket is not None:
+                self._seen.in_use.add(self._arns.arn("s3", "", bucket, regional=False))
 
     def use(self, producer: Producer, table: Mapping[str, Any], correlation_id: str) -> None:
         """A published table is being converged centrally: make sure its bucket is registered.

@@ -8,6 +8,7 @@ any order, ends in the same central state.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from meshgov.catalog.central import CentralCatalog
 from meshgov.catalog.drift import (
     CatalogDrift,
     CentralSnapshot,
+    DriftKind,
     database_drift,
     extra_databases,
     extra_tables,
@@ -247,7 +249,23 @@ class CatalogReconciler:
                     correlation_id,
                     str(exc),
                 )
+        return self.close_sweep(report, correlation_id)
+
+    def close_sweep(
+        self, report: ReconcileReport, correlation_id: str, *, fanned_out: bool = False
+    ) -> ReconcileReport:
+        """A sweep's last steps, once every producer was converged (in one invocation, or by a
+        fan-out sweep's last work item, ``fanned_out``: the tables were seen by other
+        invocations, so the buckets in use are read from central here): the data locations no
+        published table uses any more deregistered (only after a complete sweep), and
+        ``sweep:completed`` with its report."""
         if self._locations is not None:  # deregisters only after a complete sweep
+            if fanned_out:
+                view = self._central_view(correlation_id, report)
+                if view is not None:
+                    self._locations.published(
+                        t for tables in view.tables.values() for t in tables.values()
+                    )
             report.failed.extend(self._locations.sweep(correlation_id, complete=not report.failed))
         self._auditor.record(
             "sweep:completed",
@@ -276,6 +294,90 @@ class CatalogReconciler:
             for drift in extra_databases(producer, view, []):
                 self._remove_extra_database(producer, drift, correlation_id, report)
         return report
+
+    # --- a fan-out sweep's work items (meshgov.catalog.fanout) --------------------------------
+    def sweep_producer_page(
+        self,
+        producer: Producer,
+        owned_centrally: Collection[str],
+        correlation_id: str,
+        start: tuple[str, str | None] | None,
+        limit: int,
+    ) -> tuple[ReconcileReport, tuple[str, str | None] | None]:
+        """One work item of a fan-out sweep: ``producer`` converged as :meth:`sweep` converges
+        it - its catalog listed, its LF-Tags read in one search, each database checked against
+        central's own listing of it - from ``start`` (a database, and the table to continue
+        after; None: from the beginning) until ``limit`` tables were written. Unchanged tables
+        cost no call, so a sweep with nothing to do is one item per producer. Returns the report
+        and where the next item continues (None: the producer is done). Central databases of its
+        provenance (``owned_centrally``) that none of its databases explains are removed by its
+        first item (drift)."""
+        report = ReconcileReport()
+        source = self._source_for(producer)
+        source_dbs = {db["Name"]: db for db in source.list_databases()}
+        known = self._ledger.databases(producer.account_id)
+        every = sorted(set(source_dbs) | set(known))
+        names = [n for n in every if start is None or n >= start[0]]
+        listing: dict[str, list[dict[str, Any]]] = {}
+        published_refs: list[tuple[str, str]] = []
+        for name in names:
+            db = source_dbs.get(name)
+            if db is None:
+                continue
+            # A resource link's tables are the target's (GetTables follows the link): not read.
+            tables = [] if is_resource_link(db) else source.list_tables(name) or []
+            listing[name] = tables
+            published_refs.extend((name, t["Name"]) for t in tables if table_published_in(db, t))
+        tags = source.all_tags(list(listing), published_refs)
+        for position, name in enumerate(names):
+            written = report.tables_created + report.tables_updated
+            if written >= limit:
+                return report, (name, None)
+            view = self._database_view(producer, name, correlation_id, report)
+            ctx = self._context(producer, name, correlation_id, report, source=source, view=view)
+            if ctx is None:
+                continue
+            after = start[1] if start is not None and position == 0 else None
+            try:
+                cursor = self._converge_database(
+                    ctx, source_dbs.get(name), listing.get(name), tags, after, limit - written
+                )
+            except MeshgovError as exc:
+                report.failed.append(f"{producer.account_id}:{name}: {exc}")
+                self._auditor.record(
+                    "sweep:database", AuditOutcome.FAILED, name, correlation_id, str(exc)
+                )
+                continue
+            if cursor is not None:
+                return report, (name, cursor)
+        if start is None:
+            explained: list[str] = []
+            for name in every:
+                with contextlib.suppress(NameInvalidError):  # refused and audited above
+                    explained.append(central_database_name(producer, name))
+            for drift in [
+                CatalogDrift(DriftKind.DATABASE_EXTRA, name)
+                for name in sorted(set(owned_centrally) - set(explained))
+            ]:
+                self._remove_extra_database(producer, drift, correlation_id, report)
+        return report, None
+
+    def _database_view(
+        self, producer: Producer, database: str, correlation_id: str, report: ReconcileReport
+    ) -> CentralSnapshot | None:
+        """Central's listing of one database of ``producer`` (for the drift check); None when
+        its name is refused (nothing to compare) or central cannot be read (the page then
+        converges what changed, trusting the ledger, and the sweep fails: retried next time)."""
+        try:
+            return self._central.database_snapshot(central_database_name(producer, database))
+        except NameInvalidError:
+            return None
+        except MeshgovError as exc:
+            report.failed.append(f"central {database}: {exc}")
+            self._auditor.record(
+                "sweep:central", AuditOutcome.FAILED, database, correlation_id, str(exc)
+            )
+            return None
 
     # --- steps -----------------------------------------------------------------------------
     def _central_view(self, correlation_id: str, report: ReconcileReport) -> CentralSnapshot | None:
@@ -368,7 +470,14 @@ class CatalogReconciler:
         source_db: dict[str, Any] | None,
         tables: list[dict[str, Any]] | None,
         tags: ProducerTags | None,
-    ) -> None:
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> str | None:
+        """Converge one database. ``after``/``limit`` (a fan-out sweep's page,
+        :mod:`meshgov.catalog.fanout`): only the published tables named after ``after``, in name
+        order, stopping once ``limit`` tables were written; the name to continue after, or None
+        when the database is done (tables gone from the source and central drift are handled on
+        its last page only, when every published name has been seen)."""
         account = ctx.producer.account_id
         published_db = source_db is not None and database_published(source_db)
         published = {
@@ -383,21 +492,27 @@ class CatalogReconciler:
                 self._drop_database(ctx, why)
             else:
                 ctx.report.noops.append(_unpublished(ctx.source_database, source_db))
-            return
+            return None
         if db_row is None and self._database_refused(ctx):
-            return
+            return None
         rows = self._ledger.tables(account, ctx.source_database)
-        for name in self._tables_refused(ctx, [n for n in published if n not in rows]):
+        newcomers = [n for n in published if n not in rows and (after is None or n > after)]
+        for name in self._tables_refused(ctx, newcomers):
             del published[name]
         if db_row is None and not (published_db or published):
-            return  # every table it would publish was refused: no empty central database
+            return None  # every table it would publish was refused: no empty central database
+        page = [(n, t) for n, t in sorted(published.items()) if after is None or n > after]
         if tags is None:
             tags = ctx.source.all_tags(
-                [ctx.source_database], [(ctx.source_database, n) for n in published]
+                [ctx.source_database], [(ctx.source_database, n) for n, _ in page]
             )
         db_tags = tags.databases.get(ctx.source_database, {})
         db_row = self._ensure_database(ctx, source_db, db_tags, db_row)
-        for name, source_table in sorted(published.items()):
+        written = ctx.report.tables_created + ctx.report.tables_updated
+        for position, (name, source_table) in enumerate(page):
+            done = ctx.report.tables_created + ctx.report.tables_updated - written
+            if limit is not None and position and done >= limit:
+                return str(page[position - 1][0])  # the rest on the next page
             table_tags = tags.tables.get((ctx.source_database, name), TableTags())
             self._converge_table(
                 ctx,
@@ -415,6 +530,7 @@ class CatalogReconciler:
             extras = extra_tables(ctx.central_database, ctx.central_view, [*published, *gone])
             if extras:
                 self._remove_extra_tables(ctx, extras)
+        return None
 
     def _ensure_database(
         self,

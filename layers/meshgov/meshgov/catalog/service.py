@@ -9,7 +9,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -25,12 +26,14 @@ from meshgov.aws.sqs_batch import (
 )
 from meshgov.catalog.central import CentralCatalog
 from meshgov.catalog.events_out import CatalogEventPublisher
+from meshgov.catalog.fanout import FanOutSweep, SweepPolicy, WorkQueue
 from meshgov.catalog.ledger import SyncLedger
 from meshgov.catalog.locations import DataLocations
 from meshgov.catalog.messages import CatalogEvent, WorkItem, parse_event
 from meshgov.catalog.naming import Producer
 from meshgov.catalog.reconcile import CatalogReconciler, ReconcileReport
 from meshgov.catalog.source import ProducerCatalog
+from meshgov.catalog.sweep_state import SweepLedger, SweepRun
 from meshgov.contracts_odcs.freshness_check import FreshnessCheck
 from meshgov.contracts_odcs.guard import ContractGuard
 from meshgov.contracts_odcs.publication import ContractPublication, ContractPublications
@@ -69,8 +72,11 @@ class CatalogSyncService:
         contracts: ContractPublications | None = None,
         freshness: FreshnessCheck | None = None,
         retirement: ProducerRetirement | None = None,
+        fanout: Callable[[CatalogSyncService], FanOutSweep] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        # The fan-out sweep (meshgov.catalog.fanout), given this service's last steps.
+        self._fanout = fanout(self) if fanout is not None else None
         self._retirement = retirement
         self._contracts = contracts
         self._freshness = freshness
@@ -100,29 +106,85 @@ class CatalogSyncService:
         return result
 
     def sweep(self, correlation_id: str, now: datetime | None = None) -> ReconcileReport:
-        """Retire the producers whose removal is due (:mod:`meshgov.registry.retirement`),
-        converge every other registered producer, then check each contracted table's freshness
-        SLA as of ``now`` (the schedule's time; :mod:`meshgov.contracts_odcs.freshness_check`)."""
+        """The whole sweep in this one invocation (a small mesh, and the benchmarks' baseline):
+        retire the producers whose removal is due (:mod:`meshgov.registry.retirement`), converge
+        every other registered producer, then check each contracted table's freshness SLA as of
+        ``now`` (the schedule's time; :mod:`meshgov.contracts_odcs.freshness_check`)."""
         self._auditor.record("sweep:started", AuditOutcome.RECEIVED, "catalog", correlation_id)
         at = now or self._clock()
-        retired: list[str] = []
-        if self._retirement is not None:
-            try:
-                retired = self._retirement.run(at, correlation_id)
-            except MeshgovError as exc:
-                retired = [f"retirement: {type(exc).__name__}: {exc}"]
+        retired = self._retire(at, correlation_id)
         report = self._reconciler.sweep(
             [p for p in self._producers.values() if not self._retiring(p, at)], correlation_id
         )
         report.failed.extend(retired)
-        if self._freshness is not None:
-            try:
-                checked = self._freshness.run(at, correlation_id)
-            except (MeshgovError, ClientError, BotoCoreError) as exc:
-                report.failed.append(f"freshness: {type(exc).__name__}: {exc}")
-            else:
-                report.failed.extend(checked.failed)
+        report.failed.extend(self._check_freshness(at, correlation_id))
         return report
+
+    def plan(self, correlation_id: str, now: datetime | None = None) -> dict[str, Any]:
+        """The scheduled sweep, fanned out (:mod:`meshgov.catalog.fanout`): retire what is due,
+        then queue one work item per producer, unless the last sweep still runs."""
+        if self._fanout is None:
+            raise MeshgovError("no sweep queue wired: run the sweep in one invocation")
+        self._auditor.record("sweep:started", AuditOutcome.RECEIVED, "catalog", correlation_id)
+        at = now or self._clock()
+        retired = self._retire(at, correlation_id)
+        return {**self._fanout.plan(correlation_id, at), "failed": retired}
+
+    def work(self, messages: Sequence[QueueMessage]) -> BatchResult:
+        """A fan-out sweep's work items (one per invocation, by the queue's batch size)."""
+        result = BatchResult()
+        if self._fanout is None:
+            raise MeshgovError("no sweep queue wired")
+        for message in messages:
+            try:
+                result.report.merge(self._fanout.work(message))
+            except EventRejectedError as exc:  # not a work item: parked, never retried
+                try:
+                    park(message, exc, self._dead_letters, self._refusal(message, exc))
+                    result.dead_lettered.append(message.message_id)
+                except MessageFailedError as failure:
+                    result.failed[message.message_id] = str(failure)
+            except MessageFailedError as exc:
+                result.failed[message.message_id] = str(exc)
+        return result
+
+    def _refusal(self, message: QueueMessage, exc: EventRejectedError) -> Callable[[], None]:
+        """The audit record of a sweep message that is no work item."""
+
+        def audit() -> None:
+            self._auditor.record(
+                "sweep:item",
+                AuditOutcome.REFUSED,
+                "catalog",
+                message.message_id,
+                str(exc),
+                error_code=exc.code,
+            )
+
+        return audit
+
+    def close_fanned_out(self, run: SweepRun) -> ReconcileReport:
+        """A fan-out sweep's last steps, by the item that finished its last work: the freshness
+        check as of the schedule's time, then the reconciler's (data locations, the record)."""
+        report = run.report()
+        report.failed.extend(self._check_freshness(datetime.fromisoformat(run.at), run.sweep_id))
+        return self._reconciler.close_sweep(report, run.sweep_id, fanned_out=True)
+
+    def _retire(self, at: datetime, correlation_id: str) -> list[str]:
+        if self._retirement is None:
+            return []
+        try:
+            return self._retirement.run(at, correlation_id)
+        except MeshgovError as exc:
+            return [f"retirement: {type(exc).__name__}: {exc}"]
+
+    def _check_freshness(self, at: datetime, correlation_id: str) -> list[str]:
+        if self._freshness is None:
+            return []
+        try:
+            return list(self._freshness.run(at, correlation_id).failed)
+        except (MeshgovError, ClientError, BotoCoreError) as exc:
+            return [f"freshness: {type(exc).__name__}: {exc}"]
 
     def _retiring(self, producer: Producer, now: datetime) -> bool:
         """A producer whose retirement is due but failed: not synced again meanwhile."""
@@ -357,6 +419,8 @@ def build_catalog_service(
             else None
         ),
     )
+    producer_map = RegisteredProducerMap(domains)
+    retirement = ProducerRetirement(registry, reconciler, Auditor(audit, actor), domains.members)
     return CatalogSyncService(
         contracts=ContractPublications(ledger=ledger, source_for=source_for, guard=guard),
         freshness=FreshnessCheck(
@@ -370,8 +434,29 @@ def build_catalog_service(
         ),
         clock=clock,
         reconciler=reconciler,
-        producers=RegisteredProducerMap(domains),
-        retirement=ProducerRetirement(registry, reconciler, Auditor(audit, actor), domains.members),
+        producers=producer_map,
+        retirement=retirement,
+        fanout=(
+            (
+                lambda service: FanOutSweep(
+                    ledger=SweepLedger(sessions.client("dynamodb"), settings.ledger_table_name),
+                    queue=WorkQueue(sessions.client("sqs"), settings.sweep_queue_url),
+                    reconciler=reconciler,
+                    central=central,
+                    producers=producer_map,
+                    auditor=Auditor(audit, actor),
+                    clock=clock,
+                    finish=lambda run, _sweep: service.close_fanned_out(run),
+                    policy=SweepPolicy(
+                        lease=timedelta(minutes=settings.sweep_lease_minutes),
+                        page_tables=settings.sweep_page_tables,
+                    ),
+                    retiring=retirement.is_due,
+                )
+            )
+            if settings.sweep_queue_url
+            else None
+        ),
         audit=audit,
         dead_letters=dead_letters_for(sessions, settings.dead_letter_queue_url),
         actor=actor,

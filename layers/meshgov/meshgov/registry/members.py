@@ -126,7 +126,9 @@ class MemberRegistry:
         self, envelope: Envelope, member: Member, grace_days: int, live: int
     ) -> Outcome:
         """A producer is marked REMOVING: its products stay until the grace period ends."""
-        after = self._ctx.clock() + timedelta(days=grace_days)
+        # Whole seconds, as a schedule's time is (EventBridge's event ``time``): with no grace,
+        # the next sweep retires it, whatever the second's fraction.
+        after = (self._ctx.clock() + timedelta(days=grace_days)).replace(microsecond=0)
         try:
             self._store.mark_removing(member.account, after)
         except RegistryConflictError as exc:
