@@ -21,6 +21,7 @@ from bench import package as package_bench
 from bench import privilege as privilege_bench
 from bench import query as query_bench
 from bench import reviews as reviews_bench
+from bench import scale as scale_bench
 from bench import soak as soak_bench
 from bench import usage as usage_bench
 from bench.report import (
@@ -96,6 +97,8 @@ def run(scale: scenarios.Scale, progress: Callable[[str], None] = _progress) -> 
     lineage_graph = timed("lineage", lambda: lineage_bench.measure(scale.name, progress))
     # --- data contracts (issue 15): extra calls of reconciling unchanged contracted tables ---
     contract_calls = timed("contracts", lambda: contracts_bench.measure(scale.name, progress))
+    # --- scale (issue 16): onboarding through the registry, the fan-out sweep ---
+    grown = timed("scale", lambda: scale_bench.measure(scale.name, progress))
     # --- the Lambda package (issue 12): the built layer's size, each handler's cold import ---
     built = timed("package", lambda: package_bench.measure(scale.package_import_runs, progress))
     # --- proof (issue 6): least privilege, hostile input, convergence soak, faults ---
@@ -175,6 +178,13 @@ def run(scale: scenarios.Scale, progress: Callable[[str], None] = _progress) -> 
     scale_values: dict[str, Any] = {
         "audit_attempts_per_append_32_writers": trail["append_many"]["attempts_per_append"],
         "audit_32_writers_intact": trail["append_many"]["chain_intact"],
+        "max_calls_per_invocation": grown["fan_out"]["max_calls_per_invocation"],
+        "sweep_invocations_10k_tables": grown["fan_out"]["sweep_invocations"],
+        "sweep_wall_s_10k_tables": grown["fan_out"]["sweep_wall_s"],
+        "sweep_invocations_10k_tables_single": grown["single_invocation"]["sweep_invocations"],
+        "sweep_wall_s_10k_tables_single": grown["single_invocation"]["sweep_wall_s"],
+        "calls_of_the_single_invocation": grown["single_invocation"]["calls"],
+        "onboard_calls": grown["fan_out"]["onboard_calls"],
     }
     scale_targets, scale_passed, scale_meets = evaluate(scale_values, SCALE_TARGETS)
     query_values: dict[str, Any] = {
@@ -192,6 +202,7 @@ def run(scale: scenarios.Scale, progress: Callable[[str], None] = _progress) -> 
     reviews_targets, reviews_passed, reviews_meets = evaluate(reviews_values, reviews_bench.TARGETS)
     lineage_values: dict[str, Any] = {
         "query_ms_10000_nodes": lineage_graph["query_ms_10000_nodes"],
+        "queries_per_node_visited": lineage_graph["queries_per_node_visited"],
     }
     lineage_targets, lineage_passed, lineage_meets = evaluate(lineage_values, lineage_bench.TARGETS)
     contracts_values: dict[str, Any] = {
@@ -246,6 +257,7 @@ def run(scale: scenarios.Scale, progress: Callable[[str], None] = _progress) -> 
             "pass": scale_passed,
             "meets_targets": scale_meets,
             "notes": SCALE_NOTES,
+            "scenarios": {"scale": grown},
         },
         "query": {
             **query_values,

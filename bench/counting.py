@@ -127,6 +127,9 @@ class CallCounter:
         self.invocations = 0
         self.invoked: Counter[str] = Counter()  # "<logical id>@<account>" -> invocations
         self.invocation_errors: list[str] = []
+        # Each counted invocation's calls, "<logical id>@<account>" and the count (issue 16:
+        # the most any single invocation makes).
+        self.per_invocation: list[tuple[str, int]] = []
         self._lock = threading.Lock()
         self._local = threading.local()
 
@@ -161,6 +164,7 @@ class CallCounter:
             self.invocations = 0
             self.invoked.clear()
             self.invocation_errors.clear()
+            self.per_invocation.clear()
 
     def snapshot(self) -> Counter[Call]:
         with self._lock:
@@ -180,6 +184,8 @@ class CallCounter:
         if not stack:
             return
         account, source = stack[-1]
+        if getattr(self._local, "invocation_calls", None) is not None:
+            self._local.invocation_calls += 1
         call = self.classify(client.meta.service_model.service_name, operation, params)
         with self._lock:
             self.calls[call] += 1
@@ -311,14 +317,20 @@ def counting(counter: CallCounter) -> Iterator[CallCounter]:
         source = f"{logical_id}@{account or '-'}"
         if counter.functions is not None and logical_id not in counter.functions:
             return original_invoke(*args, **kwargs)
-        counter.invocations += 1
-        counter.invoked[source] += 1
+        with counter._lock:
+            counter.invocations += 1
+            counter.invoked[source] += 1
+        counter._local.invocation_calls = 0
         with counter.window(account, source):
             try:
                 return original_invoke(*args, **kwargs)
             except Exception as exc:
                 counter.invocation_errors.append(f"{type(exc).__name__}: {exc}")
                 raise
+            finally:
+                with counter._lock:
+                    counter.per_invocation.append((source, counter._local.invocation_calls))
+                counter._local.invocation_calls = None
 
     setattr(BaseClient, "_make_api_call", counted_call)  # noqa: B010
     setattr(router_module, "invoke", counted_invoke)  # noqa: B010

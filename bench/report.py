@@ -152,6 +152,7 @@ AUDIT_TARGETS: dict[str, tuple[str, float]] = {
 # scale.<metric> -> (comparison, bound) (issue 16, "Benchmarks")
 SCALE_TARGETS: dict[str, tuple[str, float]] = {
     "audit_attempts_per_append_32_writers": ("<=", 1.2),
+    "max_calls_per_invocation": ("<=", 600),
 }
 
 SCALE_NOTES = [
@@ -164,6 +165,19 @@ SCALE_NOTES = [
     "ever lost. The full scale appends 50 records per writer, smoke 10. "
     "audit_32_writers_intact: every append stored once, each shard's seqs contiguous, "
     "verify_chain passes with the heads and the metadata's shard count.",
+    "max_calls_per_invocation, sweep_*_10k_tables, onboard_calls (bench/scale.py): 10 producers "
+    "x 1,000 published tables (databases of 100; smoke: 2 x 40 in databases of 20), their Glue "
+    "events lost, registered with Member Add Requested and swept by the fan-out sweep: the "
+    "planner, then the SweepQueue worked by 2 worker threads (the event source's maximum "
+    "concurrency, docs/adr/0022-fan-out-sweeps.md). max_calls_per_invocation: the most AWS calls "
+    "(every service, bookkeeping included) any one handler invocation made from registration to "
+    "central converged (target 600: 60 s at 100 ms a call). sweep_invocations_10k_tables: the "
+    "planner's and the workers' invocations; sweep_wall_s_10k_tables: the sweep's wall time on "
+    "in-process moto (2 threads under one GIL: not faster than one). The *_single figures: the "
+    "same tables swept by the one-invocation sweep, in the same run; "
+    "calls_of_the_single_invocation is what that one invocation made. onboard_calls: every AWS "
+    "call from the registration to central converged (the sweep's announcements delivered), "
+    "per producer of 1,000 tables.",
 ]
 
 AUDIT_NOTES = [

@@ -27,16 +27,9 @@ metrics = Metrics()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = CatalogSettings.from_env(os.environ)
     service = build_catalog_service(settings, AwsSessions(new_session()), "meshgov:catalog-sweep")
-    correlation = str(event.get("id") or context.aws_request_id)
-    if settings.sweep_queue_url:
-        planned = service.plan(correlation, _scheduled_at(event))
-        metrics.add_metric("SweepProducersQueued", MetricUnit.Count, planned.get("producers", 0))
-        return planned
-    report = service.sweep(correlation, _scheduled_at(event))
-    metrics.add_metric("SweepFailures", MetricUnit.Count, len(report.failed))
-    if report.failed:  # fail the invocation: async retries, then the sweep DLQ
-        raise RuntimeError(f"sweep incomplete: {report.failed[:5]}")
-    return report.as_dict()
+    result = service.scheduled(str(event.get("id") or context.aws_request_id), _scheduled_at(event))
+    metrics.add_metric("SweepProducersQueued", MetricUnit.Count, result.get("producers", 0))
+    return result
 
 
 def _scheduled_at(event: dict[str, Any]) -> datetime | None:

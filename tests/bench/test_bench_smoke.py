@@ -13,6 +13,7 @@ from bench.query import TARGETS as QUERY_TARGETS
 from bench.report import (
     AUDIT_TARGETS,
     CONTRACTS_TARGETS,
+    SCALE_TARGETS,
     SHARING_TARGETS,
     TARGETS,
     USAGE_TARGETS,
@@ -100,6 +101,9 @@ def test_bench_smoke_writes_the_report(tmp_path: Path) -> None:
 
     # And the audit figures (issue 5)
     check_audit(report)
+
+    # And the figures that grow with the mesh (issue 16)
+    check_scale(report)
 
     # And the hostile input corpus (issue 6), one case per entry point at this scale
     check_hostile(report)
@@ -193,12 +197,30 @@ def check_audit(report: dict[str, Any]) -> None:
         and report["query"]["meets_targets"]
         and report["reviews"]["meets_targets"]
         and report["usage"]["meets_targets"]
+        and report["scale"]["meets_targets"]
+        and report["lineage"]["meets_targets"]
+        and report["contracts"]["meets_targets"]
     )
     details = audit["scenarios"]["audit"]
     append, verify = details["append"], details["verify"]
     assert append["writers"] == 8 and append["records_stored"] == append["appends"] > 0
     assert not append["failures"]
     assert verify["ok"] is True and verify["records"] == audit["verify_records"] > 0
+
+
+def check_scale(report: dict[str, Any]) -> None:
+    scale = report["scale"]
+    assert set(scale["targets"]) == set(SCALE_TARGETS) == set(scale["pass"])
+    assert scale["meets_targets"] == all(scale["pass"].values())
+    grown = scale["scenarios"]["scale"]
+    fanned, whole = grown["fan_out"], grown["single_invocation"]
+    # smoke: 2 producers x 40 tables, each producer one work item (40 < SweepPageTables)
+    assert (fanned["producers"], fanned["tables"], whole["tables"]) == (2, 80, 80)
+    assert scale["sweep_invocations_10k_tables"] == 1 + 2
+    assert scale["sweep_invocations_10k_tables_single"] == 1
+    assert 0 < scale["max_calls_per_invocation"] <= scale["calls_of_the_single_invocation"]
+    assert scale["onboard_calls"] > 0 and scale["sweep_wall_s_10k_tables"] > 0
+    assert fanned["heaviest_invocation"].startswith("CatalogSweepWorkerFunction@")
 
 
 def check_package(report: dict[str, Any]) -> None:

@@ -127,20 +127,42 @@ def test_producer_catalog_unreadable_retries_then_dead_letters(local_mesh: Local
     assert len(local_mesh.dead_letters()) == 1
 
 
-def test_a_failing_sweep_is_retried_then_parked_in_the_sweep_dlq(local_mesh: LocalMesh) -> None:
+def test_a_failing_sweep_item_is_retried_then_parked_and_the_sweep_closes_failed(
+    local_mesh: LocalMesh,
+) -> None:
     # Given central can no longer read the producer's catalog
     remove_reader_role(local_mesh)
-    # When the scheduled sweep runs (an asynchronous invocation: retried twice)
-    assert local_mesh.sweep() is None
-    # Then each attempt is audited as failed and the invocation record is in the sweep DLQ
+    # When the scheduled sweep runs: its planner queues the producer's work item, whose
+    # invocations fail (SQS: 3 receives, then the SweepQueue's redrive)
+    report = local_mesh.sweep()
+    # Then each attempt is audited as failed, the sweep closes as failed, and the item waits
+    # in the sweep's work DLQ
     failed = [
         r.entry
         for r in local_mesh.audit_records()
-        if r.entry.action == "sweep:completed" and r.entry.outcome is AuditOutcome.FAILED
+        if r.entry.action == "sweep:producer" and r.entry.outcome is AuditOutcome.FAILED
     ]
-    assert len(failed) == 3
+    assert len(failed) == 3 and all("cannot assume" in e.reason for e in failed)
+    assert report["completed"] and len(report["failed"]) == 1
+    closed = [r.entry for r in local_mesh.audit_records() if r.entry.action == "sweep:completed"]
+    assert [e.outcome for e in closed] == [AuditOutcome.FAILED]
+    parked = local_mesh.dead_letters("SweepWorkDLQ")
+    assert [json.loads(m["Body"])["account"] for m in parked] == [local_mesh.producer]
+
+
+def test_a_failing_sweep_planner_is_retried_then_parked_in_the_sweep_dlq(
+    local_mesh: LocalMesh,
+) -> None:
+    # Given central's registry of members cannot be read (its table is gone)
+    local_mesh.client(local_mesh.central, "dynamodb").delete_table(
+        TableName=local_mesh.deployment.registry_table_name
+    )
+    # When the scheduled sweep runs (an asynchronous invocation: retried twice)
+    assert local_mesh.sweep() is None
+    # Then the invocation record is in the sweep DLQ, and no sweep was started
     parked = local_mesh.dead_letters("SweepDLQ")
     assert len(parked) == 1
     record = json.loads(parked[0]["Body"])
     assert record["requestContext"]["condition"] == "RetriesExhausted"
-    assert "sweep incomplete" in record["responsePayload"]["errorMessage"]
+    assert "registry" in record["responsePayload"]["errorMessage"]
+    assert not [r for r in local_mesh.audit_records() if r.entry.action == "sweep:planned"]

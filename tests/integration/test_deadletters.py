@@ -238,6 +238,7 @@ def test_a_failed_sweep_invocation_is_re_run_with_its_payload(local_mesh: LocalM
     assert differences(mesh)
     # When SweepDLQ is replayed
     [report] = mesh.replay_dead_letters("SweepDLQ", dry_run=False)
+    mesh.settle()  # the re-run planner's work items, worked from the SweepQueue
     # Then the sweep ran again with that payload, central converged, the DLQ is empty
     [result] = report.results
     assert result.outcome == "replayed" and result.target.startswith("lambda:CatalogSweepFunction")

@@ -274,7 +274,8 @@ class FanOutSweep:
         self._queue.send(items)
 
     def _finish_item(self, item: WorkItem, report: ReconcileReport) -> None:
-        if self._ledger.finish_item(item.sweep_id, item.key, report):
+        buckets = self._reconciler.locations_in_use()
+        if self._ledger.finish_item(item.sweep_id, item.key, report, buckets):
             self._close(item.sweep_id)
 
     def _close(self, sweep_id: str) -> None:

@@ -135,18 +135,14 @@ class DataLocations:
         self._arns = arns
         self._seen = _Seen()
 
-    def published(self, tables: Iterable[Mapping[str, Any]]) -> None:
-        """The buckets central's tables use, as in use: a fan-out sweep's last step learns
-        them from central (its items saw them in other invocations), so that a complete sweep
-        deregisters only what no published table uses."""
-        for table in tables:
-            location = (table.get("StorageDescriptor") or {}).get("Location")
-            try:
-                bucket = bucket_of(location)
-            except LocationRefusedError:
-                continue  # never registered, so never deregistered
-            if bucket is not None:
-                self._seen.in_use.add(self._arns.arn("s3", "", bucket, regional=False))
+    def in_use(self) -> frozenset[str]:
+        """The buckets the published tables converged in this invocation use."""
+        return frozenset(self._seen.in_use)
+
+    def also_in_use(self, arns: Iterable[str]) -> None:
+        """Buckets other invocations saw in use (a fan-out sweep's items): a complete sweep
+        deregisters only what no published table of any item uses."""
+        self._seen.in_use.update(arns)
 
     def use(self, producer: Producer, table: Mapping[str, Any], correlation_id: str) -> None:
         """A published table is being converged centrally: make sure its bucket is registered.

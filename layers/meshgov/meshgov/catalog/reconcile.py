@@ -251,21 +251,21 @@ class CatalogReconciler:
                 )
         return self.close_sweep(report, correlation_id)
 
+    def locations_in_use(self) -> frozenset[str]:
+        """The data locations (bucket ARNs) the published tables converged in this invocation
+        use (a fan-out sweep's item keeps them with its run)."""
+        return self._locations.in_use() if self._locations is not None else frozenset()
+
     def close_sweep(
-        self, report: ReconcileReport, correlation_id: str, *, fanned_out: bool = False
+        self, report: ReconcileReport, correlation_id: str, *, in_use: Collection[str] = ()
     ) -> ReconcileReport:
         """A sweep's last steps, once every producer was converged (in one invocation, or by a
-        fan-out sweep's last work item, ``fanned_out``: the tables were seen by other
-        invocations, so the buckets in use are read from central here): the data locations no
-        published table uses any more deregistered (only after a complete sweep), and
-        ``sweep:completed`` with its report."""
+        fan-out sweep's last work item, which passes ``in_use``: the buckets its run's items
+        saw, since no item alone saw them all): the data locations no published table uses any
+        more deregistered (only after a complete sweep), and ``sweep:completed`` with its
+        report."""
         if self._locations is not None:  # deregisters only after a complete sweep
-            if fanned_out:
-                view = self._central_view(correlation_id, report)
-                if view is not None:
-                    self._locations.published(
-                        t for tables in view.tables.values() for t in tables.values()
-                    )
+            self._locations.also_in_use(in_use)
             report.failed.extend(self._locations.sweep(correlation_id, complete=not report.failed))
         self._auditor.record(
             "sweep:completed",
@@ -317,19 +317,21 @@ class CatalogReconciler:
         source_dbs = {db["Name"]: db for db in source.list_databases()}
         known = self._ledger.databases(producer.account_id)
         every = sorted(set(source_dbs) | set(known))
-        names = [n for n in every if start is None or n >= start[0]]
         listing: dict[str, list[dict[str, Any]]] = {}
         published_refs: list[tuple[str, str]] = []
-        for name in names:
+        for name in every:
             db = source_dbs.get(name)
-            if db is None:
+            if db is None or (start is not None and name < start[0]):
                 continue
             # A resource link's tables are the target's (GetTables follows the link): not read.
             tables = [] if is_resource_link(db) else source.list_tables(name) or []
-            listing[name] = tables
-            published_refs.extend((name, t["Name"]) for t in tables if table_published_in(db, t))
+            published = [t for t in tables if table_published_in(db, t)]
+            if database_published(db) or published or name in known:
+                listing[name] = tables
+                published_refs.extend((name, t["Name"]) for t in published)
+        names = sorted(n for n in set(listing) | set(known) if start is None or n >= start[0])
         tags = source.all_tags(list(listing), published_refs)
-        for position, name in enumerate(names):
+        for name in names:
             written = report.tables_created + report.tables_updated
             if written >= limit:
                 return report, (name, None)
@@ -337,7 +339,7 @@ class CatalogReconciler:
             ctx = self._context(producer, name, correlation_id, report, source=source, view=view)
             if ctx is None:
                 continue
-            after = start[1] if start is not None and position == 0 else None
+            after = start[1] if start is not None and name == start[0] else None
             try:
                 cursor = self._converge_database(
                     ctx, source_dbs.get(name), listing.get(name), tags, after, limit - written

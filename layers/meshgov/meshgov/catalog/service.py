@@ -50,6 +50,10 @@ from meshgov.registry.store import RegistryStore
 from meshgov.settings import CatalogSettings
 
 
+class SweepIncompleteError(MeshgovError):
+    """A one-invocation sweep that did not converge everything (retried by Lambda)."""
+
+
 @dataclass
 class BatchResult:
     """What a batch did: the failed messages (reported for retry), the parked ones, the changes."""
@@ -120,6 +124,17 @@ class CatalogSyncService:
         report.failed.extend(self._check_freshness(at, correlation_id))
         return report
 
+    def scheduled(self, correlation_id: str, now: datetime | None = None) -> dict[str, Any]:
+        """The scheduled sweep function's one call: the sweep fanned out when a sweep queue is
+        wired (:meth:`plan`), else the whole sweep here (:meth:`sweep`), which raises when it is
+        incomplete so that Lambda retries it and then dead-letters it (``SweepDLQ``)."""
+        if self._fanout is not None:
+            return self.plan(correlation_id, now)
+        report = self.sweep(correlation_id, now)
+        if report.failed:
+            raise SweepIncompleteError(f"sweep incomplete: {report.failed[:5]}")
+        return report.as_dict()
+
     def plan(self, correlation_id: str, now: datetime | None = None) -> dict[str, Any]:
         """The scheduled sweep, fanned out (:mod:`meshgov.catalog.fanout`): retire what is due,
         then queue one work item per producer, unless the last sweep still runs."""
@@ -168,7 +183,7 @@ class CatalogSyncService:
         check as of the schedule's time, then the reconciler's (data locations, the record)."""
         report = run.report()
         report.failed.extend(self._check_freshness(datetime.fromisoformat(run.at), run.sweep_id))
-        return self._reconciler.close_sweep(report, run.sweep_id, fanned_out=True)
+        return self._reconciler.close_sweep(report, run.sweep_id, in_use=run.buckets)
 
     def _retire(self, at: datetime, correlation_id: str) -> list[str]:
         if self._retirement is None:

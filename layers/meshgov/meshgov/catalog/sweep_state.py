@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -46,6 +47,9 @@ class SweepRun:
     outstanding: int
     counters: dict[str, int] = field(default_factory=dict)
     failed: tuple[str, ...] = ()
+    # The data locations (bucket ARNs) its items' published tables use, for the last step's
+    # deregistration (meshgov.catalog.locations): no item alone saw them all.
+    buckets: frozenset[str] = frozenset()
 
     def report(self) -> ReconcileReport:
         """The sweep's report, summed over its work items."""
@@ -158,9 +162,16 @@ class SweepLedger:
             except BotoCoreError as exc:
                 raise CatalogWriteError(f"adding work to sweep {sweep_id}: {exc}") from exc
 
-    def finish_item(self, sweep_id: str, key: str, report: ReconcileReport) -> bool:
-        """Count one item finished, with its report; False when it had finished already (a
-        duplicate delivery) or its sweep is no longer the current one."""
+    def finish_item(
+        self,
+        sweep_id: str,
+        key: str,
+        report: ReconcileReport,
+        buckets: Collection[str] = (),
+    ) -> bool:
+        """Count one item finished, with its report and the buckets its tables use; False when
+        it had finished already (a duplicate delivery) or its sweep is no longer the current
+        one."""
         counts = {name: getattr(report, name) for name in COUNTERS if getattr(report, name)}
         update = "ADD outstanding :minus" + "".join(f", {n} :{n}" for n in counts)
         values: dict[str, Any] = {
@@ -168,6 +179,9 @@ class SweepLedger:
             ":id": {"S": sweep_id},
             **{f":{n}": {"N": str(v)} for n, v in counts.items()},
         }
+        if buckets:  # a string set: ADD keeps each once
+            update += ", buckets :buckets"
+            values[":buckets"] = {"SS": sorted(buckets)}
         if report.failed:
             update = "SET failed = list_append(if_not_exists(failed, :none), :failed) " + update
             values[":none"] = {"L": []}
@@ -279,4 +293,5 @@ def _run(item: dict[str, Any]) -> SweepRun:
         outstanding=int(item["outstanding"]["N"]),
         counters={n: int(item[n]["N"]) for n in COUNTERS if n in item},
         failed=tuple(f["S"] for f in item.get("failed", {}).get("L", [])[:MAX_FAILURES_KEPT]),
+        buckets=frozenset(item.get("buckets", {}).get("SS", [])),
     )
