@@ -218,19 +218,34 @@ class SweepLedger:
     def close(self, sweep_id: str, finished: datetime) -> SweepRun | None:
         """Mark sweep ``sweep_id`` DONE when nothing is outstanding: the one caller that wins
         gets the run (and runs the sweep's last steps); None for every other."""
+        return self._done(sweep_id, finished, "AND outstanding <= :zero", {":zero": {"N": "0"}})
+
+    def abandon(self, run: SweepRun, finished: datetime) -> bool:
+        """A stale run (its items lost or dead-lettered) closed so the next can start."""
+        return self._done(run.sweep_id, finished) is not None
+
+    def _done(
+        self,
+        sweep_id: str,
+        finished: datetime,
+        also: str = "",
+        values: dict[str, Any] | None = None,
+    ) -> SweepRun | None:
+        """The run ``sweep_id`` marked DONE if it is still RUNNING (and ``also`` holds); the
+        run as stored then, or None when the condition failed (another caller won)."""
         try:
             item = self._ddb.update_item(
                 TableName=self._table,
                 Key=_current_key(),
                 UpdateExpression="SET #s = :done, finished_at = :at",
-                ConditionExpression="sweep_id = :id AND #s = :running AND outstanding <= :zero",
+                ConditionExpression=f"sweep_id = :id AND #s = :running {also}".strip(),
                 ExpressionAttributeNames={"#s": "state"},
                 ExpressionAttributeValues={
                     ":done": {"S": DONE},
                     ":running": {"S": RUNNING},
                     ":id": {"S": sweep_id},
-                    ":zero": {"N": "0"},
                     ":at": {"S": finished.isoformat()},
+                    **(values or {}),
                 },
                 ReturnValues="ALL_NEW",
             )["Attributes"]
@@ -239,28 +254,6 @@ class SweepLedger:
                 return None
             raise CatalogWriteError(f"closing sweep {sweep_id}: {exc}") from exc
         return _run(item)
-
-    def abandon(self, run: SweepRun, finished: datetime) -> bool:
-        """A stale run (its items lost or dead-lettered) closed so the next can start."""
-        try:
-            self._ddb.update_item(
-                TableName=self._table,
-                Key=_current_key(),
-                UpdateExpression="SET #s = :done, finished_at = :at",
-                ConditionExpression="sweep_id = :id AND #s = :running",
-                ExpressionAttributeNames={"#s": "state"},
-                ExpressionAttributeValues={
-                    ":done": {"S": DONE},
-                    ":running": {"S": RUNNING},
-                    ":id": {"S": run.sweep_id},
-                    ":at": {"S": finished.isoformat()},
-                },
-            )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise CatalogWriteError(f"abandoning sweep {run.sweep_id}: {exc}") from exc
-        return True
 
     def _put_markers(self, sweep_id: str, keys: list[str]) -> None:
         requests = [{"PutRequest": {"Item": _marker_key(sweep_id, key)}} for key in keys]

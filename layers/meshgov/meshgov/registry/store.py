@@ -99,17 +99,6 @@ class RegistryStore:
             raise RegistryError(f"reading member {account}: {_text(exc)}") from exc
         return _member(item) if item else None
 
-    def domain_owner(self, domain: str) -> str | None:
-        try:
-            item = self._dynamodb.get_item(
-                TableName=self._table,
-                Key={"pk": {"S": DOMAINS}, "sk": {"S": domain}},
-                ConsistentRead=True,
-            ).get("Item")
-        except (ClientError, BotoCoreError) as exc:
-            raise RegistryError(f"reading domain {domain}: {_text(exc)}") from exc
-        return str(item["account"]["S"]) if item else None
-
     # -- writes --------------------------------------------------------------------------------
     def add(self, member: Member) -> None:
         """Register ``member`` (and its domain), or raise :class:`RegistryConflictError` saying
