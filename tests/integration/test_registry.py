@@ -67,6 +67,27 @@ def test_the_mesh_registers_its_members_and_a_new_producer_needs_no_redeploy(
     outcome, reason, _ = answer(mesh, event_id)
     assert (outcome, reason) == (AuditOutcome.SUCCEEDED, "producer registered with domain hr")
     assert registry(mesh)[HR] == ("producer", "hr", "ACTIVE")
+    # ... and the same event delivered again changes nothing and says nothing more
+    queue = mesh.deployment.queue_urls["AccessEventsQueue"]
+    (binding,) = [b for b in mesh.deployment.functions.values() if b.source_queue_url == queue]
+    records = [r for r in mesh.audit_records() if r.entry.correlation_id == event_id]
+    body = json.dumps(
+        {
+            "version": "0",
+            "id": event_id,
+            "detail-type": MEMBER_ADD_REQUESTED,
+            "source": REGISTRY_SOURCE,
+            "account": mesh.central,
+            "time": "2026-12-05T00:00:00Z",
+            "region": mesh.config.region,
+            "resources": [],
+            "detail": {"account": HR, "kind": "producer", "domain": "hr"},
+        }
+    )
+    mesh.client(mesh.central, "sqs").send_message(QueueUrl=queue, MessageBody=body)
+    mesh.settle()
+    assert [r for r in mesh.audit_records() if r.entry.correlation_id == event_id] == records
+    assert binding.logical_id == "AccessRequestsFunction"
     # ... while no function's environment lists producers (nothing to redeploy)
     for binding in mesh.deployment.functions.values():
         assert not any("PRODUCER" in name for name in binding.environment), binding.logical_id

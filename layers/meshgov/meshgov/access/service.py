@@ -76,9 +76,15 @@ class AccessService:
     """Everything the central access functions do (the requests function and the sweep),
     composed of one collaborator per job over one shared :class:`AccessContext`."""
 
-    def __init__(self, ctx: AccessContext, registry: RegistryStore | None = None) -> None:
+    def __init__(
+        self,
+        ctx: AccessContext,
+        registry: RegistryStore | None = None,
+        registry_changed: Callable[[], None] = lambda: None,
+    ) -> None:
         """``registry``: the member registry, whose events (``meshgov.registry``) this function
-        handles too; None: they are refused as events it does not handle."""
+        handles too (``registry_changed`` told after each change); None: they are refused as
+        events it does not handle."""
         self.context = ctx
         transitions = Transitions(ctx)
         filters = RequestFilters(ctx)
@@ -112,7 +118,7 @@ class AccessService:
             (CATALOG_SOURCE, FRESHNESS_SLA_BREACHED): contract_news.freshness_breached,
         }
         if registry is not None:
-            members = MemberRegistry(ctx, registry, self._withdrawal)
+            members = MemberRegistry(ctx, registry, self._withdrawal, registry_changed)
             self._handlers[(REGISTRY_SOURCE, MEMBER_ADD_REQUESTED)] = members.add_requested
             self._handlers[(REGISTRY_SOURCE, MEMBER_REMOVE_REQUESTED)] = members.remove_requested
 

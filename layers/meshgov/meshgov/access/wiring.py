@@ -88,7 +88,7 @@ def build_access_service(
             else None
         ),
     )
-    return AccessService(context, registry)
+    return AccessService(context, registry, producers.refresh)
 
 
 def central_table_tags(catalog: CentralCatalog) -> TableTagsReader:

@@ -23,6 +23,12 @@ class RegisteredProducers(Mapping[str, str]):
         self._members: list[Member] | None = None
         self._domains: dict[str, str] | None = None
 
+    def refresh(self) -> None:
+        """Read the registry again at the next use (a member was added or removed by this
+        invocation: a request of the same batch from the new consumer is then served)."""
+        self._members = None
+        self._domains = None
+
     def members(self) -> list[Member]:
         if self._members is None:
             self._members = self._store.members()

@@ -19,6 +19,7 @@ whose correlation id is the event's id, so the CLI that put the event can wait f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TypeVar
 
@@ -47,10 +48,18 @@ _NAMED = 10
 class MemberRegistry:
     """The access function's collaborator for registry events."""
 
-    def __init__(self, ctx: AccessContext, store: RegistryStore, withdrawal: Withdrawal) -> None:
+    def __init__(
+        self,
+        ctx: AccessContext,
+        store: RegistryStore,
+        withdrawal: Withdrawal,
+        changed: Callable[[], None] = lambda: None,
+    ) -> None:
         self._ctx = ctx
         self._store = store
         self._withdrawal = withdrawal
+        # Told after each change: the invocation's view of the members is read again.
+        self._changed = changed
 
     def add_requested(self, envelope: Envelope) -> Outcome:
         detail = self._checked(envelope, MemberAddDetail, "registry:add")
@@ -66,11 +75,16 @@ class MemberRegistry:
             domain=detail.domain,
             state=MemberState.ACTIVE,
             registered_at=self._ctx.clock().isoformat(),
+            event_id=envelope.event_id,
         )
         try:
             self._store.add(member)
         except RegistryConflictError as exc:
+            stored = self._store.get(member.account)
+            if stored is not None and stored.event_id == envelope.event_id:
+                return Outcome()  # this very event, delivered again: it was done and audited
             return self._refuse(envelope, "registry:add", exc.code, str(exc), member.account)
+        self._changed()
         self._ctx.auditor.record(
             "registry:add",
             AuditOutcome.SUCCEEDED,
@@ -133,6 +147,7 @@ class MemberRegistry:
             self._store.mark_removing(member.account, after)
         except RegistryConflictError as exc:
             return self._refuse(envelope, "registry:remove", exc.code, str(exc), member.account)
+        self._changed()
         self._ctx.auditor.record(
             "registry:remove",
             AuditOutcome.SUCCEEDED,
@@ -160,6 +175,7 @@ class MemberRegistry:
                 envelope.event_id,
             )
         self._store.delete(member)
+        self._changed()
         self._ctx.auditor.record(
             "registry:remove",
             AuditOutcome.SUCCEEDED,

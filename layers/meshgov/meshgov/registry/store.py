@@ -61,6 +61,8 @@ class Member:
     state: MemberState
     registered_at: str
     remove_after: str | None = None
+    # The Member Add Requested event that registered it: its redelivery changes nothing.
+    event_id: str = ""
 
     @property
     def is_producer(self) -> bool:
@@ -109,6 +111,7 @@ class RegistryStore:
             "kind": {"S": member.kind.value},
             "state": {"S": member.state.value},
             "registered_at": {"S": member.registered_at},
+            "event_id": {"S": member.event_id or "-"},
         }
         writes: list[dict[str, Any]] = [
             {"Put": {**self._new(item)}},
@@ -216,6 +219,7 @@ def _member(item: dict[str, Any]) -> Member:
         state=MemberState(item["state"]["S"]),
         registered_at=item["registered_at"]["S"],
         remove_after=item.get("remove_after", {}).get("S"),
+        event_id=item.get("event_id", {}).get("S", ""),
     )
 
 
