@@ -253,3 +253,32 @@ def test_a_bucket_seen_by_another_item_stays_registered(paged_mesh: LocalMesh) -
         if r.entry.action == "lakeformation:DeregisterResource"
     ]
     assert deregistered == []
+
+
+def test_the_planner_retried_for_the_same_schedule_sends_its_items_again(
+    local_mesh: LocalMesh,
+) -> None:
+    from meshgov_local.invoke import invoke
+
+    mesh = local_mesh
+    publish_quietly(mesh, "orders", tables=1)
+    binding = mesh.deployment.functions[SWEEP_FUNCTION]
+    event = {
+        "id": "schedule-retried",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": mesh.central,
+        "time": controls.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "detail": {},
+    }
+    # Given the planner started the run, but its items never reached the queue
+    first = invoke(binding, event, mesh.sessions, mesh.central, None)
+    mesh.client(mesh.central, "sqs").purge_queue(QueueUrl=mesh.deployment.queue_urls["SweepQueue"])
+    # When Lambda runs it again with the same event
+    again = invoke(binding, event, mesh.sessions, mesh.central, None)
+    mesh.settle()
+    # Then the items are sent again and the run closes, its work done
+    assert first["sweep"] == again["sweep"] == "schedule-retried" and again["resent"]
+    assert central_tables(mesh, "sales_orders") == ["t0"]
+    run = ledger(mesh).current()
+    assert run is not None and (run.sweep_id, run.state) == ("schedule-retried", DONE)

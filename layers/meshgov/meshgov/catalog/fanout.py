@@ -166,6 +166,12 @@ class FanOutSweep:
         schedule's time: the lease is measured on it, as the freshness check is."""
         now = at
         current = self._ledger.current()
+        if current is not None and current.state != DONE and current.sweep_id == correlation_id:
+            # This very schedule again (Lambda retried the planner after it started the run,
+            # perhaps before its items were sent): send them again; finished ones are skipped.
+            resent = self._items(correlation_id, at)
+            self._queue.send(resent)
+            return {"sweep": correlation_id, "producers": len(resent), "resent": True}
         if current is not None and current.state != DONE:
             started = datetime.fromisoformat(current.started_at)
             if now - started < self._policy.lease:
@@ -188,13 +194,8 @@ class FanOutSweep:
                     f"{current.outstanding} work item(s) outstanding (lost or dead-lettered: "
                     "meshgov dlq list); the next sweep redoes their work",
                 )
-        owned = self._owned_centrally()
         sweep_id = correlation_id
-        items = [
-            WorkItem(sweep_id, PRODUCER, account, owned=tuple(owned.get(account, ())))
-            for account in sorted(self._producers)
-            if not self._retiring(account, at)
-        ]
+        items = self._items(sweep_id, at)
         previous = current.sweep_id if current is not None else None
         if not self._ledger.begin(sweep_id, now, at, previous, [i.key for i in items]):
             return {"skipped": "another planner started a sweep"}
@@ -210,6 +211,15 @@ class FanOutSweep:
         if not items:
             self._close(sweep_id)
         return {"sweep": sweep_id, "producers": len(items)}
+
+    def _items(self, sweep_id: str, at: datetime) -> list[WorkItem]:
+        """One work item per registered producer not being retired."""
+        owned = self._owned_centrally()
+        return [
+            WorkItem(sweep_id, PRODUCER, account, owned=tuple(owned.get(account, ())))
+            for account in sorted(self._producers)
+            if not self._retiring(account, at)
+        ]
 
     def _owned_centrally(self) -> dict[str, list[str]]:
         """Each producer's central databases (by provenance), from one read of central."""
