@@ -317,41 +317,35 @@ class CatalogReconciler:
         source_dbs = {db["Name"]: db for db in source.list_databases()}
         known = self._ledger.databases(producer.account_id)
         every = sorted(set(source_dbs) | set(known))
-        listing: dict[str, list[dict[str, Any]]] = {}
-        published_refs: list[tuple[str, str]] = []
-        for name in every:
-            db = source_dbs.get(name)
-            if db is None or (start is not None and name < start[0]):
-                continue
-            # A resource link's tables are the target's (GetTables follows the link): not read.
-            tables = [] if is_resource_link(db) else source.list_tables(name) or []
-            published = [t for t in tables if table_published_in(db, t)]
-            if database_published(db) or published or name in known:
-                listing[name] = tables
-                published_refs.extend((name, t["Name"]) for t in published)
-        names = sorted(n for n in set(listing) | set(known) if start is None or n >= start[0])
-        tags = source.all_tags(list(listing), published_refs)
-        for name in names:
-            written = report.tables_created + report.tables_updated
-            if written >= limit:
-                return report, (name, None)
-            view = self._database_view(producer, name, correlation_id, report)
-            ctx = self._context(producer, name, correlation_id, report, source=source, view=view)
-            if ctx is None:
-                continue
-            after = start[1] if start is not None and name == start[0] else None
-            try:
-                cursor = self._converge_database(
-                    ctx, source_dbs.get(name), listing.get(name), tags, after, limit - written
+        ahead = [n for n in every if start is None or n >= start[0]]
+        # The first item reads the whole catalog at once (one LF-Tag search: a sweep with
+        # nothing to do is this one item); a continuation reads one database at a time, as it
+        # reaches it, so a large producer's pages do not each list it all again.
+        for batch in [ahead] if start is None else [[n] for n in ahead]:
+            listing, tags = self._read_source(source, source_dbs, known, batch)
+            for name in sorted(n for n in set(listing) | set(known) if n in batch):
+                written = report.tables_created + report.tables_updated
+                if written >= limit:
+                    return report, (name, None)
+                view = self._database_view(producer, name, correlation_id, report)
+                ctx = self._context(
+                    producer, name, correlation_id, report, source=source, view=view
                 )
-            except MeshgovError as exc:
-                report.failed.append(f"{producer.account_id}:{name}: {exc}")
-                self._auditor.record(
-                    "sweep:database", AuditOutcome.FAILED, name, correlation_id, str(exc)
-                )
-                continue
-            if cursor is not None:
-                return report, (name, cursor)
+                if ctx is None:
+                    continue
+                after = start[1] if start is not None and name == start[0] else None
+                try:
+                    cursor = self._converge_database(
+                        ctx, source_dbs.get(name), listing.get(name), tags, after, limit - written
+                    )
+                except MeshgovError as exc:
+                    report.failed.append(f"{producer.account_id}:{name}: {exc}")
+                    self._auditor.record(
+                        "sweep:database", AuditOutcome.FAILED, name, correlation_id, str(exc)
+                    )
+                    continue
+                if cursor is not None:
+                    return report, (name, cursor)
         if start is None:
             explained: list[str] = []
             for name in every:
@@ -363,6 +357,31 @@ class CatalogReconciler:
             ]:
                 self._remove_extra_database(producer, drift, correlation_id, report)
         return report, None
+
+    @staticmethod
+    def _read_source(
+        source: ProducerCatalog,
+        source_dbs: Mapping[str, dict[str, Any]],
+        known: Collection[str],
+        names: Collection[str],
+    ) -> tuple[dict[str, list[dict[str, Any]]], ProducerTags]:
+        """The tables of the databases ``names`` that publish something (or that the ledger
+        holds), and their LF-Tags in one search."""
+        listing: dict[str, list[dict[str, Any]]] = {}
+        published_refs: list[tuple[str, str]] = []
+        for name in names:
+            db = source_dbs.get(name)
+            if db is None:
+                continue
+            # A resource link's tables are the target's (GetTables follows the link): not read.
+            tables = [] if is_resource_link(db) else source.list_tables(name) or []
+            published = [t for t in tables if table_published_in(db, t)]
+            if database_published(db) or published or name in known:
+                listing[name] = tables
+                published_refs.extend((name, t["Name"]) for t in published)
+        if not listing:
+            return listing, ProducerTags(databases={}, tables={})
+        return listing, source.all_tags(list(listing), published_refs)
 
     def _database_view(
         self, producer: Producer, database: str, correlation_id: str, report: ReconcileReport
