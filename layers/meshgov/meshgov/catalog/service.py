@@ -10,7 +10,7 @@ import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -26,14 +26,12 @@ from meshgov.aws.sqs_batch import (
 )
 from meshgov.catalog.central import CentralCatalog
 from meshgov.catalog.events_out import CatalogEventPublisher
-from meshgov.catalog.fanout import FanOutSweep, SweepPolicy, WorkQueue
 from meshgov.catalog.ledger import SyncLedger
 from meshgov.catalog.locations import DataLocations
 from meshgov.catalog.messages import CatalogEvent, WorkItem, parse_event
 from meshgov.catalog.naming import Producer
 from meshgov.catalog.reconcile import CatalogReconciler, ReconcileReport
 from meshgov.catalog.source import ProducerCatalog
-from meshgov.catalog.sweep_state import SweepLedger, SweepRun
 from meshgov.contracts_odcs.freshness_check import FreshnessCheck
 from meshgov.contracts_odcs.guard import ContractGuard
 from meshgov.contracts_odcs.publication import ContractPublication, ContractPublications
@@ -48,6 +46,10 @@ from meshgov.registry.directory import RegisteredProducerMap, RegisteredProducer
 from meshgov.registry.retirement import ProducerRetirement
 from meshgov.registry.store import RegistryStore
 from meshgov.settings import CatalogSettings
+
+if TYPE_CHECKING:  # the fan-out sweep is imported where it is wired: the sync never needs it
+    from meshgov.catalog.fanout import FanOutSweep
+    from meshgov.catalog.sweep_state import SweepRun
 
 
 class SweepIncompleteError(MeshgovError):
@@ -451,26 +453,15 @@ def build_catalog_service(
         reconciler=reconciler,
         producers=producer_map,
         retirement=retirement,
-        fanout=(
-            (
-                lambda service: FanOutSweep(
-                    ledger=SweepLedger(sessions.client("dynamodb"), settings.ledger_table_name),
-                    queue=WorkQueue(sessions.client("sqs"), settings.sweep_queue_url),
-                    reconciler=reconciler,
-                    central=central,
-                    producers=producer_map,
-                    auditor=Auditor(audit, actor),
-                    clock=clock,
-                    finish=lambda run, _sweep: service.close_fanned_out(run),
-                    policy=SweepPolicy(
-                        lease=timedelta(minutes=settings.sweep_lease_minutes),
-                        page_tables=settings.sweep_page_tables,
-                    ),
-                    retiring=retirement.is_due,
-                )
-            )
-            if settings.sweep_queue_url
-            else None
+        fanout=_fan_out(
+            settings,
+            sessions,
+            reconciler,
+            central,
+            producer_map,
+            Auditor(audit, actor),
+            clock,
+            retirement,
         ),
         audit=audit,
         dead_letters=dead_letters_for(sessions, settings.dead_letter_queue_url),
@@ -486,3 +477,40 @@ def build_catalog_service(
             else None
         ),
     )
+
+
+def _fan_out(
+    settings: CatalogSettings,
+    sessions: AwsSessions,
+    reconciler: CatalogReconciler,
+    central: CentralCatalog,
+    producers: Mapping[str, Producer],
+    auditor: Auditor,
+    clock: Callable[[], datetime],
+    retirement: ProducerRetirement,
+) -> Callable[[CatalogSyncService], FanOutSweep] | None:
+    """The fan-out sweep of the functions that have a sweep queue (the planner and the
+    workers: meshgov.catalog.fanout, imported here only)."""
+    if not settings.sweep_queue_url:
+        return None
+    from meshgov.catalog.fanout import FanOutSweep, SweepPolicy, WorkQueue
+    from meshgov.catalog.sweep_state import SweepLedger
+
+    def fan_out(service: CatalogSyncService) -> FanOutSweep:
+        return FanOutSweep(
+            ledger=SweepLedger(sessions.client("dynamodb"), settings.ledger_table_name),
+            queue=WorkQueue(sessions.client("sqs"), settings.sweep_queue_url),
+            reconciler=reconciler,
+            central=central,
+            producers=producers,
+            auditor=auditor,
+            clock=clock,
+            finish=lambda run, _sweep: service.close_fanned_out(run),
+            policy=SweepPolicy(
+                lease=timedelta(minutes=settings.sweep_lease_minutes),
+                page_tables=settings.sweep_page_tables,
+            ),
+            retiring=retirement.is_due,
+        )
+
+    return fan_out
