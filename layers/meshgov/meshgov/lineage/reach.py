@@ -24,15 +24,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from meshgov.access.store import RequestStore
-from meshgov.aws.arns import Arns
-from meshgov.lineage.graph import Direction, Neighbours, Walk
-from meshgov.lineage.known import LineageReadError, MeshEdges
 from meshgov.lineage.nodes import describe
-from meshgov.lineage.query import lineage
-from meshgov.lineage.store import LineageStore, LineageStoreError
+
+if TYPE_CHECKING:  # the walk and its stores are imported when a reach is built: the catalog's
+    # event path imports this module for every batch, and names downstream only on a breach
+    from meshgov.aws.arns import Arns
+    from meshgov.lineage.graph import Neighbours, Walk
 
 DEPTH = 7
 MAX_NODES = 200
@@ -89,6 +88,11 @@ class DownstreamReach:
         self._arns = arns
 
     def __call__(self, table_arn: str) -> Reached | None:
+        from meshgov.lineage.graph import Direction
+        from meshgov.lineage.known import LineageReadError
+        from meshgov.lineage.query import lineage
+        from meshgov.lineage.store import LineageStoreError
+
         try:
             result = lineage(
                 table_arn,
@@ -125,11 +129,15 @@ def build_downstream_reach(
     when it lacks either: its events then say ``downstream: null`` (unknown)."""
     if not lineage_table or not requests_table:
         return None
-    store = LineageStore(dynamodb, lineage_table)
-    requests = RequestStore(dynamodb, requests_table)
 
     def sources() -> list[Neighbours]:
+        # Imported on a breach, not for every batch of catalog events.
+        from meshgov.access.store import RequestStore
+        from meshgov.lineage.known import MeshEdges
+        from meshgov.lineage.store import LineageStore
+
+        requests = RequestStore(dynamodb, requests_table)
         known = MeshEdges(glue, requests, central_account, producers, arns)
-        return [store.neighbours, known]
+        return [LineageStore(dynamodb, lineage_table).neighbours, known]
 
     return DownstreamReach(sources, central_account, producers, arns)
