@@ -87,3 +87,9 @@ class QualityNotPublishedError(EventRejectedError):
     """A quality result for a table that is not published (no central table of that producer)."""
 
     code = "QualityNotPublished"
+
+
+def one_line(exc: Exception, limit: int = 300) -> str:
+    """An error's text on one line, at most ``limit`` characters: what a refusal's audit reason
+    and DLQ note carry (a pydantic error spans lines)."""
+    return str(exc).replace("\n", " ")[:limit]

@@ -31,7 +31,7 @@ from meshgov.contracts.glue_events import (
 )
 from meshgov.contracts.quality_events import QUALITY_RESULTS_AVAILABLE, QUALITY_SOURCE
 from meshgov.contracts_odcs.publication import ContractPublication, parse_publication
-from meshgov.errors import EventMalformedError, ProducerUnknownError
+from meshgov.errors import EventMalformedError, ProducerUnknownError, one_line
 from meshgov.quality.results import QualityResult, parse_quality_event
 
 MAX_BODY_BYTES = 256 * 1024  # an EventBridge event is at most 256 KB
@@ -61,7 +61,7 @@ def parse_event(
         envelope = EventEnvelope.model_validate(raw)
     except (ValueError, ValidationError) as exc:
         raise EventMalformedError(
-            f"not an EventBridge event meshgov accepts: {_short(exc)}"
+            f"not an EventBridge event meshgov accepts: {one_line(exc)}"
         ) from exc
     producer = producers.get(envelope.account)
     if producer is None:
@@ -71,7 +71,7 @@ def parse_event(
     try:
         return _to_event(envelope, producer)
     except ValidationError as exc:
-        raise EventMalformedError(f"{envelope.detail_type}: {_short(exc)}") from exc
+        raise EventMalformedError(f"{envelope.detail_type}: {one_line(exc)}") from exc
 
 
 def _to_event(
@@ -173,8 +173,3 @@ class WorkItem:
                 self.partition_scopes[event.table] = None
             else:
                 self.partition_scopes[event.table] = scope | frozenset(event.partitions)
-
-
-def _short(exc: Exception) -> str:
-    text = str(exc).replace("\n", " ")
-    return text[:300]

@@ -156,29 +156,10 @@ class CatalogSyncService:
             try:
                 result.report.merge(self._fanout.work(message))
             except EventRejectedError as exc:  # not a work item: parked, never retried
-                try:
-                    park(message, exc, self._dead_letters, self._refusal(message, exc))
-                    result.dead_lettered.append(message.message_id)
-                except MessageFailedError as failure:
-                    result.failed[message.message_id] = str(failure)
+                self._refuse(message, exc, result, action="sweep:item")
             except MessageFailedError as exc:
                 result.failed[message.message_id] = str(exc)
         return result
-
-    def _refusal(self, message: QueueMessage, exc: EventRejectedError) -> Callable[[], None]:
-        """The audit record of a sweep message that is no work item."""
-
-        def audit() -> None:
-            self._auditor.record(
-                "sweep:item",
-                AuditOutcome.REFUSED,
-                "catalog",
-                message.message_id,
-                str(exc),
-                error_code=exc.code,
-            )
-
-        return audit
 
     def close_fanned_out(self, run: SweepRun) -> ReconcileReport:
         """A fan-out sweep's last steps, by the item that finished its last work: the freshness
@@ -278,10 +259,19 @@ class CatalogSyncService:
         )
         return event
 
-    def _refuse(self, message: QueueMessage, exc: EventRejectedError, result: BatchResult) -> None:
+    def _refuse(
+        self,
+        message: QueueMessage,
+        exc: EventRejectedError,
+        result: BatchResult,
+        action: str = "event:received",
+    ) -> None:
+        """A message that can never succeed (a catalog event, or a sweep message that is no
+        work item, ``action`` saying which): audited as refused and parked in the DLQ."""
+
         def audit() -> None:
             self._auditor.record(
-                "event:received",
+                action,
                 AuditOutcome.REFUSED,
                 "catalog",
                 event_id_of(message.body) or message.message_id,

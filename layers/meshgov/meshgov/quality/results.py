@@ -20,7 +20,7 @@ from meshgov.contracts.quality_events import (
     QUALITY_RESULTS_AVAILABLE,
     QualityResultsDetail,
 )
-from meshgov.errors import QualityForgedError, QualityMalformedError
+from meshgov.errors import QualityForgedError, QualityMalformedError, one_line
 from meshgov.quality.parameters import QualitySummary
 
 
@@ -49,7 +49,7 @@ def parse_quality_event(envelope: EventEnvelope, producer: Producer) -> QualityR
     try:
         detail = QualityResultsDetail.model_validate(envelope.detail)
     except ValidationError as exc:
-        raise QualityMalformedError(f"{QUALITY_RESULTS_AVAILABLE}: {_short(exc)}") from exc
+        raise QualityMalformedError(f"{QUALITY_RESULTS_AVAILABLE}: {one_line(exc)}") from exc
     context = detail.context
     if context.context_type != CATALOG_CONTEXT or not context.database_name:
         raise QualityMalformedError(
@@ -94,7 +94,3 @@ def _event_time(envelope: EventEnvelope) -> str:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return when.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _short(exc: Exception) -> str:
-    return str(exc).replace("\n", " ")[:300]
