@@ -36,8 +36,9 @@ NOTES = [
     "partition, plus its listings). The naive run does not even propagate the drops.",
     "import_vs_floor: median cold import of functions/catalog_sync/app.py over the median cold "
     "import of the same handler without meshgov (its non-meshgov imports, boto3 and the "
-    "Powertools modules, plus the Logger/Tracer/Metrics/BatchProcessor objects it builds at "
-    "import), in fresh interpreters, bytecode cached for both: the cold-start cost that is "
+    "Powertools modules it uses, whether its source or meshgov imports them, e.g. the batch "
+    "utility meshgov.aws.sqs_batch builds its processor with, plus the Logger/Tracer/Metrics "
+    "objects it builds at import), in fresh interpreters, bytecode cached for both: the cold-start cost that is "
     "meshgov's own. Powertools' Tracer() imports aws_xray_sdk.core (about 150 ms, even with "
     "POWERTOOLS_TRACE_DISABLED=true); that is Powertools' cost, so it is on both sides. "
     "import_vs_bare_import_floor reports the ratio against the imports alone (without building "

@@ -91,6 +91,13 @@ def test_bench_smoke_writes_the_report(tmp_path: Path) -> None:
     assert imports["import_vs_floor_unsettled"] > 0
     assert imports["handler_import_ms"] >= imports["handler_unsettled_ms"] > 0
     assert imports["floor_import_ms"] >= imports["floor_unsettled_ms"] > 0
+    # the floor holds the Powertools batch utility the handler loads through meshgov.aws.sqs_batch
+    assert any(
+        "aws_lambda_powertools.utilities.batch" in s
+        for s in imports["floor_powertools_through_meshgov"]
+    )
+    assert set(imports["floor_powertools_through_meshgov"]) <= set(imports["floor_statements"])
+    assert "aws_lambda_powertools.utilities.batch" not in imports["meshgov_only_modules"]
 
     # And a sweep with nothing to do writes nothing
     assert prop["noop_sweep_writes"] == 0
