@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
 
 class MeshgovError(Exception):
     """Base of every error meshgov raises on purpose."""
@@ -87,6 +92,17 @@ class QualityNotPublishedError(EventRejectedError):
     """A quality result for a table that is not published (no central table of that producer)."""
 
     code = "QualityNotPublished"
+
+
+def validation_reason(exc: ValidationError, every: bool = False, whole: str = "detail") -> str:
+    """A pydantic validation error as a refusal's reason: ``field.path: message`` of its first
+    problem (``every``: of all of them, joined by ``; ``); a problem of the whole object is named
+    ``whole``. One wording for every event and document refused as malformed."""
+    problems = exc.errors() if every else exc.errors()[:1]
+    return "; ".join(
+        f"{'.'.join(str(part) for part in problem.get('loc', ())) or whole}: {problem.get('msg')}"
+        for problem in problems
+    )
 
 
 def one_line(exc: Exception, limit: int = 300) -> str:

@@ -26,6 +26,7 @@ from meshgov.contracts.access_events import (
     Decision,
     TableFilter,
 )
+from meshgov.errors import validation_reason
 
 
 class Approval:
@@ -100,7 +101,7 @@ class Approval:
         try:
             detail = AccessDecidedDetail.model_validate(envelope.detail)
         except ValidationError as exc:
-            return refuse(envelope, "DecisionMalformed", str(exc.errors()[0].get("msg")))
+            return refuse(envelope, "DecisionMalformed", validation_reason(exc))
         record = self._transitions.owners_request(
             envelope, detail.request_id, "DeciderNotOwner", "decision"
         )

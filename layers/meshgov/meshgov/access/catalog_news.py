@@ -13,6 +13,7 @@ from meshgov.access.states import HOLDING_STATES
 from meshgov.access.transitions import Transitions
 from meshgov.contracts.access_events import SHARED_SCHEMA_CHANGED
 from meshgov.contracts.glue_events import BreakingSchemaChangeDetail
+from meshgov.errors import validation_reason
 
 
 def catalog_detail(
@@ -27,9 +28,7 @@ def catalog_detail(
     try:
         return model.model_validate(envelope.detail)
     except ValidationError as exc:
-        return transitions.refuse(
-            envelope, "CatalogEventMalformed", str(exc.errors()[0].get("msg"))
-        )
+        return transitions.refuse(envelope, "CatalogEventMalformed", validation_reason(exc))
 
 
 class SchemaChanges:

@@ -37,6 +37,7 @@ from meshgov.contracts.access_events import (
     NamedResource,
     Permission,
 )
+from meshgov.errors import validation_reason
 
 
 class Intake:
@@ -109,11 +110,7 @@ class Intake:
         try:
             detail = AccessRequestedDetail.model_validate(raw)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first.get("loc", ())) or "detail"
-            raise AccessRequestRefusedError(
-                "RequestMalformed", f"{where}: {first.get('msg')}"
-            ) from exc
+            raise AccessRequestRefusedError("RequestMalformed", validation_reason(exc)) from exc
         if detail.consumer_account != envelope.account:
             raise AccessRequestRefusedError(
                 "ConsumerMismatch",

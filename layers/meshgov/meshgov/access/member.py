@@ -49,7 +49,7 @@ from meshgov.contracts.access_events import (
     AccessRevokedDetail,
     LinkGrant,
 )
-from meshgov.errors import EventMalformedError, MeshgovError
+from meshgov.errors import EventMalformedError, MeshgovError, validation_reason
 
 CentralDetail = TypeVar("CentralDetail", AccessGrantedDetail, AccessRevokedDetail)
 RAM_SOURCE = "aws.ram"
@@ -526,9 +526,7 @@ class MemberAccessService:
         try:
             detail = model.model_validate(envelope.detail)
         except ValidationError as exc:
-            raise EventMalformedError(
-                f"{envelope.detail_type}: {exc.errors()[0].get('msg')}"
-            ) from exc
+            raise EventMalformedError(f"{envelope.detail_type}: {validation_reason(exc)}") from exc
         report.request_id = detail.request_id
         return detail
 

@@ -16,6 +16,7 @@ from meshgov.contracts.access_events import (
     PRINCIPAL_NOT_FOUND,
     MemberActionsDetail,
 )
+from meshgov.errors import validation_reason
 
 
 class MemberReports:
@@ -32,7 +33,7 @@ class MemberReports:
         try:
             detail = MemberActionsDetail.model_validate(envelope.detail)
         except ValidationError as exc:
-            return refuse(envelope, "MemberReportMalformed", str(exc.errors()[0].get("msg")))
+            return refuse(envelope, "MemberReportMalformed", validation_reason(exc))
         actor = Auditor(ctx.audit_trail, f"member:{envelope.account}")
         for action in detail.actions:
             actor.record(

@@ -52,7 +52,7 @@ from meshgov.contracts.access_events import (
     AccessReviewedDetail,
     ReviewDecision,
 )
-from meshgov.errors import MeshgovError
+from meshgov.errors import MeshgovError, validation_reason
 
 POLICY = "meshgov:review-policy"
 UNUSED_POLICY = "meshgov:unused-policy"
@@ -301,9 +301,7 @@ class Reviews:
         try:
             detail = AccessReviewedDetail.model_validate(envelope.detail)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first.get("loc", ())) or "detail"
-            return refuse(envelope, "ReviewMalformed", f"{where}: {first.get('msg')}")
+            return refuse(envelope, "ReviewMalformed", validation_reason(exc))
         record = self._transitions.owners_request(
             envelope, detail.request_id, "ReviewerNotOwner", "review"
         )

@@ -18,6 +18,7 @@ from meshgov.access.store import RequestRecord
 from meshgov.access.transitions import Transitions
 from meshgov.audit import AuditOutcome
 from meshgov.contracts.access_events import ACCESS_REVOKED, AccessRevokeRequestedDetail
+from meshgov.errors import validation_reason
 
 
 class Withdrawal:
@@ -108,7 +109,7 @@ class Withdrawal:
         try:
             detail = AccessRevokeRequestedDetail.model_validate(envelope.detail)
         except ValidationError as exc:
-            return refuse(envelope, "RevocationMalformed", str(exc.errors()[0].get("msg")))
+            return refuse(envelope, "RevocationMalformed", validation_reason(exc))
         record = self._ctx.store.get(detail.request_id)
         if record is None:
             return refuse(envelope, "RequestUnknown", f"no request {detail.request_id}")

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from meshgov.catalog.canonical import digest
-from meshgov.errors import MeshgovError
+from meshgov.errors import MeshgovError, validation_reason
 
 if TYPE_CHECKING:
     from open_data_contract_standard.model import SchemaObject
@@ -127,9 +127,7 @@ def parse_contract(raw: bytes) -> Contract:
 
         model = OpenDataContractStandard.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        raise _invalid(f"{where}: {first.get('msg')}") from exc
+        raise _invalid(validation_reason(exc, whole="contract")) from exc
     match = _SEMVER.match(str(model.version))
     if match is None:
         raise _invalid(f"version {model.version!r} is not a semantic version (MAJOR.MINOR.PATCH)")

@@ -32,6 +32,7 @@ from meshgov.access.store import RequestRecord
 from meshgov.access.withdrawal import Withdrawal
 from meshgov.audit import AuditOutcome
 from meshgov.contracts.registry_events import MemberAddDetail, MemberKind, MemberRemoveDetail
+from meshgov.errors import validation_reason
 from meshgov.registry.store import (
     Member,
     MemberState,
@@ -215,10 +216,7 @@ class MemberRegistry:
         try:
             return model.model_validate(envelope.detail)
         except ValidationError as exc:
-            reason = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'detail'}: {e['msg']}"
-                for e in exc.errors()
-            )
+            reason = validation_reason(exc, every=True)
             return self._refuse(envelope, action, "RegistryMalformed", reason)
 
     def _refuse(
