@@ -125,6 +125,7 @@ def test_a_stale_sweep_is_abandoned_and_the_next_one_redoes_its_work(
     first: Any = mesh.router.run_schedule(SWEEP_FUNCTION)
     sqs = mesh.client(mesh.central, "sqs")
     sqs.purge_queue(QueueUrl=mesh.deployment.queue_urls["SweepQueue"])
+    assert len(ledger(mesh).markers(first["sweep"])) == 1  # its item, never to finish
     # When the schedule fires after the lease (60 minutes)
     controls.advance_time(61 * 60)
     report = mesh.sweep()
@@ -135,6 +136,9 @@ def test_a_stale_sweep_is_abandoned_and_the_next_one_redoes_its_work(
     ]
     assert report["completed"] and report["tables_created"] == 1
     assert central_tables(mesh, "sales_orders") == ["t0"]
+    # And nothing of the abandoned sweep's work stays in the ledger, nor of the finished one's
+    assert ledger(mesh).markers(first["sweep"]) == []
+    assert ledger(mesh).markers(report["sweep"]) == []
 
 
 def test_duplicate_deliveries_are_counted_once(local_mesh: LocalMesh) -> None:

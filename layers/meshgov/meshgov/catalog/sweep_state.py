@@ -221,8 +221,39 @@ class SweepLedger:
         return self._done(sweep_id, finished, "AND outstanding <= :zero", {":zero": {"N": "0"}})
 
     def abandon(self, run: SweepRun, finished: datetime) -> bool:
-        """A stale run (its items lost or dead-lettered) closed so the next can start."""
-        return self._done(run.sweep_id, finished) is not None
+        """A stale run (its items lost or dead-lettered) closed so the next can start, and the
+        markers of its unfinished items deleted: nothing will finish them (a late delivery of
+        one finds its marker gone and does nothing; the next sweep redoes the work)."""
+        if self._done(run.sweep_id, finished) is None:
+            return False
+        self._delete_markers(run.sweep_id)
+        return True
+
+    def markers(self, sweep_id: str) -> list[str]:
+        """The keys of sweep ``sweep_id``'s items not finished yet (every page)."""
+        keys: list[str] = []
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": f"SWEEP#{sweep_id}"}},
+            "ProjectionExpression": "sk",
+            "ConsistentRead": True,
+        }
+        try:
+            while True:
+                page = self._ddb.query(**query)
+                keys.extend(item["sk"]["S"] for item in page.get("Items", []))
+                if "LastEvaluatedKey" not in page:
+                    return keys
+                query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        except (ClientError, BotoCoreError) as exc:
+            raise CatalogWriteError(f"reading the work of sweep {sweep_id}: {exc}") from exc
+
+    def _delete_markers(self, sweep_id: str) -> None:
+        requests = [
+            {"DeleteRequest": {"Key": _marker_key(sweep_id, key)}} for key in self.markers(sweep_id)
+        ]
+        self._batch_write(requests, f"deleting the work of abandoned sweep {sweep_id}")
 
     def _done(
         self,
@@ -257,6 +288,10 @@ class SweepLedger:
 
     def _put_markers(self, sweep_id: str, keys: list[str]) -> None:
         requests = [{"PutRequest": {"Item": _marker_key(sweep_id, key)}} for key in keys]
+        self._batch_write(requests, f"recording the work of sweep {sweep_id}")
+
+    def _batch_write(self, requests: list[dict[str, Any]], doing: str) -> None:
+        """``requests`` in batches of :data:`BATCH_WRITE_MAX`, unprocessed ones sent again."""
         try:
             for start in range(0, len(requests), BATCH_WRITE_MAX):
                 pending: dict[str, Any] = {self._table: requests[start : start + BATCH_WRITE_MAX]}
@@ -266,7 +301,7 @@ class SweepLedger:
                         or {}
                     )
         except (ClientError, BotoCoreError) as exc:
-            raise CatalogWriteError(f"recording the work of sweep {sweep_id}: {exc}") from exc
+            raise CatalogWriteError(f"{doing}: {exc}") from exc
 
 
 def _current_key() -> dict[str, Any]:
