@@ -247,6 +247,12 @@ def about_request(record: AuditRecord, request_ids: Collection[str]) -> bool:
     return entry.correlation_id in request_ids or entry.target in request_ids
 
 
+def correlated(correlation_id: str, wanted: str) -> bool:
+    """``correlation_id`` is ``wanted``'s, or one of its parts: a fan-out sweep's work items are
+    ``<sweep id>/<item>`` (meshgov.catalog.fanout.WorkItem.item_id)."""
+    return correlation_id == wanted or correlation_id.startswith(f"{wanted}/")
+
+
 def account_matches(record: AuditRecord, account: str) -> bool:
     entry = record.entry
     return (
@@ -274,7 +280,7 @@ def select(
     kept = []
     for record in records:
         entry = record.entry
-        if request and entry.correlation_id != request:
+        if request and not correlated(entry.correlation_id, request):
             continue
         if since and record.recorded_at < since:
             continue
@@ -329,7 +335,10 @@ def records_table(records: Sequence[AuditRecord], title: str, *, wide: bool = Fa
 def show(
     state_dir: StateDirOption = DEFAULT_STATE_DIR,
     request: Annotated[
-        str | None, typer.Option(help="Only this request, event or sweep id (correlation id).")
+        str | None,
+        typer.Option(
+            help="Only this request, event or sweep id (correlation id; a sweep's work items too)."
+        ),
     ] = None,
     account: Annotated[
         str | None, typer.Option(help="Only records naming this account (actor, target, detail).")

@@ -162,3 +162,33 @@ def test_verify_passes_on_a_trail_with_non_ascii_text_and_numbers(
     data = json.loads(audit(state_dir, "verify", "--output", "json").output)
     assert data["pass"] is True, data["problem"]
     assert data["records_checked"] == len(stored(mesh)) == data["head_seq"]
+
+
+def test_a_sweep_id_selects_its_work_items_records_too() -> None:
+    from datetime import UTC, datetime
+
+    from meshgov.audit import AuditRecord
+    from meshgov_cli.audit import select
+
+    def record(correlation: str) -> AuditRecord:
+        entry = AuditEntry(
+            action="sweep:producer",
+            outcome=AuditOutcome.FAILED,
+            target="producer/111111111111",
+            correlation_id=correlation,
+            actor="meshgov:catalog-sweep-worker",
+            reason="",
+        )
+        at = datetime(2026, 12, 5, tzinfo=UTC)
+        return AuditRecord(record_id=correlation, recorded_at=at, entry=entry)
+
+    records = [
+        record("sweep-1"),
+        record("sweep-1/P#111111111111"),
+        record("sweep-10/P#111111111111"),  # another sweep, whose id only starts alike
+        record("sweep-2"),
+    ]
+    kept = [r.entry.correlation_id for r in select(records, request="sweep-1")]
+    assert kept == ["sweep-1", "sweep-1/P#111111111111"]
+    item = [r.entry.correlation_id for r in select(records, request="sweep-1/P#111111111111")]
+    assert item == ["sweep-1/P#111111111111"]

@@ -182,16 +182,19 @@ def test_a_failing_item_is_retried_then_dead_lettered_and_the_sweep_closes_faile
     report = mesh.sweep()
     # Then the producer's item failed on each of its 3 receives, the sweep closed as failed,
     # and the item waits in the sweep's dead-letter queue
+    item_id = f"{report['sweep']}/P#{mesh.producer}"
     failures = [
         r.entry
         for r in mesh.audit_records()
-        if r.entry.action == "sweep:producer" and r.entry.correlation_id == report["sweep"]
+        if r.entry.action == "sweep:producer" and r.entry.correlation_id == item_id
     ]
     assert [e.outcome for e in failures] == [AuditOutcome.FAILED] * 3
     assert report["completed"] and len(report["failed"]) == 1
     assert sweep_records(mesh, report["sweep"])[-1] == ("sweep:completed", AuditOutcome.FAILED)
     (queue,) = [q for q in mesh.dead_letter_queues() if q.name == "SweepWorkDLQ"]
-    assert len(mesh.dead_letter_office().list(queue)) == 1
+    # the dead letter is known by the item's id, the correlation id of its failures
+    assert [letter.correlation_id for letter in mesh.dead_letter_office().list(queue)] == [item_id]
+    assert mesh.router.ledger.unfinished()  # the item's delivery, never handled yet
     assert "sales_orders" not in {
         d["Name"] for d in mesh.client(mesh.central, "glue").get_databases()["DatabaseList"]
     }
@@ -203,9 +206,11 @@ def test_a_failing_item_is_retried_then_dead_lettered_and_the_sweep_closes_faile
     (replayed,) = mesh.replay_dead_letters("SweepWorkDLQ", dry_run=False)
     assert [result.outcome for result in replayed.results] == ["replayed"]
     mesh.settle()
-    # Then its work is done (its run closed already: it is worked, not counted again)
+    # Then its work is done (its run closed already: it is worked, not counted again), and the
+    # replayed message (SQS gives it a new message id) is the same item: nothing left unhandled
     assert central_tables(mesh, "sales_orders") == ["t0"]
     assert mesh.dead_letter_office().list(queue) == []
+    assert mesh.router.ledger.unfinished() == set()
 
 
 def test_a_message_that_is_no_work_item_is_refused_audited_and_parked(

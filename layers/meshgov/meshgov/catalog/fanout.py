@@ -67,9 +67,18 @@ class WorkItem:
             return f"P#{self.account}"
         return f"P#{self.account}#{self.database}#{self.after or ''}"
 
+    @property
+    def item_id(self) -> str:
+        """The item's id, the same on every delivery and after a DLQ replay (SQS gives a replayed
+        message a new message id): the dead-letter office's correlation id for it, and the
+        correlation id of its FAILED audit records. Under its sweep's id, so a sweep's records
+        are found by prefix (``meshgov audit show --request <sweep id>``)."""
+        return f"{self.sweep_id}/{self.key}"
+
     def body(self) -> str:
         return json.dumps(
             {
+                "id": self.item_id,
                 "sweep": self.sweep_id,
                 "kind": self.kind,
                 "account": self.account,
@@ -245,7 +254,7 @@ class FanOutSweep:
                 f"sweep:{item.kind}",
                 AuditOutcome.FAILED,
                 f"{item.account}:{item.database}" if item.database else f"producer/{item.account}",
-                item.sweep_id,
+                item.item_id,
                 f"{type(exc).__name__}: {exc}",
             )
             if message.receive_count >= self._policy.max_receives:
