@@ -513,7 +513,10 @@ def model(
     databases = mesh.producers * per_producer_dbs
     read_pages_per_db = math.ceil(mesh.tables_per_database / GLUE_PAGE)
     read_pages = databases * read_pages_per_db
-    items = mesh.producers + databases  # a producer's item, then one per database
+    # A steady-state sweep writes nothing, and an item's bound counts the tables it *writes*
+    # (SweepPageTables): one item per producer reads all its databases (ADR 0022). Writing
+    # sweeps continue in further items: that is the onboarding below.
+    items = mesh.producers
     worker = facts.sqs.get("CatalogSweepWorkerFunction")
     workers = worker.max_concurrency if worker and worker.max_concurrency else a.sweep_workers
     worker_batch = worker.batch_size if worker else 1
@@ -522,7 +525,9 @@ def model(
     item_duration = item_calls * lat + a.invocation_overhead_s
     sweep_wall = math.ceil(items / workers) * item_duration
     f["sweep_work_items"] = _figure(
-        items, "items", "producers + producers x ceil(tables per producer / tables per database)"
+        items,
+        "items",
+        "producers (nothing to write: one item per producer reads all its databases)",
     )
     f["sweep_calls_per_item"] = _figure(
         item_calls,

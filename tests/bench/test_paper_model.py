@@ -145,11 +145,11 @@ def test_a_queue_that_cannot_drain_grows_without_bound() -> None:
 
 def test_sweep_onboarding_and_quotas_follow_their_formulas() -> None:
     v = derived()
-    # 2 producer items + 2 x 2 database items; 4 read pages x 3 calls spread over 6 items
-    assert v["sweep_work_items"] == 6
-    assert v["sweep_calls_per_item"] == pytest.approx(2)
-    assert v["sweep_wall_s"] == pytest.approx(2 * (2 * 0.1 + 0.05))  # ceil(6 / 4 workers) rounds
-    assert v["sweep_invocations_per_min"] == pytest.approx(7 / 15, abs=1e-4)
+    # One item per producer (a no-op sweep writes nothing); 4 read pages x 3 calls over 2 items
+    assert v["sweep_work_items"] == 2
+    assert v["sweep_calls_per_item"] == pytest.approx(6)
+    assert v["sweep_wall_s"] == pytest.approx(1 * (6 * 0.1 + 0.05))  # ceil(2 / 4 workers) = 1
+    assert v["sweep_invocations_per_min"] == pytest.approx(3 / 15, abs=1e-4)
     # Central Glue: 60 changes x 1 + 4 pages / 15 min x 1; a producer: 30 x 1 + 2 / 15 x 2
     assert v["glue_calls_per_min_central"] == pytest.approx(60 + 4 / 15, abs=1e-4)
     assert v["glue_calls_per_min_per_producer"] == pytest.approx(30 + 4 / 15, abs=1e-4)
