@@ -111,13 +111,12 @@ def controls_at_defaults() -> bool:
     return all(getattr(controls, name) == getattr(fresh, name) for name in kept)
 
 
-class _StatePickler(pickle.Pickler):
-    """Pickles the emulated state; keeps by reference what must stay one object."""
+class _Keeping:
+    """What the state picklers share: objects that must stay one object are kept by reference
+    (``persistent_id``), locks are pickled as new locks."""
 
-    def __init__(self, file: io.BytesIO, kept: list[Any]) -> None:
-        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
-        self._kept = kept
-        self._index: dict[int, int] = {}
+    _kept: list[Any]
+    _index: dict[int, int]
 
     def persistent_id(self, obj: Any) -> int | None:
         if not (
@@ -134,6 +133,39 @@ class _StatePickler(pickle.Pickler):
     def reducer_override(self, obj: Any) -> Any:
         make = _LOCK_TYPES.get(type(obj))
         return NotImplemented if make is None else (make, ())
+
+
+class _StatePickler(_Keeping, pickle.Pickler):
+    """Pickles the emulated state; keeps by reference what must stay one object."""
+
+    def __init__(self, file: io.BytesIO, kept: list[Any]) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._kept = kept
+        self._index = {}
+
+
+class _DigestPickler(_Keeping, pickle._Pickler):
+    """Pickles a state for its digest: as :class:`_StatePickler`, with every set's elements in
+    a canonical order. A set's iteration order is not part of its value: moto keeps in-flight
+    SQS messages in a set of objects ordered by address, which differ between a live backend
+    and the same backend restored. The pure-Python pickler asks ``reducer_override`` about
+    every object; the C one never asks about sets."""
+
+    def __init__(self, file: io.BytesIO) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._kept = []
+        self._index = {}
+
+    def reducer_override(self, obj: Any) -> Any:
+        if type(obj) in (set, frozenset):
+            return type(obj), (sorted(obj, key=_digest_bytes),)
+        return super().reducer_override(obj)
+
+
+def _digest_bytes(value: Any) -> bytes:
+    buffer = io.BytesIO()
+    _DigestPickler(buffer).dump(value)
+    return buffer.getvalue()
 
 
 class _StateUnpickler(pickle.Unpickler):
@@ -213,9 +245,7 @@ def state_digest() -> dict[str, str]:
 
 
 def _hash(value: Any) -> str:
-    buffer = io.BytesIO()
-    _StatePickler(buffer, []).dump(value)
-    return hashlib.sha256(buffer.getvalue()).hexdigest()
+    return hashlib.sha256(_digest_bytes(value)).hexdigest()
 
 
 @dataclass(frozen=True)

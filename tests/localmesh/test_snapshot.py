@@ -250,3 +250,24 @@ def test_a_mesh_asked_for_under_other_emulator_settings_is_deployed_not_restored
         snapshots.mesh()
     # Then it is deployed under its own settings (a snapshot's timestamps are of another time)
     assert (snapshots.deploys, snapshots.restores) == (2, 0)
+
+
+class _Message:
+    """Stands for a moto object kept in a set (hashed by identity, so ordered by address)."""
+
+    def __init__(self, body: str) -> None:
+        self.body = body
+
+
+def test_the_digest_of_a_state_does_not_depend_on_the_order_of_its_sets() -> None:
+    from meshgov_local.snapshot import _hash
+
+    bodies = [f"m{i}" for i in range(40)]
+    forwards = {"pending": set(map(_Message, bodies)), "deleted": set(bodies)}
+    backwards = {"pending": set(map(_Message, reversed(bodies))), "deleted": set(bodies[::-1])}
+    # the same values, held in sets whose iteration orders differ
+    assert [m.body for m in forwards["pending"]] != [m.body for m in backwards["pending"]]
+    assert _hash(forwards) == _hash(backwards)
+    # and a different value still digests differently
+    backwards["pending"].pop()
+    assert _hash(forwards) != _hash(backwards)
