@@ -105,7 +105,7 @@ def drain(mesh: LocalMesh, workers: int) -> None:
     def work() -> None:
         sqs = mesh.sessions.client(mesh.central, "sqs")
         try:
-            while True:
+            while not errors:  # one worker failing stops the others (its message stays in flight)
                 messages = sqs.receive_message(
                     QueueUrl=url, MaxNumberOfMessages=1, AttributeNames=["All"]
                 ).get("Messages", [])

@@ -387,11 +387,15 @@ def page_of[T](items: Sequence[T], params: Mapping[str, Any]) -> tuple[list[T], 
 
 
 def candidates_of(glue_backend: Any) -> list[Candidate]:
-    """Every table of the caller's own catalog, as ``GetTable`` returns it."""
+    """Every table of the caller's own catalog, as ``GetTable`` returns it.
+
+    The catalog is copied before it is described (``list()`` of a dict view runs without
+    releasing the GIL): another request served meanwhile on another thread (the bench's sweep
+    workers) may create a database or a table, as it may on AWS, and must not break this one."""
     found = []
-    for database in glue_backend.databases.values():
+    for database in list(glue_backend.databases.values()):
         described = database.as_dict()
-        for table in database.tables.values():
+        for table in list(database.tables.values()):
             found.append(Candidate(table.as_dict(), described))
     return found
 

@@ -354,7 +354,7 @@ def registration(owner: str, region: str, location: str) -> Any | None:
     if table is None:
         return None
     bucket, key = table
-    for arn, resource in lakeformation_backends[owner][region].resources.items():
+    for arn, resource in list(lakeformation_backends[owner][region].resources.items()):
         registered = _s3(str(arn))
         if registered is None or registered[0] != bucket:
             continue

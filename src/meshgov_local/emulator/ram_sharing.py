@@ -347,7 +347,7 @@ def share_accepted(owner: str, region: str, receiver: str) -> bool:
 def _incoming_shares(receiver: str, region: str) -> list[Any]:
     expire_invitations(receiver, region)
     shares = []
-    for share_arn, owner in receiver_state(_backend(receiver, region)).incoming.items():
+    for share_arn, owner in list(receiver_state(_backend(receiver, region)).incoming.items()):
         share = _find_share(owner, region, share_arn)
         if (
             share is not None
