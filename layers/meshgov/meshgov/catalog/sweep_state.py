@@ -231,21 +231,15 @@ class SweepLedger:
 
     def markers(self, sweep_id: str) -> list[str]:
         """The keys of sweep ``sweep_id``'s items not finished yet (every page)."""
-        keys: list[str] = []
-        query: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": f"SWEEP#{sweep_id}"}},
-            "ProjectionExpression": "sk",
-            "ConsistentRead": True,
-        }
         try:
-            while True:
-                page = self._ddb.query(**query)
-                keys.extend(item["sk"]["S"] for item in page.get("Items", []))
-                if "LastEvaluatedKey" not in page:
-                    return keys
-                query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            pages = self._ddb.get_paginator("query").paginate(
+                TableName=self._table,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": f"SWEEP#{sweep_id}"}},
+                ProjectionExpression="sk",
+                ConsistentRead=True,
+            )
+            return [item["sk"]["S"] for page in pages for item in page.get("Items", [])]
         except (ClientError, BotoCoreError) as exc:
             raise CatalogWriteError(f"reading the work of sweep {sweep_id}: {exc}") from exc
 
